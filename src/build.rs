@@ -1,0 +1,295 @@
+//! The build: load, assemble, render, write, as one flat list of named stages.
+//!
+//! Takes [`BuildOptions`], gives a [`BuildReport`] once the new output is in place, or every
+//! [`Problems`] found (the previous output left untouched). [`check`] runs the same stages
+//! without writing.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::content::{self, LoadOptions};
+use crate::diagnostics::{Problem, Problems};
+use crate::markdown::{self, Rendered};
+use crate::output::{Committed, Staging};
+use crate::render::{self, Renderer};
+use crate::site::Site;
+use crate::theme::{StaticSource, Theme};
+
+/// What to build and how.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    /// The site's folder.
+    pub root: PathBuf,
+    /// Where the output goes; default `<root>/public`.
+    pub output: Option<PathBuf>,
+    /// Include drafts.
+    pub drafts: bool,
+    /// Include articles dated in the future.
+    pub future: bool,
+    /// Replaces `base_url` of site.yaml.
+    pub base_url: Option<String>,
+    /// Show a progress bar.
+    pub progress: bool,
+    /// The present, for tests; default the clock.
+    pub now: Option<jiff::Timestamp>,
+}
+
+/// What a finished build did.
+#[derive(Debug)]
+pub struct BuildReport {
+    /// HTML pages rendered (feeds, redirects and copied files not counted).
+    pub pages: usize,
+    /// Articles published.
+    pub articles: usize,
+    /// All files in the output.
+    pub files: usize,
+    /// Files whose bytes were unchanged and kept.
+    pub kept: usize,
+    /// Wall time from start to swap.
+    pub elapsed: Duration,
+    committed: Option<Committed>,
+}
+
+impl BuildReport {
+    /// The summary line: `built 41 pages from 12 articles in 0.08 s`.
+    pub fn summary(&self) -> String {
+        format!(
+            "built {} pages from {} articles in {:.2} s",
+            self.pages,
+            self.articles,
+            self.elapsed.as_secs_f64()
+        )
+    }
+
+    /// Removes the previous output tree (after the summary line is out).
+    pub fn cleanup(&mut self) -> Result<()> {
+        match self.committed.take() {
+            Some(c) => c.cleanup(),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Everything a build knows before it writes.
+pub struct Prepared {
+    /// The site model.
+    pub site: Site,
+    /// Each article's rendered Markdown.
+    pub bodies: Vec<Rendered>,
+    /// Each page's rendered Markdown.
+    pub page_bodies: Vec<Rendered>,
+    /// The theme.
+    pub theme: Theme,
+    /// The compiled templates.
+    pub tera: tera::Tera,
+    /// The build's present.
+    pub now: jiff::Timestamp,
+}
+
+/// Loads, checks and renders the Markdown of the site; every problem found is returned.
+pub fn prepare(options: &BuildOptions) -> Result<Prepared, Problems> {
+    let now = options.now.unwrap_or_else(jiff::Timestamp::now);
+    let mut config = Config::load(&options.root)?;
+    if let Some(base_url) = &options.base_url {
+        config.base_url = base_url.trim_end_matches('/').to_string();
+    }
+    let load_options = LoadOptions { drafts: options.drafts, future: options.future, now };
+    let (content, mut problems) = content::load(&options.root, &config, &load_options);
+    check_featured_poll(&config, &content, &mut problems);
+    let theme = Theme::load(&options.root, &config.theme).map_err(|p| Problems(vec![p]));
+    let tera = theme.as_ref().ok().map(|theme| render::compile(theme, &config.base_url));
+    let site = Site::assemble(config, content);
+    let (theme, tera, site) = match (theme, tera, site) {
+        (Ok(theme), Some(Ok(tera)), Ok(site)) => (theme, tera, site),
+        (theme, tera, site) => {
+            problems.extend(theme.err().into_iter().flatten());
+            problems.extend(tera.and_then(Result::err).into_iter().flatten());
+            problems.extend(site.err().into_iter().flatten());
+            return Err(problems.sorted());
+        }
+    };
+    let (bodies, page_bodies) = render_markdown(&site, &mut problems);
+    if !problems.is_empty() {
+        return Err(problems.sorted());
+    }
+    Ok(Prepared { site, bodies, page_bodies, theme, tera, now })
+}
+
+fn check_featured_poll(config: &Config, content: &content::Content, problems: &mut Problems) {
+    if let Some(id) = &config.polls.featured
+        && !content.polls.iter().any(|p| &p.id == id)
+    {
+        problems.push(
+            Problem::new(crate::config::CONFIG_FILE, format!("the featured poll `{id}` does not exist"))
+                .hint(format!("polls are the files in content/polls/; there is no content/polls/{id}.yaml")),
+        );
+    }
+}
+
+fn render_markdown(site: &Site, problems: &mut Problems) -> (Vec<Rendered>, Vec<Rendered>) {
+    let polls: HashSet<String> = site.polls.iter().map(|p| p.id.clone()).collect();
+    let base_url = site.config.base_url.as_str();
+    let render_one = |source: &str, body: &str, body_line: usize| {
+        let cx = markdown::Context { source, body_line, link_targets: &site.link_targets, polls: &polls, base_url };
+        markdown::render(body, &cx)
+    };
+    let articles: Vec<(Rendered, Vec<Problem>)> = site
+        .articles
+        .par_iter()
+        .map(|a| {
+            let (mut rendered, found) = render_one(&a.source, &a.body, a.body_line);
+            if let Some(summary) = &a.summary {
+                rendered.summary = markdown::render_snippet(summary);
+            }
+            (rendered, found)
+        })
+        .collect();
+    let pages: Vec<(Rendered, Vec<Problem>)> =
+        site.pages.iter().map(|p| render_one(&p.source, &p.body, p.body_line)).collect();
+    let mut split = |all: Vec<(Rendered, Vec<Problem>)>| {
+        all.into_iter()
+            .map(|(rendered, found)| {
+                problems.extend(found);
+                rendered
+            })
+            .collect::<Vec<_>>()
+    };
+    (split(articles), split(pages))
+}
+
+/// Builds the site into its output folder.
+pub fn build(options: &BuildOptions) -> Result<BuildReport> {
+    let started = Instant::now();
+    let output = output_folder(options)?;
+    let prepared = prepare(options)?;
+    let staging = Staging::create(&output)?;
+    match write_site(&prepared, &staging, options.progress) {
+        Ok((pages, files)) => {
+            let committed = staging.commit()?;
+            Ok(BuildReport {
+                pages,
+                articles: prepared.site.articles.len(),
+                files,
+                kept: committed.kept,
+                elapsed: started.elapsed(),
+                committed: Some(committed),
+            })
+        }
+        Err(error) => {
+            staging.discard();
+            Err(error)
+        }
+    }
+}
+
+/// Checks content, templates and links, rendering every page without writing any.
+pub fn check(options: &BuildOptions) -> Result<(usize, usize), Problems> {
+    let prepared = prepare(options)?;
+    let renderer = renderer(&prepared);
+    let jobs = render::jobs(&prepared.site);
+    let problems: Vec<Problem> = jobs.par_iter().filter_map(|job| renderer.render(job).err()).collect();
+    if problems.is_empty() {
+        Ok((prepared.site.articles.len(), prepared.site.pages.len()))
+    } else {
+        Err(Problems(problems).sorted())
+    }
+}
+
+fn renderer(prepared: &Prepared) -> Renderer<'_> {
+    Renderer::new(&prepared.site, &prepared.bodies, &prepared.page_bodies, &prepared.theme, &prepared.tera, prepared.now)
+}
+
+/// The output folder, refused when it would swallow the site itself or its content.
+fn output_folder(options: &BuildOptions) -> Result<PathBuf> {
+    let output = options.output.clone().unwrap_or_else(|| options.root.join("public"));
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let (out, root) = (absolute(&output), absolute(&options.root));
+    if root.starts_with(&out) {
+        bail!("the output folder {} would replace the site itself; choose a folder inside or beside it", output.display());
+    }
+    if out.starts_with(root.join("content")) {
+        bail!("the output folder {} is inside content/; birge never writes there", output.display());
+    }
+    Ok(output)
+}
+
+/// Renders every job and copies every file into the staging folder; gives (pages, files).
+fn write_site(prepared: &Prepared, staging: &Staging, progress: bool) -> Result<(usize, usize)> {
+    let renderer = renderer(prepared);
+    let jobs = render::jobs(&prepared.site);
+    let bar = progress_bar(progress, jobs.len());
+    let results: Vec<Result<(), Problem>> = jobs
+        .par_iter()
+        .map(|job| {
+            let file = renderer.render(job)?;
+            staging
+                .write(&file.path, &file.bytes)
+                .map_err(|e| Problem::new(file.path.clone(), format!("{e:#}")))?;
+            bar.inc(1);
+            Ok(())
+        })
+        .collect();
+    bar.finish_and_clear();
+    let problems: Vec<Problem> = results.into_iter().filter_map(Result::err).collect();
+    if !problems.is_empty() {
+        return Err(Problems(problems).sorted().into());
+    }
+    let mut files = jobs.len();
+    files += copy_static(prepared, staging)?;
+    files += copy_bundles(prepared, staging)?;
+    let pages = jobs.iter().filter(|j| j.is_page()).count();
+    Ok((pages, files))
+}
+
+fn progress_bar(wanted: bool, len: usize) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !wanted || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} rendering {pos}/{len} {wide_bar}") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn copy_static(prepared: &Prepared, staging: &Staging) -> Result<usize> {
+    let mut count = 0;
+    for (rel, source) in &prepared.theme.static_files {
+        match source {
+            StaticSource::Embedded(bytes) => staging.write(rel, bytes)?,
+            StaticSource::File(path) => staging.copy(rel, path)?,
+        }
+        count += 1;
+    }
+    if prepared.bodies.iter().any(|b| b.has_code) {
+        staging.write("highlight.css", markdown::highlight_css().as_bytes())?;
+        count += 1;
+    }
+    Ok(count)
+}
+
+fn copy_bundles(prepared: &Prepared, staging: &Staging) -> Result<usize> {
+    let mut count = 0;
+    for article in &prepared.site.articles {
+        let Some(dir) = &article.bundle_dir else { continue };
+        let base = render::output_path(&article.path);
+        let base = base.trim_end_matches("index.html");
+        for entry in walkdir::WalkDir::new(dir).into_iter().filter_map(Result::ok) {
+            let is_asset = entry.file_type().is_file()
+                && entry.path().extension().is_none_or(|e| e != "md")
+                && !entry.file_name().to_string_lossy().starts_with('.');
+            if is_asset {
+                let rel = content::relative(dir, entry.path());
+                staging.copy(&format!("{base}{rel}"), entry.path())?;
+                count += 1;
+            }
+        }
+    }
+    Ok(count)
+}

@@ -1,0 +1,300 @@
+//! `site.yaml`: the site's settings, their defaults, and their validation.
+//!
+//! Takes the file's text, gives a validated [`Config`] (with the timezone resolved) or the
+//! problems found in it.
+
+use std::path::Path;
+
+use jiff::tz::TimeZone;
+use serde::Deserialize;
+
+use crate::diagnostics::{Problem, Problems, did_you_mean};
+use crate::yaml;
+
+/// Where the site's settings live, relative to its root.
+pub const CONFIG_FILE: &str = "site.yaml";
+
+/// The settings of `site.yaml` as written; every key but `title` and `base_url` has a default.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawConfig {
+    /// The site's name, shown in the header and feeds. Required.
+    pub title: Option<String>,
+    /// A one-line description for feeds and metadata.
+    pub description: Option<String>,
+    /// The public URL of the site's root, e.g. `https://assembly.example.kz`. Required.
+    pub base_url: Option<String>,
+    /// The default language, served at the root. Default `en`.
+    pub language: String,
+    /// Every language of the site; the others are served under `/<lang>/`. Default `[en, kk, ru]`.
+    pub languages: Vec<String>,
+    /// IANA name or fixed offset for dates written without one. Default `Asia/Almaty`.
+    pub timezone: String,
+    /// The theme: a folder under `themes/`, or the built-in `birge`. Default `birge`.
+    pub theme: String,
+    /// Items per list page. Default 20.
+    pub paginate: usize,
+    /// Poll settings.
+    pub polls: PollsConfig,
+    /// Who publishes the site.
+    pub publisher: RawPublisher,
+    /// A free map for themes.
+    pub extra: serde_json::Value,
+}
+
+impl Default for RawConfig {
+    fn default() -> Self {
+        RawConfig {
+            title: None,
+            description: None,
+            base_url: None,
+            language: "en".into(),
+            languages: vec!["en".into(), "kk".into(), "ru".into()],
+            timezone: "Asia/Almaty".into(),
+            theme: "birge".into(),
+            paginate: 20,
+            polls: PollsConfig::default(),
+            publisher: RawPublisher::default(),
+            extra: serde_json::Value::Object(Default::default()),
+        }
+    }
+}
+
+/// The `polls:` section.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PollsConfig {
+    /// The poll shown in the sidebar of pages that do not already show it.
+    pub featured: Option<String>,
+    /// Results baked in at build time when this file exists (SQLite store or JSON export).
+    pub database: String,
+    /// Where the widget posts. Default `/api/`.
+    pub endpoint: String,
+}
+
+impl Default for PollsConfig {
+    fn default() -> Self {
+        PollsConfig {
+            featured: None,
+            database: "polls.sqlite".into(),
+            endpoint: "/api/".into(),
+        }
+    }
+}
+
+/// The `publisher:` section as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawPublisher {
+    /// Defaults to the site's title.
+    pub name: Option<String>,
+    /// Defaults to `/logo.png`, which the built-in theme ships.
+    pub logo: Option<String>,
+}
+
+/// Who publishes the site: for the footer, feeds and metadata.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Publisher {
+    /// The publisher's name.
+    pub name: String,
+    /// A site path or URL of its logo.
+    pub logo: String,
+}
+
+/// Validated settings, ready for the build.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The site's name.
+    pub title: String,
+    /// A one-line description.
+    pub description: Option<String>,
+    /// The root URL without a trailing `/`.
+    pub base_url: String,
+    /// The default language.
+    pub language: String,
+    /// All languages, the default first.
+    pub languages: Vec<String>,
+    /// The resolved timezone.
+    pub timezone: TimeZone,
+    /// The timezone as written.
+    pub timezone_name: String,
+    /// The theme's name.
+    pub theme: String,
+    /// Items per list page (at least 1).
+    pub paginate: usize,
+    /// Poll settings.
+    pub polls: PollsConfig,
+    /// Who publishes.
+    pub publisher: Publisher,
+    /// The free map for themes.
+    pub extra: serde_json::Value,
+}
+
+const KEYS: &[&str] = &[
+    "title", "description", "base_url", "language", "languages", "timezone", "theme", "paginate",
+    "polls", "publisher", "extra",
+];
+
+impl Config {
+    /// Reads and validates `site.yaml` under `root`.
+    pub fn load(root: &Path) -> Result<Config, Problems> {
+        let path = root.join(CONFIG_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            let problem = if e.kind() == std::io::ErrorKind::NotFound {
+                Problem::new(CONFIG_FILE, "there is no site.yaml here")
+                    .hint("run birge in a site's folder, pass --root DIR, or create one with `birge init`")
+            } else {
+                Problem::new(CONFIG_FILE, format!("cannot read it: {e}"))
+            };
+            Problems(vec![problem])
+        })?;
+        Config::parse(&text)
+    }
+
+    /// Parses and validates the text of `site.yaml`.
+    pub fn parse(text: &str) -> Result<Config, Problems> {
+        let raw: RawConfig = yaml::parse(text).map_err(|e| {
+            let mut problem = Problem::new(CONFIG_FILE, e.message.clone())
+                .at_opt(e.line.zip(e.column));
+            if let Some(key) = e.unknown_field() {
+                problem.message = format!("unknown setting `{key}`");
+                problem = problem.hint_opt(
+                    did_you_mean(key, KEYS.iter().copied())
+                        .map(|k| format!("did you mean `{k}`?"))
+                        .or_else(|| Some(format!("the settings are: {}", KEYS.join(", ")))),
+                );
+            }
+            Problems(vec![problem])
+        })?;
+        raw.validate(text)
+    }
+
+    /// Settings for tests: a titled site at `https://example.org`.
+    pub fn for_test() -> Config {
+        Config::parse("title: Test\nbase_url: https://example.org\n").expect("valid test config")
+    }
+
+    /// The site path of the root of a language's tree: `/` or `/kk/`.
+    pub fn language_root(&self, lang: &str) -> String {
+        if lang == self.language {
+            "/".to_string()
+        } else {
+            format!("/{lang}/")
+        }
+    }
+}
+
+impl RawConfig {
+    fn validate(self, text: &str) -> Result<Config, Problems> {
+        let mut problems = Problems::default();
+        let at = |key: &str| yaml::key_position(text, key);
+        let title = self.title.filter(|t| !t.trim().is_empty());
+        if title.is_none() {
+            problems.push(
+                Problem::new(CONFIG_FILE, "the site has no `title`")
+                    .at_opt(at("title"))
+                    .hint("add a line like `title: Assembly of People of Kazakhstan`"),
+            );
+        }
+        let base_url = self.base_url.filter(|u| !u.trim().is_empty());
+        match &base_url {
+            None => problems.push(
+                Problem::new(CONFIG_FILE, "the site has no `base_url`")
+                    .hint("add a line like `base_url: https://assembly.example.kz`"),
+            ),
+            Some(url) if !(url.starts_with("http://") || url.starts_with("https://")) => problems
+                .push(
+                    Problem::new(CONFIG_FILE, format!("`base_url` must start with http:// or https://, not `{url}`"))
+                        .at_opt(at("base_url")),
+                ),
+            Some(_) => {}
+        }
+        let timezone = match crate::dates::parse_timezone(&self.timezone) {
+            Ok(tz) => Some(tz),
+            Err(message) => {
+                problems.push(
+                    Problem::new(CONFIG_FILE, message)
+                        .at_opt(at("timezone"))
+                        .hint("use an IANA name like `Asia/Almaty` or a fixed offset like `+05:00`"),
+                );
+                None
+            }
+        };
+        if self.paginate == 0 {
+            problems.push(
+                Problem::new(CONFIG_FILE, "`paginate` must be at least 1").at_opt(at("paginate")),
+            );
+        }
+        for lang in std::iter::once(&self.language).chain(&self.languages) {
+            if !is_language_code(lang) {
+                problems.push(
+                    Problem::new(CONFIG_FILE, format!("`{lang}` is not a language code"))
+                        .at_opt(at("languages").or(at("language")))
+                        .hint("use two- or three-letter codes such as en, kk, ru"),
+                );
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let mut languages = vec![self.language.clone()];
+        for lang in self.languages {
+            if !languages.contains(&lang) {
+                languages.push(lang);
+            }
+        }
+        let title = title.expect("checked above");
+        Ok(Config {
+            publisher: Publisher {
+                name: self.publisher.name.unwrap_or_else(|| title.clone()),
+                logo: self.publisher.logo.unwrap_or_else(|| "/logo.png".into()),
+            },
+            title,
+            description: self.description,
+            base_url: base_url.expect("checked above").trim_end_matches('/').to_string(),
+            language: self.language,
+            languages,
+            timezone: timezone.expect("checked above"),
+            timezone_name: self.timezone,
+            theme: self.theme,
+            paginate: self.paginate,
+            polls: self.polls,
+            extra: self.extra,
+        })
+    }
+}
+
+fn is_language_code(code: &str) -> bool {
+    (2..=3).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_fill_in() {
+        let c = Config::for_test();
+        assert_eq!(c.language, "en");
+        assert_eq!(c.languages, ["en", "kk", "ru"]);
+        assert_eq!(c.paginate, 20);
+        assert_eq!(c.polls.endpoint, "/api/");
+        assert_eq!(c.publisher.name, "Test");
+        assert_eq!(c.language_root("kk"), "/kk/");
+    }
+
+    #[test]
+    fn typos_get_a_hint() {
+        let err = Config::parse("title: T\nbase_url: https://x.kz\npaginte: 5\n").unwrap_err();
+        assert_eq!(
+            err.0[0].to_string(),
+            "error: site.yaml:3:1: unknown setting `paginte`\n  hint: did you mean `paginate`?"
+        );
+    }
+
+    #[test]
+    fn required_keys_are_reported_together() {
+        let err = Config::parse("timezone: Mars/Base\n").unwrap_err();
+        assert_eq!(err.len(), 3);
+    }
+}

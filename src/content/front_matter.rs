@@ -1,0 +1,252 @@
+//! Front matter: the YAML between the `---` lines at the top of a Markdown file.
+//!
+//! Takes a file's text, gives the YAML part, the body and the line the body starts on
+//! ([`split`]), then typed front matter ([`parse`]) with unknown keys reported with a hint.
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::diagnostics::{Problem, did_you_mean};
+use crate::yaml;
+
+/// A Markdown file cut in two: its front matter and its body.
+#[derive(Debug, Clone, Copy)]
+pub struct Split<'a> {
+    /// The YAML text between the fences.
+    pub yaml: &'a str,
+    /// The Markdown after the closing fence.
+    pub body: &'a str,
+    /// 1-based line of the whole file on which the body starts.
+    pub body_line: usize,
+}
+
+/// Separates the front matter from the body; `file` names the file in problems.
+pub fn split<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Problem> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let first_line_end = text.find('\n').unwrap_or(text.len());
+    if text[..first_line_end].trim_end() != "---" {
+        return Err(Problem::new(file, "the file does not start with front matter")
+            .at(1, 1)
+            .hint("begin it with a line `---`, then `title: ...` and `date: ...`, then another `---`"));
+    }
+    let yaml_start = (first_line_end + 1).min(text.len());
+    let mut offset = yaml_start;
+    let mut line = 2;
+    for raw_line in text[yaml_start..].split_inclusive('\n') {
+        let trimmed = raw_line.trim_end();
+        if trimmed == "---" || trimmed == "..." {
+            let body_start = offset + raw_line.len();
+            return Ok(Split {
+                yaml: &text[yaml_start..offset],
+                body: &text[body_start.min(text.len())..],
+                body_line: line + 1,
+            });
+        }
+        offset += raw_line.len();
+        line += 1;
+    }
+    Err(Problem::new(file, "the front matter is never closed")
+        .at(1, 1)
+        .hint("end it with a line `---` between the last key and the article's text"))
+}
+
+/// The front matter of an article, as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArticleFrontMatter {
+    /// The headline. Required.
+    #[serde(default, deserialize_with = "yaml::opt_scalar_string")]
+    pub title: Option<String>,
+    /// `YYYY-MM-DD` or RFC 3339. Required.
+    #[serde(default, deserialize_with = "yaml::opt_scalar_string")]
+    pub date: Option<String>,
+    /// One region slug.
+    #[serde(default, deserialize_with = "yaml::opt_scalar_string")]
+    pub region: Option<String>,
+    /// Several region slugs.
+    #[serde(default, deserialize_with = "yaml::scalar_strings")]
+    pub regions: Vec<String>,
+    /// Tag names.
+    #[serde(default, deserialize_with = "yaml::scalar_strings")]
+    pub tags: Vec<String>,
+    /// A summary for lists and feeds (Markdown).
+    #[serde(default, deserialize_with = "yaml::opt_scalar_string")]
+    pub summary: Option<String>,
+    /// Who wrote it.
+    #[serde(default, deserialize_with = "yaml::opt_scalar_string")]
+    pub author: Option<String>,
+    /// The lead image: a file of the bundle, a site path or a URL.
+    #[serde(default)]
+    pub image: Option<String>,
+    /// The image's text alternative.
+    #[serde(default)]
+    pub image_alt: Option<String>,
+    /// The image's caption.
+    #[serde(default)]
+    pub image_caption: Option<String>,
+    /// Who made the image.
+    #[serde(default)]
+    pub image_credit: Option<String>,
+    /// When the article was last changed.
+    #[serde(default, deserialize_with = "yaml::opt_scalar_string")]
+    pub updated: Option<String>,
+    /// A correction or update notice shown on the article.
+    #[serde(default)]
+    pub update_note: Option<String>,
+    /// The URL slug, instead of the one made from the title.
+    #[serde(default, deserialize_with = "yaml::opt_scalar_string")]
+    pub slug: Option<String>,
+    /// The article's language, when not the site's default.
+    #[serde(default)]
+    pub lang: Option<String>,
+    /// A key shared by the language versions of one article.
+    #[serde(default, deserialize_with = "yaml::opt_scalar_string")]
+    pub translation: Option<String>,
+    /// A poll id from `content/polls/`.
+    #[serde(default)]
+    pub poll: Option<String>,
+    /// Old site-relative URLs that redirect here.
+    #[serde(default, deserialize_with = "yaml::scalar_strings")]
+    pub aliases: Vec<String>,
+    /// Left out of builds unless `--drafts`.
+    #[serde(default)]
+    pub draft: bool,
+    /// Kept on top of the front page.
+    #[serde(default)]
+    pub pinned: bool,
+    /// When pinning ends.
+    #[serde(default, deserialize_with = "yaml::opt_scalar_string")]
+    pub pinned_until: Option<String>,
+    /// A free map for themes.
+    #[serde(default)]
+    pub extra: Option<serde_json::Value>,
+}
+
+/// Keys an article's front matter may have.
+pub const ARTICLE_KEYS: &[&str] = &[
+    "title", "date", "region", "regions", "tags", "summary", "author", "image", "image_alt",
+    "image_caption", "image_credit", "updated", "update_note", "slug", "lang", "translation",
+    "poll", "aliases", "draft", "pinned", "pinned_until", "extra",
+];
+
+/// The front matter of a standalone page, as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageFrontMatter {
+    /// The page's title. Required.
+    #[serde(default, deserialize_with = "yaml::opt_scalar_string")]
+    pub title: Option<String>,
+    /// The URL slug, instead of the file's name.
+    #[serde(default, deserialize_with = "yaml::opt_scalar_string")]
+    pub slug: Option<String>,
+    /// A summary for metadata.
+    #[serde(default)]
+    pub summary: Option<String>,
+    /// The page's language, when not the site's default.
+    #[serde(default)]
+    pub lang: Option<String>,
+    /// A key shared by the language versions of one page.
+    #[serde(default, deserialize_with = "yaml::opt_scalar_string")]
+    pub translation: Option<String>,
+    /// When the page was last changed.
+    #[serde(default, deserialize_with = "yaml::opt_scalar_string")]
+    pub updated: Option<String>,
+    /// Old site-relative URLs that redirect here.
+    #[serde(default, deserialize_with = "yaml::scalar_strings")]
+    pub aliases: Vec<String>,
+    /// Left out of builds unless `--drafts`.
+    #[serde(default)]
+    pub draft: bool,
+    /// A free map for themes.
+    #[serde(default)]
+    pub extra: Option<serde_json::Value>,
+}
+
+/// Keys a page's front matter may have.
+pub const PAGE_KEYS: &[&str] = &[
+    "title", "slug", "summary", "lang", "translation", "updated", "aliases", "draft", "extra",
+];
+
+/// Parses front matter YAML into `T`; problems point at lines of the whole file.
+/// Every unknown key is reported, each with a "did you mean" hint when one is close.
+pub fn parse<T: DeserializeOwned>(file: &str, yaml_text: &str, keys: &[&str]) -> Result<T, Vec<Problem>> {
+    let error = match yaml::parse::<T>(yaml_text) {
+        Ok(value) => return Ok(value),
+        Err(error) => error,
+    };
+    if error.unknown_field().is_some()
+        && let Ok(found) = yaml::top_level_keys(yaml_text)
+    {
+        let unknown: Vec<Problem> = found
+            .iter()
+            .filter(|key| !keys.contains(&key.as_str()))
+            .map(|key| unknown_key(file, yaml_text, key, keys))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(unknown);
+        }
+    }
+    let position = error.line.zip(error.column).map(|(l, c)| (l + 1, c));
+    Err(vec![
+        Problem::new(file, format!("front matter: {}", error.message))
+            .at_opt(position.or(Some((1, 1))))
+            .hint_opt(yaml_hint(&error.message)),
+    ])
+}
+
+fn unknown_key(file: &str, yaml_text: &str, key: &str, keys: &[&str]) -> Problem {
+    let position = yaml::key_position(yaml_text, key).map(|(l, c)| (l + 1, c));
+    let hint = match did_you_mean(key, keys.iter().copied()) {
+        Some(close) => format!("did you mean `{close}`?"),
+        None => format!("the keys are: {}; put free values under `extra:`", keys.join(", ")),
+    };
+    Problem::new(file, format!("unknown key `{key}` in front matter"))
+        .at_opt(position)
+        .hint(hint)
+}
+
+fn yaml_hint(message: &str) -> Option<String> {
+    if message.contains("mapping values are not allowed") {
+        Some("a value that contains `: ` must be quoted, e.g. title: \"Biz Birgemiz: day one\"".into())
+    } else if message.contains("invalid type") {
+        Some("check the value's type: text, a list like [a, b], true/false".into())
+    } else if message.contains("did not find expected") || message.contains("found unexpected") {
+        Some("check quotes, brackets and indentation on this line and the one before".into())
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_and_counts_lines() {
+        let text = "---\ntitle: A\ndate: 2020-03-26\n---\nBody\n";
+        let s = split("a.md", text).unwrap();
+        assert_eq!(s.yaml, "title: A\ndate: 2020-03-26\n");
+        assert_eq!(s.body, "Body\n");
+        assert_eq!(s.body_line, 5);
+    }
+
+    #[test]
+    fn never_closed() {
+        let e = split("a.md", "---\ntitle: A\n\nBody\n").unwrap_err();
+        assert_eq!(e.message, "the front matter is never closed");
+        let e = split("a.md", "title: A\n").unwrap_err();
+        assert_eq!(e.message, "the file does not start with front matter");
+    }
+
+    #[test]
+    fn unknown_keys_all_reported() {
+        let yaml = "title: A\ntitel: B\nregoin: x\n";
+        let errs = parse::<ArticleFrontMatter>("a.md", yaml, ARTICLE_KEYS).unwrap_err();
+        assert_eq!(errs.len(), 2);
+        assert_eq!(
+            errs[0].to_string(),
+            "error: a.md:3:1: unknown key `titel` in front matter\n  hint: did you mean `title`?"
+        );
+        assert_eq!(errs[1].hint.as_deref(), Some("did you mean `region`?"));
+    }
+}

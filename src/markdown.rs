@@ -1,0 +1,372 @@
+//! Markdown bodies to HTML: CommonMark with tables, footnotes, strikethrough, task lists,
+//! smart punctuation, heading anchors, highlighted code, `@/` links and poll shortcodes.
+//!
+//! Takes a body and a [`Context`] (where links may point, which polls exist), gives
+//! [`Rendered`] HTML with its summary, or problems located at lines of the whole file.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use syntect::html::{ClassStyle, ClassedHTMLGenerator};
+use syntect::parsing::SyntaxSet;
+
+use crate::diagnostics::{Problem, did_you_mean};
+
+/// What a body may refer to, and where its problems are reported.
+pub struct Context<'a> {
+    /// The file, relative to the site root.
+    pub source: &'a str,
+    /// 1-based line of the file on which the body starts.
+    pub body_line: usize,
+    /// `@/` link targets: content paths to site paths.
+    pub link_targets: &'a HashMap<String, String>,
+    /// The ids of the site's polls.
+    pub polls: &'a HashSet<String>,
+    /// Prefix for resolved links: the base URL without its trailing `/`.
+    pub base_url: &'a str,
+}
+
+/// A rendered body.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rendered {
+    /// The whole body as HTML.
+    pub html: String,
+    /// The summary as HTML: the text before `<!-- more -->`, else the first paragraph.
+    pub summary: String,
+    /// Whether the body has highlighted code (its page then needs the highlight stylesheet).
+    pub has_code: bool,
+    /// Poll ids placed by `{{ poll(id="...") }}`, in order.
+    pub polls: Vec<String>,
+}
+
+/// The marker a poll shortcode leaves in the HTML, for the renderer to replace by the widget.
+pub fn poll_marker(id: &str) -> String {
+    format!("<!--birge:poll:{id}-->")
+}
+
+const MORE: &str = "<!-- more -->";
+
+fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_SMART_PUNCTUATION
+        | Options::ENABLE_HEADING_ATTRIBUTES
+}
+
+/// Renders a body; problems (broken `@/` links, unknown polls) are returned beside the HTML.
+pub fn render(body: &str, cx: &Context) -> (Rendered, Vec<Problem>) {
+    let mut problems = Vec::new();
+    let (text, polls) = replace_poll_shortcodes(body, cx, &mut problems);
+    let (html, first_paragraph, has_code) = to_html(&text, cx, &mut problems);
+    let summary = match text.find(MORE).or_else(|| text.find("<!--more-->")) {
+        Some(at) => to_html(&text[..at], cx, &mut Vec::new()).0,
+        None => first_paragraph,
+    };
+    (Rendered { html, summary, has_code, polls }, problems)
+}
+
+/// Renders a short Markdown text (a summary or a description) with no links to check.
+pub fn render_snippet(text: &str) -> String {
+    let mut html = String::with_capacity(text.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, Parser::new_ext(text, options()));
+    html
+}
+
+/// Replaces each line that is only `{{ poll(id="x") }}` by a marker, keeping line numbers.
+fn replace_poll_shortcodes(body: &str, cx: &Context, problems: &mut Vec<Problem>) -> (String, Vec<String>) {
+    if !body.contains("poll(") {
+        return (body.to_string(), Vec::new());
+    }
+    let mut out = String::with_capacity(body.len());
+    let mut polls = Vec::new();
+    let mut fence: Option<&str> = None;
+    for (i, line) in body.split_inclusive('\n').enumerate() {
+        let trimmed = line.trim();
+        if let Some(open) = fence {
+            if trimmed.starts_with(open) {
+                fence = None;
+            }
+            out.push_str(line);
+            continue;
+        }
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            fence = Some(&trimmed[..3]);
+            out.push_str(line);
+            continue;
+        }
+        match parse_poll_shortcode(trimmed) {
+            Some(id) => {
+                if !cx.polls.contains(id) {
+                    let column = line.find("{{").unwrap_or(0) + 1;
+                    problems.push(
+                        Problem::new(cx.source, format!("unknown poll `{id}`"))
+                            .at(cx.body_line + i, column)
+                            .hint(match did_you_mean(id, cx.polls.iter().map(String::as_str)) {
+                                Some(close) => format!("did you mean `{close}`? Polls are the files in content/polls/"),
+                                None => format!("polls are the files in content/polls/; there is no content/polls/{id}.yaml"),
+                            }),
+                    );
+                }
+                out.push_str(&poll_marker(id));
+                out.push_str(if line.ends_with('\n') { "\n" } else { "" });
+                polls.push(id.to_string());
+            }
+            None => out.push_str(line),
+        }
+    }
+    (out, polls)
+}
+
+/// The id in `{{ poll(id="x") }}`, when the text is exactly such a shortcode.
+fn parse_poll_shortcode(text: &str) -> Option<&str> {
+    let inner = text.strip_prefix("{{")?.strip_suffix("}}")?.trim();
+    let args = inner.strip_prefix("poll")?.trim_start().strip_prefix('(')?.strip_suffix(')')?.trim();
+    let value = args.strip_prefix("id")?.trim_start().strip_prefix('=')?.trim();
+    let quote = value.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let id = value.strip_prefix(quote)?.strip_suffix(quote)?;
+    crate::content::polls::is_valid_id(id).then_some(id)
+}
+
+/// Renders Markdown to HTML; gives the HTML, the first top-level paragraph's HTML and
+/// whether code was highlighted.
+fn to_html(text: &str, cx: &Context, problems: &mut Vec<Problem>) -> (String, String, bool) {
+    let parser = Parser::new_ext(text, options()).into_offset_iter();
+    let mut events: Vec<Event> = Vec::new();
+    let mut heading: Option<(usize, HeadingLevel, Option<CowStr>, Vec<CowStr>, Vec<(CowStr, Option<CowStr>)>)> = None;
+    let mut code: Option<(String, String)> = None;
+    let mut has_code = false;
+    let mut used_ids: HashSet<String> = HashSet::new();
+    let mut heading_text = String::new();
+
+    for (event, range) in parser {
+        if let Some((lang, buffer)) = &mut code {
+            match event {
+                Event::Text(t) => buffer.push_str(&t),
+                Event::End(TagEnd::CodeBlock) => {
+                    let html = highlight(lang, buffer);
+                    has_code |= html.1;
+                    events.push(Event::Html(html.0.into()));
+                    code = None;
+                }
+                _ => {}
+            }
+            continue;
+        }
+        match event {
+            Event::Start(Tag::CodeBlock(kind)) => {
+                let lang = match kind {
+                    CodeBlockKind::Fenced(info) => info.split([' ', ',', '{']).next().unwrap_or("").to_string(),
+                    CodeBlockKind::Indented => String::new(),
+                };
+                code = Some((lang, String::new()));
+            }
+            Event::Start(Tag::Heading { level, id, classes, attrs }) => {
+                heading = Some((events.len(), level, id, classes, attrs));
+                heading_text.clear();
+                events.push(Event::Start(Tag::Paragraph));
+            }
+            Event::End(TagEnd::Heading(level)) => {
+                if let Some((at, _, id, classes, attrs)) = heading.take() {
+                    let id = id.map(|i| i.to_string()).unwrap_or_else(|| {
+                        let base = crate::slug::slugify(&heading_text, "");
+                        let base = if base.is_empty() { "section".to_string() } else { base };
+                        unique_id(base, &used_ids)
+                    });
+                    used_ids.insert(id.clone());
+                    events[at] = Event::Start(Tag::Heading { level, id: Some(id.into()), classes, attrs });
+                }
+                events.push(Event::End(TagEnd::Heading(level)));
+            }
+            Event::Start(Tag::Link { link_type, dest_url, title, id }) if dest_url.starts_with("@/") => {
+                let dest = resolve_link(&dest_url, range.start, text, cx, problems);
+                events.push(Event::Start(Tag::Link { link_type, dest_url: dest.into(), title, id }));
+            }
+            Event::Start(Tag::Image { link_type, dest_url, title, id }) if dest_url.starts_with("@/") => {
+                let dest = resolve_link(&dest_url, range.start, text, cx, problems);
+                events.push(Event::Start(Tag::Image { link_type, dest_url: dest.into(), title, id }));
+            }
+            Event::Text(t) | Event::Code(t) if heading.is_some() => {
+                heading_text.push_str(&t);
+                events.push(Event::Text(t));
+            }
+            other => events.push(other),
+        }
+    }
+    let mut html = String::with_capacity(text.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, events.iter().cloned());
+    let mut summary = String::new();
+    if let Some(paragraph) = first_paragraph(&events) {
+        pulldown_cmark::html::push_html(&mut summary, paragraph.iter().cloned());
+    }
+    (html, summary, has_code)
+}
+
+fn unique_id(base: String, used: &HashSet<String>) -> String {
+    if !used.contains(&base) {
+        return base;
+    }
+    (1..).map(|n| format!("{base}-{n}")).find(|id| !used.contains(id)).expect("an unused id")
+}
+
+/// The events of the first paragraph that is not inside a list, quote or table.
+fn first_paragraph<'a, 'e>(events: &'a [Event<'e>]) -> Option<&'a [Event<'e>]> {
+    let mut depth = 0usize;
+    let mut start = None;
+    for (i, event) in events.iter().enumerate() {
+        match event {
+            Event::Start(Tag::Paragraph) if depth == 0 => start = Some(i),
+            Event::End(TagEnd::Paragraph) if depth == 0 => return start.map(|s| &events[s..=i]),
+            Event::Start(Tag::Paragraph) | Event::End(TagEnd::Paragraph) => {}
+            Event::Start(_) => depth += 1,
+            Event::End(_) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Turns `@/news/a.md#part` into the target's URL, or reports the broken link.
+fn resolve_link(dest: &str, offset: usize, text: &str, cx: &Context, problems: &mut Vec<Problem>) -> String {
+    let path = &dest[2..];
+    let (path, fragment) = match path.split_once('#') {
+        Some((p, f)) => (p, Some(f)),
+        None => (path, None),
+    };
+    if let Some(site_path) = cx.link_targets.get(path) {
+        let mut url = format!("{}{site_path}", cx.base_url);
+        if let Some(fragment) = fragment {
+            url.push('#');
+            url.push_str(fragment);
+        }
+        return url;
+    }
+    let before = &text[..offset.min(text.len())];
+    let line = cx.body_line + before.matches('\n').count();
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let hint = match did_you_mean(path, cx.link_targets.keys().map(String::as_str)) {
+        Some(close) => format!("did you mean `@/{close}`? Paths in @/ links start from content/"),
+        None => "paths in @/ links start from content/, e.g. @/news/2020/03/masks.md".to_string(),
+    };
+    problems.push(
+        Problem::new(cx.source, format!("broken link `{dest}`: there is no content/{path}"))
+            .at(line, column)
+            .hint(hint),
+    );
+    dest.to_string()
+}
+
+fn syntax_set() -> &'static SyntaxSet {
+    static SET: OnceLock<SyntaxSet> = OnceLock::new();
+    SET.get_or_init(SyntaxSet::load_defaults_newlines)
+}
+
+/// A code block as HTML: highlighted with CSS classes when its language is known.
+/// Gives the HTML and whether it was highlighted.
+fn highlight(lang: &str, code: &str) -> (String, bool) {
+    let escaped = || {
+        let mut out = String::new();
+        pulldown_cmark_escape_html(&mut out, code);
+        out
+    };
+    if lang.is_empty() {
+        return (format!("<pre><code>{}</code></pre>\n", escaped()), false);
+    }
+    let set = syntax_set();
+    let Some(syntax) = set.find_syntax_by_token(lang) else {
+        return (format!("<pre><code class=\"language-{}\">{}</code></pre>\n", attr(lang), escaped()), false);
+    };
+    let mut generator = ClassedHTMLGenerator::new_with_class_style(syntax, set, ClassStyle::SpacedPrefixed { prefix: "hl-" });
+    for line in syntect::util::LinesWithEndings::from(code) {
+        if generator.parse_html_for_line_which_includes_newline(line).is_err() {
+            return (format!("<pre><code class=\"language-{}\">{}</code></pre>\n", attr(lang), escaped()), false);
+        }
+    }
+    (
+        format!("<pre class=\"code\" data-lang=\"{}\"><code>{}</code></pre>\n", attr(lang), generator.finalize()),
+        true,
+    )
+}
+
+fn attr(text: &str) -> String {
+    text.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '#')).collect()
+}
+
+fn pulldown_cmark_escape_html(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            _ => out.push(c),
+        }
+    }
+}
+
+/// The stylesheet for highlighted code, from syntect's InspiredGitHub theme.
+pub fn highlight_css() -> String {
+    let themes = syntect::highlighting::ThemeSet::load_defaults();
+    let theme = &themes.themes["InspiredGitHub"];
+    syntect::html::css_for_theme_with_class_style(theme, ClassStyle::SpacedPrefixed { prefix: "hl-" })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cx<'a>(targets: &'a HashMap<String, String>, polls: &'a HashSet<String>) -> Context<'a> {
+        Context { source: "content/news/a.md", body_line: 5, link_targets: targets, polls, base_url: "https://x.kz" }
+    }
+
+    #[test]
+    fn headings_get_anchors_and_summary_is_first_paragraph() {
+        let (t, p) = (HashMap::new(), HashSet::new());
+        let (r, problems) = render("> quote\n\nFirst \"one\".\n\n## Second part\n\n## Second part\n", &cx(&t, &p));
+        assert!(problems.is_empty());
+        assert_eq!(r.summary, "<p>First “one”.</p>\n");
+        assert!(r.html.contains("<h2 id=\"second-part\">Second part</h2>"));
+        assert!(r.html.contains("<h2 id=\"second-part-1\">"));
+    }
+
+    #[test]
+    fn more_marker_cuts_the_summary() {
+        let (t, p) = (HashMap::new(), HashSet::new());
+        let (r, _) = render("Lead one.\n\nLead two.\n\n<!-- more -->\n\nRest.\n", &cx(&t, &p));
+        assert_eq!(r.summary, "<p>Lead one.</p>\n<p>Lead two.</p>\n");
+    }
+
+    #[test]
+    fn links_resolve_or_are_reported_at_their_line() {
+        let t = HashMap::from([("news/b.md".to_string(), "/news/2020/03/b/".to_string())]);
+        let p = HashSet::new();
+        let (r, problems) = render("See [b](@/news/b.md#x).\n\nAnd [c](@/news/c.md).\n", &cx(&t, &p));
+        assert!(r.html.contains("href=\"https://x.kz/news/2020/03/b/#x\""));
+        assert_eq!(problems.len(), 1);
+        assert_eq!(
+            problems[0].to_string(),
+            "error: content/news/a.md:7:5: broken link `@/news/c.md`: there is no content/news/c.md\n  hint: did you mean `@/news/b.md`? Paths in @/ links start from content/"
+        );
+    }
+
+    #[test]
+    fn code_is_highlighted_with_classes() {
+        let (t, p) = (HashMap::new(), HashSet::new());
+        let (r, _) = render("```rust\nfn main() {}\n```\n", &cx(&t, &p));
+        assert!(r.has_code);
+        assert!(r.html.contains("class=\"hl-"));
+    }
+
+    #[test]
+    fn poll_shortcodes() {
+        let t = HashMap::new();
+        let p = HashSet::from(["mothers-forum".to_string()]);
+        let (r, problems) = render("Text\n\n{{ poll(id=\"mothers-forum\") }}\n\n{{ poll(id=\"nope\") }}\n", &cx(&t, &p));
+        assert_eq!(r.polls, ["mothers-forum", "nope"]);
+        assert!(r.html.contains(&poll_marker("mothers-forum")));
+        assert_eq!(problems[0].line, Some(9));
+    }
+}

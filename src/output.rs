@@ -1,0 +1,212 @@
+//! The write stage: output goes into a sibling `.birge-build-*` folder that replaces the
+//! output folder only when the whole build succeeded.
+//!
+//! Takes rendered files and files to copy, gives a [`Staging`] folder that is swapped in
+//! atomically ([`Staging::commit`]: Linux `renameat2(RENAME_EXCHANGE)`, elsewhere two renames
+//! recovered on the next run). A file whose bytes did not change is hard-linked from the
+//! previous output, so it keeps its modification time and rsync copies only what changed.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use anyhow::{Context, Result, bail};
+
+const STAGING_PREFIX: &str = ".birge-build-";
+const OLD_PREFIX: &str = ".birge-old-";
+
+/// A folder being filled beside the output folder.
+#[derive(Debug)]
+pub struct Staging {
+    dir: PathBuf,
+    target: PathBuf,
+    previous: Option<PathBuf>,
+    written: AtomicUsize,
+    kept: AtomicUsize,
+}
+
+/// The output swapped in; the previous tree waits to be removed.
+#[derive(Debug)]
+#[must_use = "call cleanup() to remove the previous output"]
+pub struct Committed {
+    old: Option<PathBuf>,
+    /// Files written with new bytes.
+    pub written: usize,
+    /// Files kept from the previous output because their bytes did not change.
+    pub kept: usize,
+}
+
+impl Committed {
+    /// Removes the previous output tree.
+    pub fn cleanup(self) -> Result<()> {
+        match self.old {
+            Some(old) => crate::fs::remove_dir_all(&old),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Staging {
+    /// Creates an empty staging folder beside `target`, after recovering from an interrupted
+    /// swap and removing staging folders that earlier runs left behind.
+    pub fn create(target: &Path) -> Result<Staging> {
+        let parent = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        crate::fs::create_dir_all(&parent)?;
+        if target.exists() && !target.is_dir() {
+            bail!("the output {} is a file, not a folder", target.display());
+        }
+        recover(&parent, target)?;
+        let unique = format!(
+            "{STAGING_PREFIX}{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
+        );
+        let dir = parent.join(unique);
+        crate::fs::create_dir_all(&dir)?;
+        Ok(Staging {
+            dir,
+            target: target.to_path_buf(),
+            previous: target.is_dir().then(|| target.to_path_buf()),
+            written: AtomicUsize::new(0),
+            kept: AtomicUsize::new(0),
+        })
+    }
+
+    /// The folder being filled.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Writes a file at `rel` (a `/`-separated path), keeping the previous one if identical.
+    pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<()> {
+        let path = self.dir.join(rel);
+        if self.keep_previous(rel, &path, |old| old == bytes) {
+            return Ok(());
+        }
+        crate::fs::write(&path, bytes)?;
+        self.written.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Copies `source` to `rel`, keeping the previous file if identical.
+    pub fn copy(&self, rel: &str, source: &Path) -> Result<()> {
+        let bytes = crate::fs::read(source)?;
+        self.write(rel, &bytes)
+    }
+
+    fn keep_previous(&self, rel: &str, path: &Path, same: impl Fn(&[u8]) -> bool) -> bool {
+        let Some(previous) = &self.previous else { return false };
+        let old = previous.join(rel);
+        let Ok(old_bytes) = std::fs::read(&old) else { return false };
+        if !same(&old_bytes) {
+            return false;
+        }
+        if let Some(parent) = path.parent()
+            && crate::fs::create_dir_all(parent).is_err()
+        {
+            return false;
+        }
+        let kept = std::fs::hard_link(&old, path).is_ok();
+        if kept {
+            self.kept.fetch_add(1, Ordering::Relaxed);
+        }
+        kept
+    }
+
+    /// Swaps the staging folder in place of the output folder.
+    pub fn commit(self) -> Result<Committed> {
+        let written = self.written.load(Ordering::Relaxed);
+        let kept = self.kept.load(Ordering::Relaxed);
+        if !self.target.exists() {
+            crate::fs::rename(&self.dir, &self.target)?;
+            return Ok(Committed { old: None, written, kept });
+        }
+        let old = exchange(&self.dir, &self.target)?;
+        Ok(Committed { old: Some(old), written, kept })
+    }
+
+    /// Throws the staging folder away, leaving the output as it was.
+    pub fn discard(self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Puts `staging` at `target`; gives where the previous tree now is.
+#[cfg(target_os = "linux")]
+fn exchange(staging: &Path, target: &Path) -> Result<PathBuf> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let a = CString::new(staging.as_os_str().as_bytes())?;
+    let b = CString::new(target.as_os_str().as_bytes())?;
+    // SAFETY: both arguments are valid NUL-terminated paths that outlive the call.
+    let rc = unsafe {
+        libc::renameat2(libc::AT_FDCWD, a.as_ptr(), libc::AT_FDCWD, b.as_ptr(), libc::RENAME_EXCHANGE)
+    };
+    if rc == 0 {
+        return Ok(staging.to_path_buf());
+    }
+    two_renames(staging, target)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(staging: &Path, target: &Path) -> Result<PathBuf> {
+    two_renames(staging, target)
+}
+
+/// The portable swap: the old tree moves aside, the new one moves in. A crash between the two
+/// renames leaves a `.birge-old-*` folder and no output, which [`recover`] puts back.
+fn two_renames(staging: &Path, target: &Path) -> Result<PathBuf> {
+    let parent = target.parent().unwrap_or(Path::new("."));
+    let old = parent.join(format!("{OLD_PREFIX}{}", std::process::id()));
+    crate::fs::rename(target, &old)?;
+    crate::fs::rename(staging, target).inspect_err(|_| {
+        let _ = std::fs::rename(&old, target);
+    })?;
+    Ok(old)
+}
+
+/// Puts back an output tree that an interrupted swap left aside, and removes staging and
+/// old folders that earlier runs left behind.
+fn recover(parent: &Path, target: &Path) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(parent) else { return Ok(()) };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let path = entry.path();
+        if name.starts_with(OLD_PREFIX) && !target.exists() {
+            crate::fs::rename(&path, target).context("cannot restore the previous output")?;
+        } else if name.starts_with(STAGING_PREFIX) || name.starts_with(OLD_PREFIX) {
+            let _ = std::fs::remove_dir_all(&path);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unchanged_files_keep_their_inode() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("public");
+        let s = Staging::create(&target).unwrap();
+        s.write("a/index.html", b"one").unwrap();
+        s.write("b.txt", b"two").unwrap();
+        s.commit().unwrap().cleanup().unwrap();
+        let before = std::fs::metadata(target.join("a/index.html")).unwrap().modified().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let s = Staging::create(&target).unwrap();
+        s.write("a/index.html", b"one").unwrap();
+        s.write("b.txt", b"changed").unwrap();
+        let done = s.commit().unwrap();
+        assert_eq!((done.written, done.kept), (1, 1));
+        done.cleanup().unwrap();
+        let after = std::fs::metadata(target.join("a/index.html")).unwrap().modified().unwrap();
+        assert_eq!(before, after);
+        assert_eq!(std::fs::read(target.join("b.txt")).unwrap(), b"changed");
+        let leftovers: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1);
+    }
+}

@@ -1,0 +1,163 @@
+//! The filters birge gives templates beside Tera's own: `date`, `url`, `t`, `json`, `markdown`.
+//!
+//! Takes the base URL and the theme's strings, registers the filters on a [`Tera`].
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tera::{Error, Kwargs, State, Tera, TeraResult, Value};
+
+/// Registers birge's filters.
+pub fn register(tera: &mut Tera, base_url: &str, strings: HashMap<String, HashMap<String, String>>) {
+    let base = base_url.trim_end_matches('/').to_string();
+    tera.register_filter("url", move |path: &str, _: Kwargs, _: &State| Value::from(absolute_url(&base, path)));
+    tera.register_filter("date", date);
+    let strings = Arc::new(strings);
+    tera.register_filter("t", move |key: &str, kwargs: Kwargs, state: &State| translate(&strings, key, &kwargs, state));
+    tera.register_filter("json", json);
+    tera.register_filter("markdown", |text: &str, _: Kwargs, _: &State| {
+        Value::safe_string(&crate::markdown::render_snippet(text))
+    });
+}
+
+/// A site path as a URL under the base URL; URLs and fragments pass through unchanged.
+pub fn absolute_url(base: &str, path: &str) -> String {
+    let is_absolute = path.contains("://") || path.starts_with("//") || path.starts_with("mailto:") || path.starts_with('#');
+    if is_absolute {
+        path.to_string()
+    } else if path.starts_with('/') {
+        format!("{base}{path}")
+    } else {
+        format!("{base}/{path}")
+    }
+}
+
+fn page_lang(state: &State) -> String {
+    state.get::<String>("lang").ok().flatten().unwrap_or_else(|| "en".to_string())
+}
+
+fn date(value: &str, kwargs: Kwargs, state: &State) -> TeraResult<Value> {
+    let format: Option<String> = kwargs.get("format")?;
+    let lang = match kwargs.get::<String>("lang")? {
+        Some(lang) => lang,
+        None => page_lang(state),
+    };
+    let day: jiff::civil::Date = value
+        .get(..10)
+        .and_then(|d| d.parse().ok())
+        .ok_or_else(|| Error::message(format!("date: `{value}` is not a date")))?;
+    let out = match format.as_deref().unwrap_or("long") {
+        "long" => crate::dates::long_date(day, &lang),
+        "short" | "iso" => day.to_string(),
+        "month" => crate::dates::month_year(day.year(), day.month(), &lang),
+        "year" => day.year().to_string(),
+        "rfc3339" => value.to_string(),
+        "rfc2822" => {
+            let instant: jiff::Timestamp = value
+                .parse()
+                .map_err(|_| Error::message(format!("date: `{value}` has no offset for rfc2822")))?;
+            let offset = jiff::tz::Offset::from_seconds(offset_seconds(value)).unwrap_or(jiff::tz::Offset::UTC);
+            crate::dates::rfc2822(&instant.to_zoned_datetime(jiff::tz::TimeZone::fixed(offset)))
+        }
+        other => return Err(Error::message(format!(
+            "date: unknown format `{other}` (use long, short, iso, month, year, rfc3339 or rfc2822)"
+        ))),
+    };
+    Ok(Value::from(out))
+}
+
+/// The offset at the end of an RFC 3339 text, in seconds.
+fn offset_seconds(text: &str) -> i32 {
+    if text.ends_with('Z') || text.ends_with('z') || text.len() < 6 {
+        return 0;
+    }
+    let tail = &text[text.len() - 6..];
+    let sign = match tail.as_bytes()[0] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return 0,
+    };
+    let hours: i32 = tail[1..3].parse().unwrap_or(0);
+    let minutes: i32 = tail[4..6].parse().unwrap_or(0);
+    sign * (hours * 3600 + minutes * 60)
+}
+
+fn translate(strings: &HashMap<String, HashMap<String, String>>, key: &str, kwargs: &Kwargs, state: &State) -> TeraResult<Value> {
+    let lang = page_lang(state);
+    let text = strings
+        .get(&lang)
+        .and_then(|s| s.get(key))
+        .or_else(|| strings.get("en").and_then(|s| s.get(key)))
+        .map_or(key, String::as_str);
+    let mut out = text.to_string();
+    for (name, value) in kwargs.iter() {
+        let shown = match value.as_str() {
+            Some(s) => s.to_string(),
+            None => value.to_string(),
+        };
+        out = out.replace(&format!("{{{name}}}"), &shown);
+    }
+    Ok(Value::from(out))
+}
+
+fn json(value: &Value, _: Kwargs, _: &State) -> TeraResult<Value> {
+    let text = serde_json::to_string(value).map_err(|e| Error::message(format!("json: {e}")))?;
+    Ok(Value::safe_string(&escape_json_for_script(&text)))
+}
+
+/// JSON that is safe inside `<script>`: `<`, `>` and `&` as `\u003c`, `\u003e`, `\u0026`.
+pub fn escape_json_for_script(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_under_the_base() {
+        assert_eq!(absolute_url("https://x.kz", "/news/"), "https://x.kz/news/");
+        assert_eq!(absolute_url("https://x.kz/sub", "style.css"), "https://x.kz/sub/style.css");
+        assert_eq!(absolute_url("https://x.kz", "https://y.kz/a"), "https://y.kz/a");
+    }
+
+    #[test]
+    fn json_is_script_safe() {
+        assert_eq!(escape_json_for_script("\"</script>&\""), "\"\\u003c/script\\u003e\\u0026\"");
+    }
+
+    #[test]
+    fn filters_in_a_template() {
+        let mut tera = Tera::new();
+        let strings = HashMap::from([
+            ("en".to_string(), HashMap::from([("more_from".to_string(), "More from {region}".to_string())])),
+            ("ru".to_string(), HashMap::from([("more_from".to_string(), "Ещё: {region}".to_string())])),
+        ]);
+        register(&mut tera, "https://x.kz/", strings);
+        tera.add_raw_template(
+            "t.html",
+            "{{ d | date }}|{{ d | date(format='rfc2822') }}|{{ '/a/' | url }}|{{ 'more_from' | t(region='Atyrau') }}|{{ v | json }}|{{ '*b*' | markdown }}",
+        )
+        .unwrap();
+        let mut cx = tera::Context::new();
+        cx.insert("d", "2020-03-26T10:00:00+06:00");
+        cx.insert("v", "<x>");
+        cx.insert("lang", "ru");
+        let out = tera.render("t.html", &cx).unwrap();
+        assert_eq!(
+            out,
+            "26 марта 2020|Thu, 26 Mar 2020 10:00:00 +0600|https://x.kz/a/|Ещё: Atyrau|\"\\u003cx\\u003e\"|<p><em>b</em></p>\n"
+        );
+    }
+}

@@ -1,0 +1,321 @@
+//! View structs: what templates see. They borrow from the site model and serialise into
+//! Tera values once, so one article's view is shared by every list that shows it.
+//!
+//! Takes the [`Site`] and the rendered Markdown, gives `Serialize` views and [`Views`], the
+//! values computed once per build.
+
+use rayon::prelude::*;
+use serde::Serialize;
+use tera::Value;
+
+use crate::content::{Article, Poll, Region};
+use crate::dates;
+use crate::markdown::Rendered;
+use crate::site::{Pager, Site, Tree};
+use crate::slug::slugify;
+
+/// The `site` variable.
+#[derive(Serialize)]
+pub struct SiteView<'a> {
+    pub title: &'a str,
+    pub description: Option<&'a str>,
+    pub base_url: &'a str,
+    pub language: &'a str,
+    pub languages: &'a [String],
+    pub publisher: &'a crate::config::Publisher,
+    pub extra: &'a serde_json::Value,
+}
+
+/// A region as lists and navigation show it.
+#[derive(Serialize)]
+pub struct RegionView<'a> {
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub url: String,
+    pub feed_url: String,
+    pub count: usize,
+    /// HTML rendered from the Markdown description.
+    pub description: Option<String>,
+}
+
+/// A region as an article names it.
+#[derive(Serialize)]
+pub struct RegionRef<'a> {
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub url: String,
+    pub feed_url: String,
+}
+
+/// A tag, with how many articles have it where that is known.
+#[derive(Serialize)]
+pub struct TagView<'a> {
+    pub name: &'a str,
+    pub slug: String,
+    pub url: String,
+    pub count: usize,
+}
+
+/// The lead image of an article.
+#[derive(Serialize)]
+pub struct ImageView<'a> {
+    pub src: String,
+    pub alt: &'a str,
+    pub caption: Option<&'a str>,
+    pub credit: Option<&'a str>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+}
+
+/// Another language version of an article.
+#[derive(Serialize)]
+pub struct TranslationRef<'a> {
+    pub lang: &'a str,
+    pub title: &'a str,
+    pub url: &'a str,
+}
+
+/// An article as lists show it; on its own page and in feeds `content` is set too.
+#[derive(Serialize)]
+pub struct ArticleView<'a> {
+    pub title: &'a str,
+    pub url: &'a str,
+    pub date: String,
+    pub updated: Option<String>,
+    pub summary: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<&'a str>,
+    pub author: Option<&'a str>,
+    pub image: Option<ImageView<'a>>,
+    pub regions: Vec<RegionRef<'a>>,
+    pub tags: Vec<TagView<'a>>,
+    pub lang: &'a str,
+    pub pinned: bool,
+    pub draft: bool,
+    pub update_note: Option<&'a str>,
+    pub translations: Vec<TranslationRef<'a>>,
+    pub poll: Option<&'a str>,
+    pub has_code: bool,
+    pub extra: &'a serde_json::Value,
+}
+
+/// A poll option with its known votes.
+#[derive(Serialize)]
+pub struct PollOptionView<'a> {
+    pub index: usize,
+    pub label: &'a str,
+    pub votes: u64,
+    pub percent: u64,
+}
+
+/// A poll as the widget and poll pages show it.
+#[derive(Serialize)]
+pub struct PollView<'a> {
+    pub id: &'a str,
+    pub question: &'a str,
+    pub kind: &'static str,
+    pub state: &'static str,
+    pub options: Vec<PollOptionView<'a>>,
+    pub total: u64,
+    pub answer: Option<usize>,
+    pub url: String,
+    pub action: String,
+    pub results_url: String,
+}
+
+/// One link of a pager.
+#[derive(Serialize)]
+pub struct PagerLink {
+    pub number: usize,
+    pub url: String,
+    pub current: bool,
+}
+
+/// The `paginator` variable.
+#[derive(Serialize)]
+pub struct PaginatorView {
+    pub current: usize,
+    pub total: usize,
+    pub prev_url: Option<String>,
+    pub next_url: Option<String>,
+    pub first_url: String,
+    pub pages: Vec<PagerLink>,
+}
+
+impl PaginatorView {
+    /// The paginator of one page of a list at `base`.
+    pub fn new(pager: &Pager, base: &str) -> Self {
+        let url = |n: usize| crate::site::page_path(base, n);
+        PaginatorView {
+            current: pager.number,
+            total: pager.total,
+            prev_url: (pager.number > 1).then(|| url(pager.number - 1)),
+            next_url: (pager.number < pager.total).then(|| url(pager.number + 1)),
+            first_url: base.to_string(),
+            pages: (1..=pager.total).map(|n| PagerLink { number: n, url: url(n), current: n == pager.number }).collect(),
+        }
+    }
+}
+
+/// Values computed once per build and shared by every page.
+pub struct Views {
+    /// The `site` variable.
+    pub site: Value,
+    /// Each article's list view, by article index.
+    pub articles: Vec<Value>,
+    /// Per tree (same order as [`Site::trees`]): its `nav_regions`.
+    pub nav_regions: Vec<Value>,
+    /// Each poll's view, by poll index.
+    pub polls: Vec<Value>,
+}
+
+impl Views {
+    /// Serialises the shared views of the site.
+    pub fn new(site: &Site, bodies: &[Rendered], now: jiff::Timestamp) -> Views {
+        let articles = (0..site.articles.len())
+            .into_par_iter()
+            .map(|i| Value::from_serializable(&article_view(site, i, &bodies[i], false)))
+            .collect();
+        let nav_regions = site
+            .trees
+            .iter()
+            .map(|tree| Value::from_serializable(&region_views(site, tree)))
+            .collect();
+        let polls = site.polls.iter().map(|p| Value::from_serializable(&poll_view(site, p, now))).collect();
+        Views { site: Value::from_serializable(&site_view(site)), articles, nav_regions, polls }
+    }
+}
+
+/// The `site` variable's view.
+pub fn site_view(site: &Site) -> SiteView<'_> {
+    let c = &site.config;
+    SiteView {
+        title: &c.title,
+        description: c.description.as_deref(),
+        base_url: &c.base_url,
+        language: &c.language,
+        languages: &c.languages,
+        publisher: &c.publisher,
+        extra: &c.extra,
+    }
+}
+
+/// All regions of a tree, with counts and rendered descriptions.
+pub fn region_views<'a>(site: &'a Site, tree: &Tree) -> Vec<RegionView<'a>> {
+    site.regions
+        .iter()
+        .enumerate()
+        .map(|(i, region)| region_view(site, tree, region, tree.regions.get(i).map_or(0, Vec::len)))
+        .collect()
+}
+
+/// One region in a tree's language.
+pub fn region_view<'a>(site: &'a Site, tree: &Tree, region: &'a Region, count: usize) -> RegionView<'a> {
+    RegionView {
+        slug: &region.slug,
+        name: region.name(&tree.lang, &site.config.language),
+        url: format!("{}regions/{}/", tree.root, region.slug),
+        feed_url: format!("{}regions/{}/atom.xml", tree.root, region.slug),
+        count,
+        description: region.description.as_deref().map(crate::markdown::render_snippet),
+    }
+}
+
+/// An article's view; with `full`, its content too.
+pub fn article_view<'a>(site: &'a Site, index: usize, body: &'a Rendered, full: bool) -> ArticleView<'a> {
+    let article: &Article = &site.articles[index];
+    let root = site.config.language_root(&article.lang);
+    let regions = article
+        .regions
+        .iter()
+        .filter_map(|slug| site.regions.iter().find(|r| &r.slug == slug))
+        .map(|region| RegionRef {
+            slug: &region.slug,
+            name: region.name(&article.lang, &site.config.language),
+            url: format!("{root}regions/{}/", region.slug),
+            feed_url: format!("{root}regions/{}/atom.xml", region.slug),
+        })
+        .collect();
+    let tags = article
+        .tags
+        .iter()
+        .map(|name| {
+            let slug = slugify(name, &article.lang);
+            TagView { name, url: format!("{root}tags/{slug}/"), slug, count: 0 }
+        })
+        .filter(|t| !t.slug.is_empty())
+        .collect();
+    let translations = site
+        .translations_of(index)
+        .into_iter()
+        .map(|i| {
+            let other = &site.articles[i];
+            TranslationRef { lang: &other.lang, title: &other.title, url: &other.path }
+        })
+        .collect();
+    ArticleView {
+        title: &article.title,
+        url: &article.path,
+        date: dates::rfc3339(&article.date),
+        updated: article.updated.as_ref().map(dates::rfc3339),
+        summary: &body.summary,
+        content: full.then_some(body.html.as_str()),
+        author: article.author.as_deref(),
+        image: article.image.as_ref().map(|image| ImageView {
+            src: resolve_src(&image.src, &article.path),
+            alt: image.alt.as_deref().unwrap_or(""),
+            caption: image.caption.as_deref(),
+            credit: image.credit.as_deref(),
+            width: None,
+            height: None,
+        }),
+        regions,
+        tags,
+        lang: &article.lang,
+        pinned: article.pinned,
+        draft: article.draft,
+        update_note: article.update_note.as_deref(),
+        translations,
+        poll: article.poll.as_deref(),
+        has_code: body.has_code,
+        extra: &article.extra,
+    }
+}
+
+/// A bundle-relative image path resolved against the article's path; others unchanged.
+fn resolve_src(src: &str, article_path: &str) -> String {
+    if src.starts_with('/') || src.contains("://") || src.starts_with("data:") {
+        src.to_string()
+    } else {
+        format!("{article_path}{}", src.trim_start_matches("./"))
+    }
+}
+
+/// A poll's view with the counts known at build time.
+pub fn poll_view<'a>(site: &'a Site, poll: &'a Poll, now: jiff::Timestamp) -> PollView<'a> {
+    let state = if poll.opens.as_ref().is_some_and(|o| o.timestamp() > now) {
+        "upcoming"
+    } else if poll.closes.as_ref().is_some_and(|c| c.timestamp() < now) {
+        "closed"
+    } else {
+        "open"
+    };
+    let endpoint = site.config.polls.endpoint.trim_end_matches('/');
+    PollView {
+        id: &poll.id,
+        question: &poll.question,
+        kind: poll.kind.as_str(),
+        state,
+        options: poll
+            .options
+            .iter()
+            .enumerate()
+            .map(|(index, label)| PollOptionView { index, label, votes: 0, percent: 0 })
+            .collect(),
+        total: 0,
+        answer: if state == "closed" { poll.answer } else { None },
+        url: format!("/polls/{}/", poll.id),
+        action: format!("{endpoint}/polls/{}/vote", poll.id),
+        results_url: format!("{endpoint}/polls/{}/results", poll.id),
+    }
+}

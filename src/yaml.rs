@@ -1,0 +1,224 @@
+//! The one place that knows the YAML library: parses data files and front matter into typed
+//! values, and finds where keys and values stand in YAML text so problems can point at them.
+//!
+//! Takes YAML text, gives typed values or a [`YamlError`] with a 1-based line and column
+//! relative to the text it was given (callers shift it to lines of the whole file).
+
+use serde::de::{self, DeserializeOwned, Deserializer, Visitor};
+
+/// A YAML text that could not be read as the expected value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YamlError {
+    /// 1-based line within the parsed text, when the parser knows it.
+    pub line: Option<usize>,
+    /// 1-based column, when the parser knows it.
+    pub column: Option<usize>,
+    /// The parser's message, without its own "at line N" suffix.
+    pub message: String,
+}
+
+impl YamlError {
+    /// The field name when the error is about a key the type does not have.
+    pub fn unknown_field(&self) -> Option<&str> {
+        let rest = self.message.strip_prefix("unknown field `")?;
+        rest.split('`').next()
+    }
+
+    /// The field name when the error is about a required key that is missing.
+    pub fn missing_field(&self) -> Option<&str> {
+        let rest = self.message.strip_prefix("missing field `")?;
+        rest.split('`').next()
+    }
+}
+
+fn convert(error: serde_yaml::Error) -> YamlError {
+    let location = error.location();
+    let mut message = error.to_string();
+    if let Some(at) = message.find(" at line ") {
+        message.truncate(at);
+    }
+    let message = message.trim_start_matches(": ").to_string();
+    YamlError {
+        line: location.as_ref().map(|l| l.line()),
+        column: location.as_ref().map(|l| l.column()),
+        message,
+    }
+}
+
+/// Parses YAML text into `T`. Empty text parses as an empty mapping.
+pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
+    if text.trim().is_empty() {
+        return serde_yaml::from_str("{}").map_err(convert);
+    }
+    serde_yaml::from_str(text).map_err(convert)
+}
+
+/// The top-level keys of a YAML mapping, in order, as text.
+pub fn top_level_keys(text: &str) -> Result<Vec<String>, YamlError> {
+    let value: serde_yaml::Value = serde_yaml::from_str(text).map_err(convert)?;
+    let Some(mapping) = value.as_mapping() else {
+        return Ok(Vec::new());
+    };
+    Ok(mapping
+        .keys()
+        .map(|key| match key {
+            serde_yaml::Value::String(s) => s.clone(),
+            other => serde_yaml::to_string(other).unwrap_or_default().trim().to_string(),
+        })
+        .collect())
+}
+
+/// Serialises a value as YAML text (used for files that birge writes for editors).
+pub fn to_string<T: serde::Serialize>(value: &T) -> anyhow::Result<String> {
+    Ok(serde_yaml::to_string(value)?)
+}
+
+/// 1-based line and column of a top-level `key:` in YAML text.
+pub fn key_position(text: &str, key: &str) -> Option<(usize, usize)> {
+    text.lines().enumerate().find_map(|(i, line)| {
+        let rest = line.strip_prefix(key)?;
+        rest.trim_start().starts_with(':').then_some((i + 1, 1))
+    })
+}
+
+/// 1-based line and column of `value` under the top-level `key`: on the key's own line
+/// (`key: value`, `key: [a, value]`) or on the indented lines that follow it (`- value`).
+pub fn value_position(text: &str, key: &str, value: &str) -> Option<(usize, usize)> {
+    let (key_line, _) = key_position(text, key)?;
+    let lines: Vec<&str> = text.lines().collect();
+    for (i, line) in lines.iter().enumerate().skip(key_line - 1) {
+        let is_continuation = i + 1 == key_line || line.starts_with([' ', '\t', '-']);
+        if !is_continuation {
+            break;
+        }
+        let searchable_from = if i + 1 == key_line { key.len() + 1 } else { 0 };
+        if let Some(found) = find_token(&line[searchable_from.min(line.len())..], value) {
+            let column = line[..searchable_from + found].chars().count() + 1;
+            return Some((i + 1, column));
+        }
+    }
+    Some((key_line, 1))
+}
+
+/// Every 1-based position where `needle` starts in `text`.
+pub fn occurrences(text: &str, needle: &str) -> Vec<(usize, usize)> {
+    text.lines()
+        .enumerate()
+        .flat_map(|(i, line)| {
+            line.match_indices(needle)
+                .map(move |(at, _)| (i + 1, line[..at].chars().count() + 1))
+        })
+        .collect()
+}
+
+/// Finds `token` in `line` where it stands alone (not inside a longer word).
+fn find_token(line: &str, token: &str) -> Option<usize> {
+    let is_word = |c: char| c.is_alphanumeric() || c == '-' || c == '_';
+    line.match_indices(token).map(|(at, _)| at).find(|&at| {
+        let before = line[..at].chars().next_back();
+        let after = line[at + token.len()..].chars().next();
+        !before.is_some_and(is_word) && !after.is_some_and(is_word)
+    })
+}
+
+/// Deserialises any YAML scalar (string, number, boolean) as a string, so that
+/// `title: 2020` or `tags: [2020]` read as editors mean them.
+pub fn scalar_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    deserializer.deserialize_any(ScalarString)
+}
+
+/// Like [`scalar_string`], for optional fields.
+pub fn opt_scalar_string<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    scalar_string(deserializer).map(Some)
+}
+
+/// Like [`scalar_string`], for one string or a list of them.
+pub fn scalar_strings<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    deserializer.deserialize_any(ScalarStrings)
+}
+
+struct ScalarString;
+
+impl Visitor<'_> for ScalarString {
+    type Value = String;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<String, E> {
+        Ok(v)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+}
+
+struct ScalarStrings;
+
+impl<'de> Visitor<'de> for ScalarStrings {
+    type Value = Vec<String>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a string or a list of strings")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Vec<String>, E> {
+        Ok(vec![v.to_string()])
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Vec<String>, E> {
+        Ok(vec![v.to_string()])
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Vec<String>, E> {
+        Ok(vec![v.to_string()])
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Vec<String>, E> {
+        Ok(Vec::new())
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {
+        let mut out = Vec::new();
+        while let Some(item) = seq.next_element::<Scalar>()? {
+            out.push(item.0);
+        }
+        Ok(out)
+    }
+}
+
+struct Scalar(String);
+
+impl<'de> serde::Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        scalar_string(deserializer).map(Scalar)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_of_keys_and_values() {
+        let text = "title: A\nregions: [atyrau, kostanay]\ntags:\n  - masks\n  - youth\n";
+        assert_eq!(key_position(text, "regions"), Some((2, 1)));
+        assert_eq!(value_position(text, "regions", "kostanay"), Some((2, 19)));
+        assert_eq!(value_position(text, "tags", "youth"), Some((5, 5)));
+        assert_eq!(key_position(text, "author"), None);
+    }
+
+    #[test]
+    fn errors_carry_positions() {
+        let err = parse::<std::collections::BTreeMap<String, String>>("a: [1\nb: 2").unwrap_err();
+        assert!(err.line.is_some());
+        assert!(!err.message.contains(" at line "));
+    }
+}
