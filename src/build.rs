@@ -98,11 +98,18 @@ pub fn prepare(options: &BuildOptions) -> Result<Prepared, Problems> {
     if let Some(base_url) = &options.base_url {
         config.base_url = base_url.trim_end_matches('/').to_string();
     }
-    let load_options = LoadOptions { drafts: options.drafts, future: options.future, now };
+    let load_options = LoadOptions {
+        drafts: options.drafts,
+        future: options.future,
+        now,
+    };
     let (content, mut problems) = content::load(&options.root, &config, &load_options);
     check_featured_poll(&config, &content, &mut problems);
     let theme = Theme::load(&options.root, &config.theme).map_err(|p| Problems(vec![p]));
-    let tera = theme.as_ref().ok().map(|theme| render::compile(theme, &config.base_url));
+    let tera = theme
+        .as_ref()
+        .ok()
+        .map(|theme| render::compile(theme, &config.base_url));
     let site = Site::assemble(config, content);
     let (theme, tera, site) = match (theme, tera, site) {
         (Ok(theme), Some(Ok(tera)), Ok(site)) => (theme, tera, site),
@@ -117,7 +124,14 @@ pub fn prepare(options: &BuildOptions) -> Result<Prepared, Problems> {
     if !problems.is_empty() {
         return Err(problems.sorted());
     }
-    Ok(Prepared { site, bodies, page_bodies, theme, tera, now })
+    Ok(Prepared {
+        site,
+        bodies,
+        page_bodies,
+        theme,
+        tera,
+        now,
+    })
 }
 
 fn check_featured_poll(config: &Config, content: &content::Content, problems: &mut Problems) {
@@ -125,8 +139,13 @@ fn check_featured_poll(config: &Config, content: &content::Content, problems: &m
         && !content.polls.iter().any(|p| &p.id == id)
     {
         problems.push(
-            Problem::new(crate::config::CONFIG_FILE, format!("the featured poll `{id}` does not exist"))
-                .hint(format!("polls are the files in content/polls/; there is no content/polls/{id}.yaml")),
+            Problem::new(
+                crate::config::CONFIG_FILE,
+                format!("the featured poll `{id}` does not exist"),
+            )
+            .hint(format!(
+                "polls are the files in content/polls/; there is no content/polls/{id}.yaml"
+            )),
         );
     }
 }
@@ -135,7 +154,13 @@ fn render_markdown(site: &Site, problems: &mut Problems) -> (Vec<Rendered>, Vec<
     let polls: HashSet<String> = site.polls.iter().map(|p| p.id.clone()).collect();
     let base_url = site.config.base_url.as_str();
     let render_one = |source: &str, body: &str, body_line: usize| {
-        let cx = markdown::Context { source, body_line, link_targets: &site.link_targets, polls: &polls, base_url };
+        let cx = markdown::Context {
+            source,
+            body_line,
+            link_targets: &site.link_targets,
+            polls: &polls,
+            base_url,
+        };
         markdown::render(body, &cx)
     };
     let articles: Vec<(Rendered, Vec<Problem>)> = site
@@ -149,8 +174,11 @@ fn render_markdown(site: &Site, problems: &mut Problems) -> (Vec<Rendered>, Vec<
             (rendered, found)
         })
         .collect();
-    let pages: Vec<(Rendered, Vec<Problem>)> =
-        site.pages.iter().map(|p| render_one(&p.source, &p.body, p.body_line)).collect();
+    let pages: Vec<(Rendered, Vec<Problem>)> = site
+        .pages
+        .iter()
+        .map(|p| render_one(&p.source, &p.body, p.body_line))
+        .collect();
     let mut split = |all: Vec<(Rendered, Vec<Problem>)>| {
         all.into_iter()
             .map(|(rendered, found)| {
@@ -192,7 +220,10 @@ pub fn check(options: &BuildOptions) -> Result<(usize, usize), Problems> {
     let prepared = prepare(options)?;
     let renderer = renderer(&prepared);
     let jobs = render::jobs(&prepared.site);
-    let problems: Vec<Problem> = jobs.par_iter().filter_map(|job| renderer.render(job).err()).collect();
+    let problems: Vec<Problem> = jobs
+        .par_iter()
+        .filter_map(|job| renderer.render(job).err())
+        .collect();
     if problems.is_empty() {
         Ok((prepared.site.articles.len(), prepared.site.pages.len()))
     } else {
@@ -201,19 +232,35 @@ pub fn check(options: &BuildOptions) -> Result<(usize, usize), Problems> {
 }
 
 fn renderer(prepared: &Prepared) -> Renderer<'_> {
-    Renderer::new(&prepared.site, &prepared.bodies, &prepared.page_bodies, &prepared.theme, &prepared.tera, prepared.now)
+    Renderer::new(
+        &prepared.site,
+        &prepared.bodies,
+        &prepared.page_bodies,
+        &prepared.theme,
+        &prepared.tera,
+        prepared.now,
+    )
 }
 
 /// The output folder, refused when it would swallow the site itself or its content.
 fn output_folder(options: &BuildOptions) -> Result<PathBuf> {
-    let output = options.output.clone().unwrap_or_else(|| options.root.join("public"));
+    let output = options
+        .output
+        .clone()
+        .unwrap_or_else(|| options.root.join("public"));
     let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
     let (out, root) = (absolute(&output), absolute(&options.root));
     if root.starts_with(&out) {
-        bail!("the output folder {} would replace the site itself; choose a folder inside or beside it", output.display());
+        bail!(
+            "the output folder {} would replace the site itself; choose a folder inside or beside it",
+            output.display()
+        );
     }
     if out.starts_with(root.join("content")) {
-        bail!("the output folder {} is inside content/; birge never writes there", output.display());
+        bail!(
+            "the output folder {} is inside content/; birge never writes there",
+            output.display()
+        );
     }
     Ok(output)
 }
@@ -252,7 +299,9 @@ fn progress_bar(wanted: bool, len: usize) -> indicatif::ProgressBar {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(len as u64);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} rendering {pos}/{len} {wide_bar}") {
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{spinner} rendering {pos}/{len} {wide_bar}")
+    {
         bar.set_style(style);
     }
     bar
@@ -277,10 +326,15 @@ fn copy_static(prepared: &Prepared, staging: &Staging) -> Result<usize> {
 fn copy_bundles(prepared: &Prepared, staging: &Staging) -> Result<usize> {
     let mut count = 0;
     for article in &prepared.site.articles {
-        let Some(dir) = &article.bundle_dir else { continue };
+        let Some(dir) = &article.bundle_dir else {
+            continue;
+        };
         let base = render::output_path(&article.path);
         let base = base.trim_end_matches("index.html");
-        for entry in walkdir::WalkDir::new(dir).into_iter().filter_map(Result::ok) {
+        for entry in walkdir::WalkDir::new(dir)
+            .into_iter()
+            .filter_map(Result::ok)
+        {
             let is_asset = entry.file_type().is_file()
                 && entry.path().extension().is_none_or(|e| e != "md")
                 && !entry.file_name().to_string_lossy().starts_with('.');

@@ -131,8 +131,17 @@ pub struct Config {
 }
 
 const KEYS: &[&str] = &[
-    "title", "description", "base_url", "language", "languages", "timezone", "theme", "paginate",
-    "polls", "publisher", "extra",
+    "title",
+    "description",
+    "base_url",
+    "language",
+    "languages",
+    "timezone",
+    "theme",
+    "paginate",
+    "polls",
+    "publisher",
+    "extra",
 ];
 
 impl Config {
@@ -154,8 +163,8 @@ impl Config {
     /// Parses and validates the text of `site.yaml`.
     pub fn parse(text: &str) -> Result<Config, Problems> {
         let raw: RawConfig = yaml::parse(text).map_err(|e| {
-            let mut problem = Problem::new(CONFIG_FILE, e.message.clone())
-                .at_opt(e.line.zip(e.column));
+            let mut problem =
+                Problem::new(CONFIG_FILE, e.message.clone()).at_opt(e.line.zip(e.column));
             if let Some(key) = e.unknown_field() {
                 problem.message = format!("unknown setting `{key}`");
                 problem = problem.hint_opt(
@@ -204,8 +213,11 @@ impl RawConfig {
             ),
             Some(url) if !(url.starts_with("http://") || url.starts_with("https://")) => problems
                 .push(
-                    Problem::new(CONFIG_FILE, format!("`base_url` must start with http:// or https://, not `{url}`"))
-                        .at_opt(at("base_url")),
+                    Problem::new(
+                        CONFIG_FILE,
+                        format!("`base_url` must start with http:// or https://, not `{url}`"),
+                    )
+                    .at_opt(at("base_url")),
                 ),
             Some(_) => {}
         }
@@ -215,7 +227,9 @@ impl RawConfig {
                 problems.push(
                     Problem::new(CONFIG_FILE, message)
                         .at_opt(at("timezone"))
-                        .hint("use an IANA name like `Asia/Almaty` or a fixed offset like `+05:00`"),
+                        .hint(
+                            "use an IANA name like `Asia/Almaty` or a fixed offset like `+05:00`",
+                        ),
                 );
                 None
             }
@@ -251,7 +265,10 @@ impl RawConfig {
             },
             title,
             description: self.description,
-            base_url: base_url.expect("checked above").trim_end_matches('/').to_string(),
+            base_url: base_url
+                .expect("checked above")
+                .trim_end_matches('/')
+                .to_string(),
             language: self.language,
             languages,
             timezone: timezone.expect("checked above"),

@@ -35,7 +35,9 @@ fn parse_offset(text: &str) -> Option<Offset> {
 pub fn parse_date(text: &str, tz: &TimeZone) -> Result<ZonedDateTime, String> {
     let text = text.trim();
     let wrong = || {
-        format!("`{text}` is not a date: write YYYY-MM-DD or RFC 3339, e.g. 2020-03-26 or 2020-03-26T10:00:00+06:00")
+        format!(
+            "`{text}` is not a date: write YYYY-MM-DD or RFC 3339, e.g. 2020-03-26 or 2020-03-26T10:00:00+06:00"
+        )
     };
     let looks_like_date = text.len() >= 10
         && text.as_bytes()[4] == b'-'
@@ -52,7 +54,9 @@ pub fn parse_date(text: &str, tz: &TimeZone) -> Result<ZonedDateTime, String> {
             return Err(impossible(text).unwrap_or_else(wrong));
         }
         return match text.parse::<DateTime>() {
-            Ok(local) => local.to_zoned_datetime(tz.clone()).map_err(|e| e.to_string()),
+            Ok(local) => local
+                .to_zoned_datetime(tz.clone())
+                .map_err(|e| e.to_string()),
             Err(_) => Err(impossible(text).unwrap_or_else(wrong)),
         };
     }
@@ -74,9 +78,9 @@ fn impossible(text: &str) -> Option<String> {
     let day: i8 = text.get(8..10)?.parse().ok()?;
     match Date::new(year, month, day) {
         Ok(_) => None,
-        Err(_) if !(1..=12).contains(&month) => {
-            Some(format!("`{text}` is not a real date: there is no month {month}"))
-        }
+        Err(_) if !(1..=12).contains(&month) => Some(format!(
+            "`{text}` is not a real date: there is no month {month}"
+        )),
         Err(_) => Some(format!(
             "`{text}` is not a real date: {} {year} has no day {day}",
             month_name(month, "en")
@@ -87,7 +91,9 @@ fn impossible(text: &str) -> Option<String> {
 /// The last instant of `day` in `tz` (23:59:59.999…), for inclusive closing dates.
 pub fn end_of_day(day: Date, tz: &TimeZone) -> Result<ZonedDateTime, String> {
     let next = day.tomorrow().map_err(|e| e.to_string())?;
-    let start = next.to_zoned_datetime(tz.clone()).map_err(|e| e.to_string())?;
+    let start = next
+        .to_zoned_datetime(tz.clone())
+        .map_err(|e| e.to_string())?;
     start
         .checked_sub(jiff::SignedDuration::from_nanos(1))
         .map_err(|e| e.to_string())
@@ -108,16 +114,46 @@ pub fn month_name(month: i8, lang: &str) -> &'static str {
     let index = (month.clamp(1, 12) - 1) as usize;
     match lang {
         "ru" => [
-            "Январь", "Февраль", "Март", "Апрель", "Май", "Июнь", "Июль", "Август", "Сентябрь",
-            "Октябрь", "Ноябрь", "Декабрь",
+            "Январь",
+            "Февраль",
+            "Март",
+            "Апрель",
+            "Май",
+            "Июнь",
+            "Июль",
+            "Август",
+            "Сентябрь",
+            "Октябрь",
+            "Ноябрь",
+            "Декабрь",
         ][index],
         "kk" => [
-            "Қаңтар", "Ақпан", "Наурыз", "Сәуір", "Мамыр", "Маусым", "Шілде", "Тамыз", "Қыркүйек",
-            "Қазан", "Қараша", "Желтоқсан",
+            "Қаңтар",
+            "Ақпан",
+            "Наурыз",
+            "Сәуір",
+            "Мамыр",
+            "Маусым",
+            "Шілде",
+            "Тамыз",
+            "Қыркүйек",
+            "Қазан",
+            "Қараша",
+            "Желтоқсан",
         ][index],
         _ => [
-            "January", "February", "March", "April", "May", "June", "July", "August",
-            "September", "October", "November", "December",
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
         ][index],
     }
 }
@@ -127,8 +163,18 @@ fn month_in_date(month: i8, lang: &str) -> String {
     let index = (month.clamp(1, 12) - 1) as usize;
     match lang {
         "ru" => [
-            "января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
-            "сентября", "октября", "ноября", "декабря",
+            "января",
+            "февраля",
+            "марта",
+            "апреля",
+            "мая",
+            "июня",
+            "июля",
+            "августа",
+            "сентября",
+            "октября",
+            "ноября",
+            "декабря",
         ][index]
             .to_string(),
         "kk" => month_name(month, lang).to_lowercase(),
@@ -188,7 +234,11 @@ mod tests {
             parse_date("2020-13-01", &almaty()).unwrap_err(),
             "`2020-13-01` is not a real date: there is no month 13"
         );
-        assert!(parse_date("yesterday", &almaty()).unwrap_err().contains("YYYY-MM-DD"));
+        assert!(
+            parse_date("yesterday", &almaty())
+                .unwrap_err()
+                .contains("YYYY-MM-DD")
+        );
         assert!(parse_timezone("Mars/Olympus").is_err());
     }
 

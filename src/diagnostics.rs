@@ -138,7 +138,10 @@ impl fmt::Display for Problems {
 impl std::error::Error for Problems {}
 
 /// The candidate closest to `word`, when it is close enough to be a likely typo.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|candidate| (strsim::jaro_winkler(word, candidate), candidate))
@@ -161,7 +164,9 @@ mod tests {
 
     #[test]
     fn formats_location_and_hint() {
-        let p = Problem::new("content/a.md", "unknown region `x`").at(3, 9).hint("did you mean `y`?");
+        let p = Problem::new("content/a.md", "unknown region `x`")
+            .at(3, 9)
+            .hint("did you mean `y`?");
         assert_eq!(
             p.to_string(),
             "error: content/a.md:3:9: unknown region `x`\n  hint: did you mean `y`?"

@@ -41,7 +41,8 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Creates a folder and all its missing parents.
 pub fn create_dir_all(path: &Path) -> Result<()> {
-    std::fs::create_dir_all(path).with_context(|| format!("cannot create folder {}", path.display()))
+    std::fs::create_dir_all(path)
+        .with_context(|| format!("cannot create folder {}", path.display()))
 }
 
 /// Copies a file, creating the target's parent folders first.

@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
-use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 use syntect::html::{ClassStyle, ClassedHTMLGenerator};
 use syntect::parsing::SyntaxSet;
 
@@ -65,7 +65,15 @@ pub fn render(body: &str, cx: &Context) -> (Rendered, Vec<Problem>) {
         Some(at) => to_html(&text[..at], cx, &mut Vec::new()).0,
         None => first_paragraph,
     };
-    (Rendered { html, summary, has_code, polls }, problems)
+    (
+        Rendered {
+            html,
+            summary,
+            has_code,
+            polls,
+        },
+        problems,
+    )
 }
 
 /// Renders a short Markdown text (a summary or a description) with no links to check.
@@ -76,7 +84,11 @@ pub fn render_snippet(text: &str) -> String {
 }
 
 /// Replaces each line that is only `{{ poll(id="x") }}` by a marker, keeping line numbers.
-fn replace_poll_shortcodes(body: &str, cx: &Context, problems: &mut Vec<Problem>) -> (String, Vec<String>) {
+fn replace_poll_shortcodes(
+    body: &str,
+    cx: &Context,
+    problems: &mut Vec<Problem>,
+) -> (String, Vec<String>) {
     if !body.contains("poll(") {
         return (body.to_string(), Vec::new());
     }
@@ -123,8 +135,17 @@ fn replace_poll_shortcodes(body: &str, cx: &Context, problems: &mut Vec<Problem>
 /// The id in `{{ poll(id="x") }}`, when the text is exactly such a shortcode.
 fn parse_poll_shortcode(text: &str) -> Option<&str> {
     let inner = text.strip_prefix("{{")?.strip_suffix("}}")?.trim();
-    let args = inner.strip_prefix("poll")?.trim_start().strip_prefix('(')?.strip_suffix(')')?.trim();
-    let value = args.strip_prefix("id")?.trim_start().strip_prefix('=')?.trim();
+    let args = inner
+        .strip_prefix("poll")?
+        .trim_start()
+        .strip_prefix('(')?
+        .strip_suffix(')')?
+        .trim();
+    let value = args
+        .strip_prefix("id")?
+        .trim_start()
+        .strip_prefix('=')?
+        .trim();
     let quote = value.chars().next().filter(|c| *c == '"' || *c == '\'')?;
     let id = value.strip_prefix(quote)?.strip_suffix(quote)?;
     crate::content::polls::is_valid_id(id).then_some(id)
@@ -135,7 +156,7 @@ fn parse_poll_shortcode(text: &str) -> Option<&str> {
 fn to_html(text: &str, cx: &Context, problems: &mut Vec<Problem>) -> (String, String, bool) {
     let parser = Parser::new_ext(text, options()).into_offset_iter();
     let mut events: Vec<Event> = Vec::new();
-    let mut heading: Option<(usize, HeadingLevel, Option<CowStr>, Vec<CowStr>, Vec<(CowStr, Option<CowStr>)>)> = None;
+    let mut heading: Option<usize> = None;
     let mut code: Option<(String, String)> = None;
     let mut has_code = false;
     let mut used_ids: HashSet<String> = HashSet::new();
@@ -158,35 +179,63 @@ fn to_html(text: &str, cx: &Context, problems: &mut Vec<Problem>) -> (String, St
         match event {
             Event::Start(Tag::CodeBlock(kind)) => {
                 let lang = match kind {
-                    CodeBlockKind::Fenced(info) => info.split([' ', ',', '{']).next().unwrap_or("").to_string(),
+                    CodeBlockKind::Fenced(info) => {
+                        info.split([' ', ',', '{']).next().unwrap_or("").to_string()
+                    }
                     CodeBlockKind::Indented => String::new(),
                 };
                 code = Some((lang, String::new()));
             }
-            Event::Start(Tag::Heading { level, id, classes, attrs }) => {
-                heading = Some((events.len(), level, id, classes, attrs));
+            Event::Start(start @ Tag::Heading { .. }) => {
+                heading = Some(events.len());
                 heading_text.clear();
-                events.push(Event::Start(Tag::Paragraph));
+                events.push(Event::Start(start));
             }
             Event::End(TagEnd::Heading(level)) => {
-                if let Some((at, _, id, classes, attrs)) = heading.take() {
-                    let id = id.map(|i| i.to_string()).unwrap_or_else(|| {
+                if let Some(at) = heading.take()
+                    && let Event::Start(Tag::Heading { id, .. }) = &mut events[at]
+                {
+                    let chosen = id.as_ref().map(|i| i.to_string()).unwrap_or_else(|| {
                         let base = crate::slug::slugify(&heading_text, "");
-                        let base = if base.is_empty() { "section".to_string() } else { base };
+                        let base = if base.is_empty() {
+                            "section".to_string()
+                        } else {
+                            base
+                        };
                         unique_id(base, &used_ids)
                     });
-                    used_ids.insert(id.clone());
-                    events[at] = Event::Start(Tag::Heading { level, id: Some(id.into()), classes, attrs });
+                    used_ids.insert(chosen.clone());
+                    *id = Some(chosen.into());
                 }
                 events.push(Event::End(TagEnd::Heading(level)));
             }
-            Event::Start(Tag::Link { link_type, dest_url, title, id }) if dest_url.starts_with("@/") => {
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) if dest_url.starts_with("@/") => {
                 let dest = resolve_link(&dest_url, range.start, text, cx, problems);
-                events.push(Event::Start(Tag::Link { link_type, dest_url: dest.into(), title, id }));
+                events.push(Event::Start(Tag::Link {
+                    link_type,
+                    dest_url: dest.into(),
+                    title,
+                    id,
+                }));
             }
-            Event::Start(Tag::Image { link_type, dest_url, title, id }) if dest_url.starts_with("@/") => {
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) if dest_url.starts_with("@/") => {
                 let dest = resolve_link(&dest_url, range.start, text, cx, problems);
-                events.push(Event::Start(Tag::Image { link_type, dest_url: dest.into(), title, id }));
+                events.push(Event::Start(Tag::Image {
+                    link_type,
+                    dest_url: dest.into(),
+                    title,
+                    id,
+                }));
             }
             Event::Text(t) | Event::Code(t) if heading.is_some() => {
                 heading_text.push_str(&t);
@@ -208,7 +257,10 @@ fn unique_id(base: String, used: &HashSet<String>) -> String {
     if !used.contains(&base) {
         return base;
     }
-    (1..).map(|n| format!("{base}-{n}")).find(|id| !used.contains(id)).expect("an unused id")
+    (1..)
+        .map(|n| format!("{base}-{n}"))
+        .find(|id| !used.contains(id))
+        .expect("an unused id")
 }
 
 /// The events of the first paragraph that is not inside a list, quote or table.
@@ -229,7 +281,13 @@ fn first_paragraph<'a, 'e>(events: &'a [Event<'e>]) -> Option<&'a [Event<'e>]> {
 }
 
 /// Turns `@/news/a.md#part` into the target's URL, or reports the broken link.
-fn resolve_link(dest: &str, offset: usize, text: &str, cx: &Context, problems: &mut Vec<Problem>) -> String {
+fn resolve_link(
+    dest: &str,
+    offset: usize,
+    text: &str,
+    cx: &Context,
+    problems: &mut Vec<Problem>,
+) -> String {
     let path = &dest[2..];
     let (path, fragment) = match path.split_once('#') {
         Some((p, f)) => (p, Some(f)),
@@ -251,9 +309,12 @@ fn resolve_link(dest: &str, offset: usize, text: &str, cx: &Context, problems: &
         None => "paths in @/ links start from content/, e.g. @/news/2020/03/masks.md".to_string(),
     };
     problems.push(
-        Problem::new(cx.source, format!("broken link `{dest}`: there is no content/{path}"))
-            .at(line, column)
-            .hint(hint),
+        Problem::new(
+            cx.source,
+            format!("broken link `{dest}`: there is no content/{path}"),
+        )
+        .at(line, column)
+        .hint(hint),
     );
     dest.to_string()
 }
@@ -276,22 +337,49 @@ fn highlight(lang: &str, code: &str) -> (String, bool) {
     }
     let set = syntax_set();
     let Some(syntax) = set.find_syntax_by_token(lang) else {
-        return (format!("<pre><code class=\"language-{}\">{}</code></pre>\n", attr(lang), escaped()), false);
+        return (
+            format!(
+                "<pre><code class=\"language-{}\">{}</code></pre>\n",
+                attr(lang),
+                escaped()
+            ),
+            false,
+        );
     };
-    let mut generator = ClassedHTMLGenerator::new_with_class_style(syntax, set, ClassStyle::SpacedPrefixed { prefix: "hl-" });
+    let mut generator = ClassedHTMLGenerator::new_with_class_style(
+        syntax,
+        set,
+        ClassStyle::SpacedPrefixed { prefix: "hl-" },
+    );
     for line in syntect::util::LinesWithEndings::from(code) {
-        if generator.parse_html_for_line_which_includes_newline(line).is_err() {
-            return (format!("<pre><code class=\"language-{}\">{}</code></pre>\n", attr(lang), escaped()), false);
+        if generator
+            .parse_html_for_line_which_includes_newline(line)
+            .is_err()
+        {
+            return (
+                format!(
+                    "<pre><code class=\"language-{}\">{}</code></pre>\n",
+                    attr(lang),
+                    escaped()
+                ),
+                false,
+            );
         }
     }
     (
-        format!("<pre class=\"code\" data-lang=\"{}\"><code>{}</code></pre>\n", attr(lang), generator.finalize()),
+        format!(
+            "<pre class=\"code\" data-lang=\"{}\"><code>{}</code></pre>\n",
+            attr(lang),
+            generator.finalize()
+        ),
         true,
     )
 }
 
 fn attr(text: &str) -> String {
-    text.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '#')).collect()
+    text.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '#'))
+        .collect()
 }
 
 fn pulldown_cmark_escape_html(out: &mut String, text: &str) {
@@ -310,8 +398,11 @@ fn pulldown_cmark_escape_html(out: &mut String, text: &str) {
 pub fn highlight_css() -> String {
     let themes = syntect::highlighting::ThemeSet::load_defaults();
     let theme = &themes.themes["InspiredGitHub"];
-    syntect::html::css_for_theme_with_class_style(theme, ClassStyle::SpacedPrefixed { prefix: "hl-" })
-        .unwrap_or_default()
+    syntect::html::css_for_theme_with_class_style(
+        theme,
+        ClassStyle::SpacedPrefixed { prefix: "hl-" },
+    )
+    .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -319,13 +410,22 @@ mod tests {
     use super::*;
 
     fn cx<'a>(targets: &'a HashMap<String, String>, polls: &'a HashSet<String>) -> Context<'a> {
-        Context { source: "content/news/a.md", body_line: 5, link_targets: targets, polls, base_url: "https://x.kz" }
+        Context {
+            source: "content/news/a.md",
+            body_line: 5,
+            link_targets: targets,
+            polls,
+            base_url: "https://x.kz",
+        }
     }
 
     #[test]
     fn headings_get_anchors_and_summary_is_first_paragraph() {
         let (t, p) = (HashMap::new(), HashSet::new());
-        let (r, problems) = render("> quote\n\nFirst \"one\".\n\n## Second part\n\n## Second part\n", &cx(&t, &p));
+        let (r, problems) = render(
+            "> quote\n\nFirst \"one\".\n\n## Second part\n\n## Second part\n",
+            &cx(&t, &p),
+        );
         assert!(problems.is_empty());
         assert_eq!(r.summary, "<p>First “one”.</p>\n");
         assert!(r.html.contains("<h2 id=\"second-part\">Second part</h2>"));
@@ -335,7 +435,10 @@ mod tests {
     #[test]
     fn more_marker_cuts_the_summary() {
         let (t, p) = (HashMap::new(), HashSet::new());
-        let (r, _) = render("Lead one.\n\nLead two.\n\n<!-- more -->\n\nRest.\n", &cx(&t, &p));
+        let (r, _) = render(
+            "Lead one.\n\nLead two.\n\n<!-- more -->\n\nRest.\n",
+            &cx(&t, &p),
+        );
         assert_eq!(r.summary, "<p>Lead one.</p>\n<p>Lead two.</p>\n");
     }
 
@@ -343,7 +446,10 @@ mod tests {
     fn links_resolve_or_are_reported_at_their_line() {
         let t = HashMap::from([("news/b.md".to_string(), "/news/2020/03/b/".to_string())]);
         let p = HashSet::new();
-        let (r, problems) = render("See [b](@/news/b.md#x).\n\nAnd [c](@/news/c.md).\n", &cx(&t, &p));
+        let (r, problems) = render(
+            "See [b](@/news/b.md#x).\n\nAnd [c](@/news/c.md).\n",
+            &cx(&t, &p),
+        );
         assert!(r.html.contains("href=\"https://x.kz/news/2020/03/b/#x\""));
         assert_eq!(problems.len(), 1);
         assert_eq!(
@@ -364,7 +470,10 @@ mod tests {
     fn poll_shortcodes() {
         let t = HashMap::new();
         let p = HashSet::from(["mothers-forum".to_string()]);
-        let (r, problems) = render("Text\n\n{{ poll(id=\"mothers-forum\") }}\n\n{{ poll(id=\"nope\") }}\n", &cx(&t, &p));
+        let (r, problems) = render(
+            "Text\n\n{{ poll(id=\"mothers-forum\") }}\n\n{{ poll(id=\"nope\") }}\n",
+            &cx(&t, &p),
+        );
         assert_eq!(r.polls, ["mothers-forum", "nope"]);
         assert!(r.html.contains(&poll_marker("mothers-forum")));
         assert_eq!(problems[0].line, Some(9));

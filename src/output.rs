@@ -61,7 +61,9 @@ impl Staging {
         let unique = format!(
             "{STAGING_PREFIX}{}-{}",
             std::process::id(),
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
         );
         let dir = parent.join(unique);
         crate::fs::create_dir_all(&dir)?;
@@ -97,9 +99,13 @@ impl Staging {
     }
 
     fn keep_previous(&self, rel: &str, path: &Path, same: impl Fn(&[u8]) -> bool) -> bool {
-        let Some(previous) = &self.previous else { return false };
+        let Some(previous) = &self.previous else {
+            return false;
+        };
         let old = previous.join(rel);
-        let Ok(old_bytes) = std::fs::read(&old) else { return false };
+        let Ok(old_bytes) = std::fs::read(&old) else {
+            return false;
+        };
         if !same(&old_bytes) {
             return false;
         }
@@ -121,10 +127,18 @@ impl Staging {
         let kept = self.kept.load(Ordering::Relaxed);
         if !self.target.exists() {
             crate::fs::rename(&self.dir, &self.target)?;
-            return Ok(Committed { old: None, written, kept });
+            return Ok(Committed {
+                old: None,
+                written,
+                kept,
+            });
         }
         let old = exchange(&self.dir, &self.target)?;
-        Ok(Committed { old: Some(old), written, kept })
+        Ok(Committed {
+            old: Some(old),
+            written,
+            kept,
+        })
     }
 
     /// Throws the staging folder away, leaving the output as it was.
@@ -142,7 +156,13 @@ fn exchange(staging: &Path, target: &Path) -> Result<PathBuf> {
     let b = CString::new(target.as_os_str().as_bytes())?;
     // SAFETY: both arguments are valid NUL-terminated paths that outlive the call.
     let rc = unsafe {
-        libc::renameat2(libc::AT_FDCWD, a.as_ptr(), libc::AT_FDCWD, b.as_ptr(), libc::RENAME_EXCHANGE)
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
     };
     if rc == 0 {
         return Ok(staging.to_path_buf());
@@ -170,7 +190,9 @@ fn two_renames(staging: &Path, target: &Path) -> Result<PathBuf> {
 /// Puts back an output tree that an interrupted swap left aside, and removes staging and
 /// old folders that earlier runs left behind.
 fn recover(parent: &Path, target: &Path) -> Result<()> {
-    let Ok(entries) = std::fs::read_dir(parent) else { return Ok(()) };
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return Ok(());
+    };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let path = entry.path();
@@ -195,7 +217,10 @@ mod tests {
         s.write("a/index.html", b"one").unwrap();
         s.write("b.txt", b"two").unwrap();
         s.commit().unwrap().cleanup().unwrap();
-        let before = std::fs::metadata(target.join("a/index.html")).unwrap().modified().unwrap();
+        let before = std::fs::metadata(target.join("a/index.html"))
+            .unwrap()
+            .modified()
+            .unwrap();
         std::thread::sleep(std::time::Duration::from_millis(20));
         let s = Staging::create(&target).unwrap();
         s.write("a/index.html", b"one").unwrap();
@@ -203,7 +228,10 @@ mod tests {
         let done = s.commit().unwrap();
         assert_eq!((done.written, done.kept), (1, 1));
         done.cleanup().unwrap();
-        let after = std::fs::metadata(target.join("a/index.html")).unwrap().modified().unwrap();
+        let after = std::fs::metadata(target.join("a/index.html"))
+            .unwrap()
+            .modified()
+            .unwrap();
         assert_eq!(before, after);
         assert_eq!(std::fs::read(target.join("b.txt")).unwrap(), b"changed");
         let leftovers: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();

@@ -129,14 +129,28 @@ pub fn paginate(len: usize, per_page: usize, base: &str) -> Vec<Pager> {
 
 /// The site path of page `number` of the list at `base`.
 pub fn page_path(base: &str, number: usize) -> String {
-    if number <= 1 { base.to_string() } else { format!("{base}page/{number}/") }
+    if number <= 1 {
+        base.to_string()
+    } else {
+        format!("{base}page/{number}/")
+    }
 }
 
 impl Site {
     /// Assembles the model from loaded content; reports articles that share a URL.
     pub fn assemble(config: Config, content: Content) -> Result<Site, Problems> {
-        let Content { regions, mut polls, mut articles, mut pages } = content;
-        articles.sort_by(|a, b| b.date.timestamp().cmp(&a.date.timestamp()).then_with(|| a.source.cmp(&b.source)));
+        let Content {
+            regions,
+            mut polls,
+            mut articles,
+            mut pages,
+        } = content;
+        articles.sort_by(|a, b| {
+            b.date
+                .timestamp()
+                .cmp(&a.date.timestamp())
+                .then_with(|| a.source.cmp(&b.source))
+        });
         pages.sort_by(|a, b| a.path.cmp(&b.path));
         polls.sort_by(|a, b| a.id.cmp(&b.id));
         check_unique_paths(&articles, &pages)?;
@@ -168,7 +182,17 @@ impl Site {
                 translations.entry(key.clone()).or_default().push(index);
             }
         }
-        Ok(Site { config, regions, polls, articles, pages, trees, neighbours, link_targets, translations })
+        Ok(Site {
+            config,
+            regions,
+            polls,
+            articles,
+            pages,
+            trees,
+            neighbours,
+            link_targets,
+            translations,
+        })
     }
 
     /// The tree of a language.
@@ -186,7 +210,13 @@ impl Site {
         let lang = &self.articles[article].lang;
         self.tree(lang)
             .and_then(|tree| tree.regions.get(region))
-            .map(|list| list.iter().copied().filter(|&i| i != article).take(n).collect())
+            .map(|list| {
+                list.iter()
+                    .copied()
+                    .filter(|&i| i != article)
+                    .take(n)
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -203,12 +233,18 @@ impl Site {
 
 impl Tree {
     fn build(lang: &str, root: String, articles: &[Article], regions: &[Region]) -> Tree {
-        let mine: Vec<usize> = (0..articles.len()).filter(|&i| articles[i].lang == lang).collect();
-        let (pinned, rest): (Vec<usize>, Vec<usize>) = mine.iter().partition(|&&i| articles[i].pinned);
+        let mine: Vec<usize> = (0..articles.len())
+            .filter(|&i| articles[i].lang == lang)
+            .collect();
+        let (pinned, rest): (Vec<usize>, Vec<usize>) =
+            mine.iter().partition(|&&i| articles[i].pinned);
         let front = pinned.into_iter().chain(rest).collect();
 
-        let region_index: HashMap<&str, usize> =
-            regions.iter().enumerate().map(|(i, r)| (r.slug.as_str(), i)).collect();
+        let region_index: HashMap<&str, usize> = regions
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.slug.as_str(), i))
+            .collect();
         let mut by_region = vec![Vec::new(); regions.len()];
         let mut tags: BTreeMap<String, Tag> = BTreeMap::new();
         let mut years: BTreeMap<i16, BTreeMap<i8, Vec<usize>>> = BTreeMap::new();
@@ -224,45 +260,77 @@ impl Tree {
                 if slug.is_empty() {
                     continue;
                 }
-                let tag = tags.entry(slug.clone()).or_insert_with(|| Tag { name: name.clone(), slug, articles: Vec::new() });
+                let tag = tags.entry(slug.clone()).or_insert_with(|| Tag {
+                    name: name.clone(),
+                    slug,
+                    articles: Vec::new(),
+                });
                 if tag.articles.last() != Some(&i) {
                     tag.articles.push(i);
                 }
             }
-            years.entry(article.date.year()).or_default().entry(article.date.month()).or_default().push(i);
+            years
+                .entry(article.date.year())
+                .or_default()
+                .entry(article.date.month())
+                .or_default()
+                .push(i);
         }
         let years = years
             .into_iter()
             .rev()
             .map(|(year, months)| Year {
                 year,
-                months: months.into_iter().rev().map(|(month, articles)| Month { month, articles }).collect(),
+                months: months
+                    .into_iter()
+                    .rev()
+                    .map(|(month, articles)| Month { month, articles })
+                    .collect(),
             })
             .collect();
-        Tree { lang: lang.to_string(), root, articles: mine, front, regions: by_region, tags: tags.into_values().collect(), years }
+        Tree {
+            lang: lang.to_string(),
+            root,
+            articles: mine,
+            front,
+            regions: by_region,
+            tags: tags.into_values().collect(),
+            years,
+        }
     }
 }
 
 fn check_unique_paths(articles: &[Article], pages: &[Page]) -> Result<(), Problems> {
     let mut owners: HashMap<&str, &str> = HashMap::new();
     let mut problems = Problems::default();
-    let sources = articles.iter().map(|a| (a.path.as_str(), a.source.as_str()))
+    let sources = articles
+        .iter()
+        .map(|a| (a.path.as_str(), a.source.as_str()))
         .chain(pages.iter().map(|p| (p.path.as_str(), p.source.as_str())));
     for (path, source) in sources {
         if let Some(first) = owners.get(path) {
             problems.push(
-                Problem::new(source, format!("two articles have the URL {path}: {first} and {source}"))
-                    .hint("give one of them another `slug:` in its front matter"),
+                Problem::new(
+                    source,
+                    format!("two articles have the URL {path}: {first} and {source}"),
+                )
+                .hint("give one of them another `slug:` in its front matter"),
             );
         } else {
             owners.insert(path, source);
         }
     }
-    let aliases = articles.iter().map(|a| (&a.aliases, a.source.as_str()))
+    let aliases = articles
+        .iter()
+        .map(|a| (&a.aliases, a.source.as_str()))
         .chain(pages.iter().map(|p| (&p.aliases, p.source.as_str())));
     for (list, source) in aliases {
         for alias in list {
-            let normalized = if alias.ends_with('/') || alias.ends_with(".html") { alias.clone() } else { format!("{alias}/") };
+            let normalized = if alias.ends_with('/') || alias.ends_with(".html") {
+                alias.clone()
+            } else {
+                format!("{alias}/")
+            };
             if let Some(owner) = owners.get(normalized.as_str()) {
                 problems.push(
                     Problem::new(source, format!("alias {alias} is the URL of {owner}"))
@@ -271,7 +339,11 @@ fn check_unique_paths(articles: &[Article], pages: &[Page]) -> Result<(), Proble
             }
         }
     }
-    if problems.is_empty() { Ok(()) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
 }
 
 #[cfg(test)]

@@ -114,11 +114,19 @@ mod tests {
     #[test]
     fn golden_slugs() {
         let cases = [
-            ("Совет матерей при Ассамблее народа Казахстана", "ru", "sovet-materey-pri-assamblee-naroda-kazakhstana"),
+            (
+                "Совет матерей при Ассамблее народа Казахстана",
+                "ru",
+                "sovet-materey-pri-assamblee-naroda-kazakhstana",
+            ),
             ("Қарағанды", "kk", "qaragandy"),
             ("Атырау еріктілері", "kk", "atyrau-eriktileri"),
             ("Қазақстан", "kk", "qazaqstan"),
-            ("Capital and regional APK distribute masks free of charge", "en", "capital-and-regional-apk-distribute-masks-free-of-charge"),
+            (
+                "Capital and regional APK distribute masks free of charge",
+                "en",
+                "capital-and-regional-apk-distribute-masks-free-of-charge",
+            ),
             ("  Biz Birgemiz! -- 2020  ", "en", "biz-birgemiz-2020"),
             ("Щедрый подъезд, ёлка", "ru", "shchedryy-podezd-elka"),
             ("Хабар Қазақстан", "en", "khabar-qazaqstan"),

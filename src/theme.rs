@@ -63,8 +63,11 @@ impl Theme {
         } else if name == BUILTIN_NAME {
             Theme::builtin()?
         } else {
-            return Err(Problem::new("site.yaml", format!("there is no theme `{name}`"))
-                .hint(format!("themes are folders under themes/; the built-in one is `{BUILTIN_NAME}`")));
+            return Err(
+                Problem::new("site.yaml", format!("there is no theme `{name}`")).hint(format!(
+                    "themes are folders under themes/; the built-in one is `{BUILTIN_NAME}`"
+                )),
+            );
         };
         theme.add_site_overrides(root)?;
         Ok(theme)
@@ -79,26 +82,41 @@ impl Theme {
             let path = file.path().to_string_lossy().replace('\\', "/");
             if let Some(name) = path.strip_prefix("templates/") {
                 let text = String::from_utf8_lossy(file.contents()).into_owned();
-                templates.insert(name.to_string(), TemplateSource {
-                    name: name.to_string(),
-                    text,
-                    origin: format!("(built-in theme) templates/{name}"),
-                });
+                templates.insert(
+                    name.to_string(),
+                    TemplateSource {
+                        name: name.to_string(),
+                        text,
+                        origin: format!("(built-in theme) templates/{name}"),
+                    },
+                );
             } else if let Some(name) = path.strip_prefix("static/") {
                 static_files.insert(name.to_string(), StaticSource::Embedded(file.contents()));
             } else if path == "theme.yaml" {
-                meta = parse_meta("(built-in theme) theme.yaml", &String::from_utf8_lossy(file.contents()))?;
+                meta = parse_meta(
+                    "(built-in theme) theme.yaml",
+                    &String::from_utf8_lossy(file.contents()),
+                )?;
             }
         }
-        Ok(Theme { templates, static_files, strings: meta.strings })
+        Ok(Theme {
+            templates,
+            static_files,
+            strings: meta.strings,
+        })
     }
 
     fn from_folder(root: &Path, folder: &Path) -> Result<Theme, Problem> {
-        let mut theme = Theme { templates: BTreeMap::new(), static_files: BTreeMap::new(), strings: HashMap::new() };
+        let mut theme = Theme {
+            templates: BTreeMap::new(),
+            static_files: BTreeMap::new(),
+            strings: HashMap::new(),
+        };
         let meta_path = folder.join("theme.yaml");
         if meta_path.exists() {
             let origin = crate::content::relative(root, &meta_path);
-            let text = std::fs::read_to_string(&meta_path).map_err(|e| Problem::new(&origin, format!("cannot read: {e}")))?;
+            let text = std::fs::read_to_string(&meta_path)
+                .map_err(|e| Problem::new(&origin, format!("cannot read: {e}")))?;
             theme.strings = parse_meta(&origin, &text)?.strings;
         }
         theme.add_templates(root, &folder.join("templates"))?;
@@ -117,7 +135,8 @@ impl Theme {
             let origin = crate::content::relative(root, &path);
             let text = std::fs::read_to_string(&path)
                 .map_err(|e| Problem::new(&origin, format!("cannot read this template: {e}")))?;
-            self.templates.insert(name.clone(), TemplateSource { name, text, origin });
+            self.templates
+                .insert(name.clone(), TemplateSource { name, text, origin });
         }
         Ok(())
     }
@@ -139,7 +158,8 @@ impl Theme {
 }
 
 fn parse_meta(origin: &str, text: &str) -> Result<ThemeMeta, Problem> {
-    crate::yaml::parse(text).map_err(|e| Problem::new(origin, e.message).at_opt(e.line.zip(e.column)))
+    crate::yaml::parse(text)
+        .map_err(|e| Problem::new(origin, e.message).at_opt(e.line.zip(e.column)))
 }
 
 fn all_files<'a>(dir: &'a Dir<'a>) -> Vec<&'a include_dir::File<'a>> {

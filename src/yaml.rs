@@ -63,7 +63,10 @@ pub fn top_level_keys(text: &str) -> Result<Vec<String>, YamlError> {
         .keys()
         .map(|key| match key {
             serde_yaml::Value::String(s) => s.clone(),
-            other => serde_yaml::to_string(other).unwrap_or_default().trim().to_string(),
+            other => serde_yaml::to_string(other)
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
         })
         .collect())
 }

@@ -19,9 +19,13 @@ const POLL: &str = include_str!("../../content/polls/mothers-forum.yaml");
 pub fn run(root: &Path, args: InitArgs) -> anyhow::Result<()> {
     let dir = args.dir.unwrap_or_else(|| root.to_path_buf());
     if dir.join("site.yaml").exists() {
-        bail!("{} already has a site.yaml; birge init only creates new sites", dir.display());
+        bail!(
+            "{} already has a site.yaml; birge init only creates new sites",
+            dir.display()
+        );
     }
-    let today = jiff::ZonedDateTime::now().with_time_zone(crate::dates::parse_timezone("Asia/Almaty").expect("known zone"));
+    let today = jiff::ZonedDateTime::now()
+        .with_time_zone(crate::dates::parse_timezone("Asia/Almaty").expect("known zone"));
     let article = format!(
         "---\ntitle: Welcome to the bulletin\ndate: {}\nregion: astana\ntags: [announcements]\npoll: mothers-forum\n---\n\nThis is the first news item of the bulletin. Edit it, or write another with `birge new \"Title\" --region atyrau`.\n\nThen run `birge build` and open `public/index.html`.\n",
         today.date()
@@ -30,13 +34,20 @@ pub fn run(root: &Path, args: InitArgs) -> anyhow::Result<()> {
         ("site.yaml", SITE),
         ("content/regions.yaml", REGIONS),
         ("content/polls/mothers-forum.yaml", POLL),
-        (&format!("content/news/{}/welcome.md", today.year()), &article),
+        (
+            &format!("content/news/{}/welcome.md", today.year()),
+            &article,
+        ),
     ];
     for (rel, text) in files {
         crate::fs::write_new(&dir.join(rel), text.as_bytes())?;
     }
     std::fs::write(dir.join(".gitignore"), "/public/\n/.birge-build-*\n")?;
-    println!("created a new site in {}; build it with: birge build --root {}", dir.display(), dir.display());
+    println!(
+        "created a new site in {}; build it with: birge build --root {}",
+        dir.display(),
+        dir.display()
+    );
     Ok(())
 }
 

@@ -27,18 +27,29 @@ pub fn run(root: &Path, args: NewArgs) -> anyhow::Result<()> {
     let config = Config::load(root)?;
     let lang = args.lang.unwrap_or_else(|| config.language.clone());
     if !config.languages.contains(&lang) {
-        bail!("`{lang}` is not one of the site's languages ({})", config.languages.join(", "));
+        bail!(
+            "`{lang}` is not one of the site's languages ({})",
+            config.languages.join(", ")
+        );
     }
     if let Some(region) = &args.region {
         check_region(root, &config, region)?;
     }
     let slug = crate::slug::slugify(&args.title, &lang);
     if slug.is_empty() {
-        bail!("cannot make a URL slug from the title {:?}; use a title with letters or digits", args.title);
+        bail!(
+            "cannot make a URL slug from the title {:?}; use a title with letters or digits",
+            args.title
+        );
     }
     let now = jiff::Timestamp::now().to_zoned_datetime(config.timezone.clone());
     let rel = format!("content/news/{}/{:02}/{slug}.md", now.year(), now.month());
-    let text = front_matter(&args.title, &now, args.region.as_deref(), (lang != config.language).then_some(lang.as_str()));
+    let text = front_matter(
+        &args.title,
+        &now,
+        args.region.as_deref(),
+        (lang != config.language).then_some(lang.as_str()),
+    );
     crate::fs::write_new(&root.join(&rel), text.as_bytes())
         .with_context(|| format!("{rel} already exists; choose another title or edit that file"))?;
     println!("{rel}");
@@ -52,15 +63,25 @@ fn check_region(root: &Path, config: &Config, region: &str) -> anyhow::Result<()
         return Ok(());
     }
     match did_you_mean(region, known.iter().map(|r| r.slug.as_str())) {
-        Some(close) => bail!("unknown region `{region}`: did you mean `{close}`? Regions are defined in {REGIONS_FILE}"),
+        Some(close) => bail!(
+            "unknown region `{region}`: did you mean `{close}`? Regions are defined in {REGIONS_FILE}"
+        ),
         None => bail!("unknown region `{region}`: regions are defined in {REGIONS_FILE}"),
     }
 }
 
 /// The text of a new article.
-fn front_matter(title: &str, now: &jiff::ZonedDateTime, region: Option<&str>, lang: Option<&str>) -> String {
+fn front_matter(
+    title: &str,
+    now: &jiff::ZonedDateTime,
+    region: Option<&str>,
+    lang: Option<&str>,
+) -> String {
     let mut out = String::from("---\n");
-    out.push_str(&format!("title: {}\n", serde_json::to_string(title).unwrap_or_default()));
+    out.push_str(&format!(
+        "title: {}\n",
+        serde_json::to_string(title).unwrap_or_default()
+    ));
     out.push_str(&format!("date: {}\n", crate::dates::rfc3339(now)));
     if let Some(region) = region {
         out.push_str(&format!("region: {region}\n"));

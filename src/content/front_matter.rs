@@ -31,8 +31,7 @@ pub fn split<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Problem> {
     }
     let yaml_start = (first_line_end + 1).min(text.len());
     let mut offset = yaml_start;
-    let mut line = 2;
-    for raw_line in text[yaml_start..].split_inclusive('\n') {
+    for (line, raw_line) in (2..).zip(text[yaml_start..].split_inclusive('\n')) {
         let trimmed = raw_line.trim_end();
         if trimmed == "---" || trimmed == "..." {
             let body_start = offset + raw_line.len();
@@ -43,7 +42,6 @@ pub fn split<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Problem> {
             });
         }
         offset += raw_line.len();
-        line += 1;
     }
     Err(Problem::new(file, "the front matter is never closed")
         .at(1, 1)
@@ -124,9 +122,28 @@ pub struct ArticleFrontMatter {
 
 /// Keys an article's front matter may have.
 pub const ARTICLE_KEYS: &[&str] = &[
-    "title", "date", "region", "regions", "tags", "summary", "author", "image", "image_alt",
-    "image_caption", "image_credit", "updated", "update_note", "slug", "lang", "translation",
-    "poll", "aliases", "draft", "pinned", "pinned_until", "extra",
+    "title",
+    "date",
+    "region",
+    "regions",
+    "tags",
+    "summary",
+    "author",
+    "image",
+    "image_alt",
+    "image_caption",
+    "image_credit",
+    "updated",
+    "update_note",
+    "slug",
+    "lang",
+    "translation",
+    "poll",
+    "aliases",
+    "draft",
+    "pinned",
+    "pinned_until",
+    "extra",
 ];
 
 /// The front matter of a standalone page, as written.
@@ -164,12 +181,24 @@ pub struct PageFrontMatter {
 
 /// Keys a page's front matter may have.
 pub const PAGE_KEYS: &[&str] = &[
-    "title", "slug", "summary", "lang", "translation", "updated", "aliases", "draft", "extra",
+    "title",
+    "slug",
+    "summary",
+    "lang",
+    "translation",
+    "updated",
+    "aliases",
+    "draft",
+    "extra",
 ];
 
 /// Parses front matter YAML into `T`; problems point at lines of the whole file.
 /// Every unknown key is reported, each with a "did you mean" hint when one is close.
-pub fn parse<T: DeserializeOwned>(file: &str, yaml_text: &str, keys: &[&str]) -> Result<T, Vec<Problem>> {
+pub fn parse<T: DeserializeOwned>(
+    file: &str,
+    yaml_text: &str,
+    keys: &[&str],
+) -> Result<T, Vec<Problem>> {
     let error = match yaml::parse::<T>(yaml_text) {
         Ok(value) => return Ok(value),
         Err(error) => error,
@@ -198,7 +227,10 @@ fn unknown_key(file: &str, yaml_text: &str, key: &str, keys: &[&str]) -> Problem
     let position = yaml::key_position(yaml_text, key).map(|(l, c)| (l + 1, c));
     let hint = match did_you_mean(key, keys.iter().copied()) {
         Some(close) => format!("did you mean `{close}`?"),
-        None => format!("the keys are: {}; put free values under `extra:`", keys.join(", ")),
+        None => format!(
+            "the keys are: {}; put free values under `extra:`",
+            keys.join(", ")
+        ),
     };
     Problem::new(file, format!("unknown key `{key}` in front matter"))
         .at_opt(position)
@@ -207,7 +239,10 @@ fn unknown_key(file: &str, yaml_text: &str, key: &str, keys: &[&str]) -> Problem
 
 fn yaml_hint(message: &str) -> Option<String> {
     if message.contains("mapping values are not allowed") {
-        Some("a value that contains `: ` must be quoted, e.g. title: \"Biz Birgemiz: day one\"".into())
+        Some(
+            "a value that contains `: ` must be quoted, e.g. title: \"Biz Birgemiz: day one\""
+                .into(),
+        )
     } else if message.contains("invalid type") {
         Some("check the value's type: text, a list like [a, b], true/false".into())
     } else if message.contains("did not find expected") || message.contains("found unexpected") {

@@ -35,7 +35,11 @@ pub struct LoadOptions {
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        LoadOptions { drafts: false, future: false, now: Timestamp::now() }
+        LoadOptions {
+            drafts: false,
+            future: false,
+            now: Timestamp::now(),
+        }
     }
 }
 
@@ -177,7 +181,15 @@ pub fn load(root: &Path, config: &Config, options: &LoadOptions) -> (Content, Pr
             Err(found) => problems.extend(found),
         }
     }
-    (Content { regions, polls, articles, pages }, problems)
+    (
+        Content {
+            regions,
+            polls,
+            articles,
+            pages,
+        },
+        problems,
+    )
 }
 
 /// Regions, polls and languages that front matter may name.
@@ -237,10 +249,16 @@ fn load_polls(root: &Path, config: &Config, problems: &mut Problems) -> Vec<Poll
     let mut polls: Vec<Poll> = Vec::new();
     for path in files {
         let source = relative(root, &path);
-        let id = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+        let id = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string();
         if polls.iter().any(|p| p.id == id) {
-            problems.push(Problem::new(&source, format!("poll id `{id}` is defined twice"))
-                .hint("keep one of poll.yaml and poll.yml"));
+            problems.push(
+                Problem::new(&source, format!("poll id `{id}` is defined twice"))
+                    .hint("keep one of poll.yaml and poll.yml"),
+            );
             continue;
         }
         match read_text(root, &path) {
@@ -271,7 +289,10 @@ fn markdown_files(root: &Path, dir: &str, problems: &mut Problems) -> Vec<PathBu
             }
             Ok(_) => {}
             Err(error) => {
-                let path = error.path().map(|p| relative(root, p)).unwrap_or_else(|| dir.to_string());
+                let path = error
+                    .path()
+                    .map(|p| relative(root, p))
+                    .unwrap_or_else(|| dir.to_string());
                 problems.push(Problem::new(path, format!("cannot read: {error}")));
             }
         }
@@ -291,7 +312,8 @@ pub fn relative(root: &Path, path: &Path) -> String {
 /// Reads a file as UTF-8, explaining where it is not.
 fn read_text(root: &Path, path: &Path) -> Result<String, Problem> {
     let source = relative(root, path);
-    let bytes = std::fs::read(path).map_err(|e| Problem::new(&source, format!("cannot read: {e}")))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| Problem::new(&source, format!("cannot read: {e}")))?;
     String::from_utf8(bytes).map_err(|e| {
         let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
@@ -302,6 +324,11 @@ fn read_text(root: &Path, path: &Path) -> Result<String, Problem> {
             .hint("save it as UTF-8 (most editors have this under 'Save with encoding')")
     })
 }
+
+/// Finds where a value of a front-matter key stands in the file.
+type ValueAt<'a> = dyn Fn(&str, &str) -> Option<(usize, usize)> + 'a;
+/// Finds where a front-matter key stands in the file.
+type KeyAt<'a> = dyn Fn(&str) -> Option<(usize, usize)> + 'a;
 
 /// Shifts a position within front matter YAML to a line of the whole file.
 fn in_file(position: Option<(usize, usize)>) -> Option<(usize, usize)> {
@@ -327,13 +354,21 @@ fn load_article(
 
     let title = fm.title.clone().filter(|t| !t.trim().is_empty());
     if title.is_none() {
-        problems.push(Problem::new(&source, "the article has no `title`").at_opt(key_at("title"))
-            .hint("add a line like `title: Volunteers of Atyrau sew masks` to the front matter"));
+        problems.push(
+            Problem::new(&source, "the article has no `title`")
+                .at_opt(key_at("title"))
+                .hint(
+                    "add a line like `title: Volunteers of Atyrau sew masks` to the front matter",
+                ),
+        );
     }
     let date = match fm.date.as_deref() {
         None => {
-            problems.push(Problem::new(&source, "the article has no `date`").at(1, 1)
-                .hint("add a line like `date: 2020-03-26` to the front matter"));
+            problems.push(
+                Problem::new(&source, "the article has no `date`")
+                    .at(1, 1)
+                    .hint("add a line like `date: 2020-03-26` to the front matter"),
+            );
             None
         }
         Some(text) => crate::dates::parse_date(text, tz)
@@ -342,21 +377,31 @@ fn load_article(
     };
     let updated = fm.updated.as_deref().and_then(|text| {
         crate::dates::parse_date(text, tz)
-            .map_err(|message| problems.push(Problem::new(&source, message).at_opt(key_at("updated"))))
+            .map_err(|message| {
+                problems.push(Problem::new(&source, message).at_opt(key_at("updated")))
+            })
             .ok()
     });
     let pinned_until = fm.pinned_until.as_deref().and_then(|text| {
         crate::dates::parse_date(text, tz)
-            .map_err(|message| problems.push(Problem::new(&source, message).at_opt(key_at("pinned_until"))))
+            .map_err(|message| {
+                problems.push(Problem::new(&source, message).at_opt(key_at("pinned_until")))
+            })
             .ok()
     });
 
     let lang = fm.lang.clone().unwrap_or_else(|| config.language.clone());
     if !lookup.languages.contains(&lang) {
         problems.push(
-            Problem::new(&source, format!("language `{lang}` is not one of the site's languages"))
-                .at_opt(key_at("lang"))
-                .hint(format!("the site's languages are {}; add it to `languages` in site.yaml", lookup.languages.join(", "))),
+            Problem::new(
+                &source,
+                format!("language `{lang}` is not one of the site's languages"),
+            )
+            .at_opt(key_at("lang"))
+            .hint(format!(
+                "the site's languages are {}; add it to `languages` in site.yaml",
+                lookup.languages.join(", ")
+            )),
         );
     }
 
@@ -387,12 +432,25 @@ fn load_article(
         return Ok(None);
     }
     let is_bundle = path.file_name().is_some_and(|n| n == "index.md");
-    let content_path = source.strip_prefix("content/").unwrap_or(&source).to_string();
-    let lang_prefix = if lang == config.language { String::new() } else { format!("/{lang}") };
-    let path_in_site = format!("{lang_prefix}/news/{}/{:02}/{slug}/", date.year(), date.month());
+    let content_path = source
+        .strip_prefix("content/")
+        .unwrap_or(&source)
+        .to_string();
+    let lang_prefix = if lang == config.language {
+        String::new()
+    } else {
+        format!("/{lang}")
+    };
+    let path_in_site = format!(
+        "{lang_prefix}/news/{}/{:02}/{slug}/",
+        date.year(),
+        date.month()
+    );
     let pinned = fm.pinned && pinned_until.is_none_or(|until| until.timestamp() > options.now);
     Ok(Some(Article {
-        bundle_dir: is_bundle.then(|| path.parent().map(Path::to_path_buf)).flatten(),
+        bundle_dir: is_bundle
+            .then(|| path.parent().map(Path::to_path_buf))
+            .flatten(),
         source,
         content_path,
         image: fm.image.map(|src| Image {
@@ -405,7 +463,11 @@ fn load_article(
         date,
         updated,
         regions,
-        tags: fm.tags.into_iter().filter(|t| !t.trim().is_empty()).collect(),
+        tags: fm
+            .tags
+            .into_iter()
+            .filter(|t| !t.trim().is_empty())
+            .collect(),
         summary: fm.summary,
         author: fm.author,
         update_note: fm.update_note,
@@ -416,7 +478,9 @@ fn load_article(
         aliases: fm.aliases,
         draft: fm.draft,
         pinned,
-        extra: fm.extra.unwrap_or_else(|| serde_json::Value::Object(Default::default())),
+        extra: fm
+            .extra
+            .unwrap_or_else(|| serde_json::Value::Object(Default::default())),
         body: split.body.to_string(),
         body_line: split.body_line,
         path: path_in_site,
@@ -427,10 +491,14 @@ fn resolve_regions(
     source: &str,
     fm: &ArticleFrontMatter,
     lookup: &Lookup,
-    value_at: &dyn Fn(&str, &str) -> Option<(usize, usize)>,
+    value_at: &ValueAt,
     problems: &mut Vec<Problem>,
 ) -> Vec<String> {
-    let written = fm.region.iter().map(|r| ("region", r)).chain(fm.regions.iter().map(|r| ("regions", r)));
+    let written = fm
+        .region
+        .iter()
+        .map(|r| ("region", r))
+        .chain(fm.regions.iter().map(|r| ("regions", r)));
     let mut regions: Vec<String> = Vec::new();
     for (key, slug) in written {
         match lookup.regions.get(slug.as_str()) {
@@ -441,7 +509,9 @@ fn resolve_regions(
             }
             None => {
                 let hint = match did_you_mean(slug, lookup.region_slugs.iter().copied()) {
-                    Some(close) => format!("did you mean `{close}`? Regions are defined in content/regions.yaml"),
+                    Some(close) => format!(
+                        "did you mean `{close}`? Regions are defined in content/regions.yaml"
+                    ),
                     None => "regions are defined in content/regions.yaml".to_string(),
                 };
                 problems.push(
@@ -459,7 +529,7 @@ fn article_slug(
     source: &str,
     fm: &ArticleFrontMatter,
     lang: &str,
-    key_at: &dyn Fn(&str) -> Option<(usize, usize)>,
+    key_at: &KeyAt,
     problems: &mut Vec<Problem>,
 ) -> String {
     match &fm.slug {
@@ -467,7 +537,10 @@ fn article_slug(
             problems.push(
                 Problem::new(source, format!("slug `{slug}` is not a URL slug"))
                     .at_opt(key_at("slug"))
-                    .hint(format!("use lowercase a-z, digits and single hyphens, e.g. `{}`", slugify(slug, lang))),
+                    .hint(format!(
+                        "use lowercase a-z, digits and single hyphens, e.g. `{}`",
+                        slugify(slug, lang)
+                    )),
             );
             String::new()
         }
@@ -489,11 +562,14 @@ fn article_slug(
 fn check_aliases(
     source: &str,
     aliases: &[String],
-    value_at: &dyn Fn(&str, &str) -> Option<(usize, usize)>,
+    value_at: &ValueAt,
     problems: &mut Vec<Problem>,
 ) {
     for alias in aliases {
-        let bad = !alias.starts_with('/') || alias.starts_with("//") || alias.split('/').any(|s| s == "..") || alias.contains('\\');
+        let bad = !alias.starts_with('/')
+            || alias.starts_with("//")
+            || alias.split('/').any(|s| s == "..")
+            || alias.contains('\\');
         if bad {
             problems.push(
                 Problem::new(source, format!("alias `{alias}` is not a site path"))
@@ -518,28 +594,48 @@ fn load_page(
     let mut problems = Vec::new();
     let title = fm.title.clone().filter(|t| !t.trim().is_empty());
     if title.is_none() {
-        problems.push(Problem::new(&source, "the page has no `title`").at_opt(key_at("title"))
-            .hint("add a line like `title: About the Assembly`"));
+        problems.push(
+            Problem::new(&source, "the page has no `title`")
+                .at_opt(key_at("title"))
+                .hint("add a line like `title: About the Assembly`"),
+        );
     }
     let lang = fm.lang.clone().unwrap_or_else(|| config.language.clone());
     if !config.languages.contains(&lang) {
-        problems.push(Problem::new(&source, format!("language `{lang}` is not one of the site's languages")).at_opt(key_at("lang")));
+        problems.push(
+            Problem::new(
+                &source,
+                format!("language `{lang}` is not one of the site's languages"),
+            )
+            .at_opt(key_at("lang")),
+        );
     }
-    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
     let slug = fm.slug.clone().unwrap_or_else(|| slugify(stem, &lang));
     if !regions::is_valid_slug(&slug) {
-        problems.push(Problem::new(&source, format!("slug `{slug}` is not a URL slug")).at_opt(key_at("slug"))
-            .hint("use lowercase a-z, digits and single hyphens"));
+        problems.push(
+            Problem::new(&source, format!("slug `{slug}` is not a URL slug"))
+                .at_opt(key_at("slug"))
+                .hint("use lowercase a-z, digits and single hyphens"),
+        );
     } else if RESERVED_PATHS.contains(&slug.as_str()) || config.languages.contains(&slug) {
         problems.push(
-            Problem::new(&source, format!("a page cannot take the URL /{slug}/: birge builds its own pages there"))
-                .at_opt(key_at("slug"))
-                .hint("give it another `slug:`"),
+            Problem::new(
+                &source,
+                format!("a page cannot take the URL /{slug}/: birge builds its own pages there"),
+            )
+            .at_opt(key_at("slug"))
+            .hint("give it another `slug:`"),
         );
     }
     let updated = fm.updated.as_deref().and_then(|text| {
         crate::dates::parse_date(text, &config.timezone)
-            .map_err(|message| problems.push(Problem::new(&source, message).at_opt(key_at("updated"))))
+            .map_err(|message| {
+                problems.push(Problem::new(&source, message).at_opt(key_at("updated")))
+            })
             .ok()
     });
     let value_at = |key: &str, value: &str| in_file(yaml::value_position(split.yaml, key, value));
@@ -550,9 +646,16 @@ fn load_page(
     if fm.draft && !options.drafts {
         return Ok(None);
     }
-    let lang_prefix = if lang == config.language { String::new() } else { format!("/{lang}") };
+    let lang_prefix = if lang == config.language {
+        String::new()
+    } else {
+        format!("/{lang}")
+    };
     Ok(Some(Page {
-        content_path: source.strip_prefix("content/").unwrap_or(&source).to_string(),
+        content_path: source
+            .strip_prefix("content/")
+            .unwrap_or(&source)
+            .to_string(),
         source,
         title: title.expect("checked"),
         path: format!("{lang_prefix}/{slug}/"),
@@ -562,7 +665,9 @@ fn load_page(
         translation: fm.translation,
         updated,
         aliases: fm.aliases,
-        extra: fm.extra.unwrap_or_else(|| serde_json::Value::Object(Default::default())),
+        extra: fm
+            .extra
+            .unwrap_or_else(|| serde_json::Value::Object(Default::default())),
         body: split.body.to_string(),
         body_line: split.body_line,
     }))

@@ -76,13 +76,17 @@ struct RawPoll {
     lang: Option<String>,
 }
 
-const POLL_KEYS: &[&str] = &["question", "options", "kind", "answer", "opens", "closes", "lang"];
+const POLL_KEYS: &[&str] = &[
+    "question", "options", "kind", "answer", "opens", "closes", "lang",
+];
 
 /// Whether a poll id can stand in a URL and a file name: `a-z`, `0-9`, `-` and `_`.
 pub fn is_valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
-        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
 /// Parses and validates one poll file.
@@ -92,15 +96,19 @@ pub fn parse(id: &str, source: &str, text: &str, tz: &TimeZone) -> Result<Poll, 
         let mut problem = Problem::new(source, e.message.clone()).at_opt(e.line.zip(e.column));
         if let Some(key) = e.unknown_field() {
             problem.message = format!("unknown key `{key}` in poll");
-            problem = problem.hint_opt(did_you_mean(key, POLL_KEYS.iter().copied()).map(|k| format!("did you mean `{k}`?")));
+            problem = problem.hint_opt(
+                did_you_mean(key, POLL_KEYS.iter().copied())
+                    .map(|k| format!("did you mean `{k}`?")),
+            );
         }
         vec![problem]
     })?;
     let mut problems = Vec::new();
     if !is_valid_id(id) {
         problems.push(
-            Problem::new(source, format!("poll id `{id}` cannot be used in URLs"))
-                .hint("name the file with lowercase a-z, digits, `-` and `_`, e.g. mothers-forum.yaml"),
+            Problem::new(source, format!("poll id `{id}` cannot be used in URLs")).hint(
+                "name the file with lowercase a-z, digits, `-` and `_`, e.g. mothers-forum.yaml",
+            ),
         );
     }
     let question = raw.question.filter(|q| !q.trim().is_empty());
@@ -110,9 +118,15 @@ pub fn parse(id: &str, source: &str, text: &str, tz: &TimeZone) -> Result<Poll, 
     let options_at = at("options").or(Some((1, 1)));
     if !(2..=10).contains(&raw.options.len()) {
         problems.push(
-            Problem::new(source, format!("a poll needs 2 to 10 options, this one has {}", raw.options.len()))
-                .at_opt(options_at)
-                .hint("list them like options: [\"Yes\", \"No\"]"),
+            Problem::new(
+                source,
+                format!(
+                    "a poll needs 2 to 10 options, this one has {}",
+                    raw.options.len()
+                ),
+            )
+            .at_opt(options_at)
+            .hint("list them like options: [\"Yes\", \"No\"]"),
         );
     }
     if raw.options.iter().any(|o| o.trim().is_empty()) {
@@ -120,14 +134,23 @@ pub fn parse(id: &str, source: &str, text: &str, tz: &TimeZone) -> Result<Poll, 
     }
     match (raw.kind, raw.answer) {
         (PollKind::Quiz, None) => problems.push(
-            Problem::new(source, "a quiz needs an `answer`: the index of the right option")
-                .at_opt(at("kind"))
-                .hint("options count from 0: `answer: 0` is the first"),
+            Problem::new(
+                source,
+                "a quiz needs an `answer`: the index of the right option",
+            )
+            .at_opt(at("kind"))
+            .hint("options count from 0: `answer: 0` is the first"),
         ),
         (PollKind::Quiz, Some(answer)) if answer >= raw.options.len() => problems.push(
-            Problem::new(source, format!("`answer: {answer}` is not an option's index"))
-                .at_opt(at("answer"))
-                .hint(format!("options count from 0 to {}", raw.options.len().saturating_sub(1))),
+            Problem::new(
+                source,
+                format!("`answer: {answer}` is not an option's index"),
+            )
+            .at_opt(at("answer"))
+            .hint(format!(
+                "options count from 0 to {}",
+                raw.options.len().saturating_sub(1)
+            )),
         ),
         (PollKind::Single | PollKind::Multiple, Some(_)) => problems.push(
             Problem::new(source, "only a quiz has an `answer`")
@@ -182,13 +205,28 @@ mod tests {
 
     #[test]
     fn closing_day_is_inclusive() {
-        let p = parse("p", "content/polls/p.yaml", "question: Q?\noptions: [a, b]\ncloses: 2020-04-30\n", &tz()).unwrap();
-        assert_eq!(p.closes.unwrap().strftime("%Y-%m-%d %H:%M:%S").to_string(), "2020-04-30 23:59:59");
+        let p = parse(
+            "p",
+            "content/polls/p.yaml",
+            "question: Q?\noptions: [a, b]\ncloses: 2020-04-30\n",
+            &tz(),
+        )
+        .unwrap();
+        assert_eq!(
+            p.closes.unwrap().strftime("%Y-%m-%d %H:%M:%S").to_string(),
+            "2020-04-30 23:59:59"
+        );
     }
 
     #[test]
     fn too_few_options() {
-        let e = parse("p", "content/polls/p.yaml", "question: Q?\noptions: [a]\n", &tz()).unwrap_err();
+        let e = parse(
+            "p",
+            "content/polls/p.yaml",
+            "question: Q?\noptions: [a]\n",
+            &tz(),
+        )
+        .unwrap_err();
         assert_eq!(
             e[0].to_string(),
             "error: content/polls/p.yaml:2:1: a poll needs 2 to 10 options, this one has 1\n  hint: list them like options: [\"Yes\", \"No\"]"

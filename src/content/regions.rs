@@ -60,7 +60,9 @@ enum Names {
 /// Whether `slug` is made only of `a-z`, `0-9` and inner single `-`.
 pub fn is_valid_slug(slug: &str) -> bool {
     !slug.is_empty()
-        && slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !slug.starts_with('-')
         && !slug.ends_with('-')
         && !slug.contains("--")
@@ -75,7 +77,9 @@ pub fn parse(text: &str, default_language: &str) -> Result<Vec<Region>, Problems
             Problems(vec![
                 Problem::new(REGIONS_FILE, e.message)
                     .at_opt(e.line.zip(e.column))
-                    .hint("each region is `- slug: atyrau` with `name: {en: ..., kk: ..., ru: ...}`"),
+                    .hint(
+                        "each region is `- slug: atyrau` with `name: {en: ..., kk: ..., ru: ...}`",
+                    ),
             ])
         })?
     };
@@ -85,20 +89,32 @@ pub fn parse(text: &str, default_language: &str) -> Result<Vec<Region>, Problems
     for (index, raw) in raw.into_iter().enumerate() {
         let slug_positions = yaml::occurrences(text, &format!("slug: {}", raw.slug));
         let count_before = seen.keys().filter(|s| **s == raw.slug).count();
-        let position = slug_positions.get(count_before).or(slug_positions.first()).copied();
+        let position = slug_positions
+            .get(count_before)
+            .or(slug_positions.first())
+            .copied();
         if !is_valid_slug(&raw.slug) {
             problems.push(
-                Problem::new(REGIONS_FILE, format!("region slug `{}` is not a URL slug", raw.slug))
-                    .at_opt(position)
-                    .hint("use lowercase a-z, digits and single hyphens, e.g. `east-kazakhstan`"),
+                Problem::new(
+                    REGIONS_FILE,
+                    format!("region slug `{}` is not a URL slug", raw.slug),
+                )
+                .at_opt(position)
+                .hint("use lowercase a-z, digits and single hyphens, e.g. `east-kazakhstan`"),
             );
         }
         if let Some(first) = seen.get(&raw.slug) {
             let second = slug_positions.get(1).copied().or(position);
             problems.push(
-                Problem::new(REGIONS_FILE, format!("region slug `{}` is defined twice", raw.slug))
-                    .at_opt(second)
-                    .hint(format!("the first definition is region #{}; give each region its own slug", first + 1)),
+                Problem::new(
+                    REGIONS_FILE,
+                    format!("region slug `{}` is defined twice", raw.slug),
+                )
+                .at_opt(second)
+                .hint(format!(
+                    "the first definition is region #{}; give each region its own slug",
+                    first + 1
+                )),
             );
         }
         seen.entry(raw.slug.clone()).or_insert(index);
@@ -108,9 +124,12 @@ pub fn parse(text: &str, default_language: &str) -> Result<Vec<Region>, Problems
         };
         if !names.contains_key(default_language) {
             problems.push(
-                Problem::new(REGIONS_FILE, format!("region `{}` has no name in `{default_language}`", raw.slug))
-                    .at_opt(position)
-                    .hint(format!("add `{default_language}: ...` to its `name`")),
+                Problem::new(
+                    REGIONS_FILE,
+                    format!("region `{}` has no name in `{default_language}`", raw.slug),
+                )
+                .at_opt(position)
+                .hint(format!("add `{default_language}: ...` to its `name`")),
             );
         }
         regions.push(Region {
@@ -121,11 +140,18 @@ pub fn parse(text: &str, default_language: &str) -> Result<Vec<Region>, Problems
         });
     }
     check_former_slugs(text, &regions, &mut problems);
-    if problems.is_empty() { Ok(regions) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(regions)
+    } else {
+        Err(problems)
+    }
 }
 
 fn check_former_slugs(text: &str, regions: &[Region], problems: &mut Problems) {
-    let mut owners: BTreeMap<&str, &str> = regions.iter().map(|r| (r.slug.as_str(), r.slug.as_str())).collect();
+    let mut owners: BTreeMap<&str, &str> = regions
+        .iter()
+        .map(|r| (r.slug.as_str(), r.slug.as_str()))
+        .collect();
     for region in regions {
         for former in &region.former {
             let position = yaml::occurrences(text, former).first().copied();
@@ -133,14 +159,20 @@ fn check_former_slugs(text: &str, regions: &[Region], problems: &mut Problems) {
                 problems.push(
                     Problem::new(
                         REGIONS_FILE,
-                        format!("former slug `{former}` of `{}` is already used by `{owner}`", region.slug),
+                        format!(
+                            "former slug `{former}` of `{}` is already used by `{owner}`",
+                            region.slug
+                        ),
                     )
                     .at_opt(position),
                 );
             } else if !is_valid_slug(former) {
                 problems.push(
-                    Problem::new(REGIONS_FILE, format!("former slug `{former}` is not a URL slug"))
-                        .at_opt(position),
+                    Problem::new(
+                        REGIONS_FILE,
+                        format!("former slug `{former}` is not a URL slug"),
+                    )
+                    .at_opt(position),
                 );
             }
             owners.insert(former, &region.slug);

@@ -8,12 +8,20 @@ use std::sync::Arc;
 use tera::{Error, Kwargs, State, Tera, TeraResult, Value};
 
 /// Registers birge's filters.
-pub fn register(tera: &mut Tera, base_url: &str, strings: HashMap<String, HashMap<String, String>>) {
+pub fn register(
+    tera: &mut Tera,
+    base_url: &str,
+    strings: HashMap<String, HashMap<String, String>>,
+) {
     let base = base_url.trim_end_matches('/').to_string();
-    tera.register_filter("url", move |path: &str, _: Kwargs, _: &State| Value::from(absolute_url(&base, path)));
+    tera.register_filter("url", move |path: &str, _: Kwargs, _: &State| {
+        Value::from(absolute_url(&base, path))
+    });
     tera.register_filter("date", date);
     let strings = Arc::new(strings);
-    tera.register_filter("t", move |key: &str, kwargs: Kwargs, state: &State| translate(&strings, key, &kwargs, state));
+    tera.register_filter("t", move |key: &str, kwargs: Kwargs, state: &State| {
+        translate(&strings, key, &kwargs, state)
+    });
     tera.register_filter("json", json);
     tera.register_filter("markdown", |text: &str, _: Kwargs, _: &State| {
         Value::safe_string(&crate::markdown::render_snippet(text))
@@ -22,7 +30,10 @@ pub fn register(tera: &mut Tera, base_url: &str, strings: HashMap<String, HashMa
 
 /// A site path as a URL under the base URL; URLs and fragments pass through unchanged.
 pub fn absolute_url(base: &str, path: &str) -> String {
-    let is_absolute = path.contains("://") || path.starts_with("//") || path.starts_with("mailto:") || path.starts_with('#');
+    let is_absolute = path.contains("://")
+        || path.starts_with("//")
+        || path.starts_with("mailto:")
+        || path.starts_with('#');
     if is_absolute {
         path.to_string()
     } else if path.starts_with('/') {
@@ -33,7 +44,11 @@ pub fn absolute_url(base: &str, path: &str) -> String {
 }
 
 fn page_lang(state: &State) -> String {
-    state.get::<String>("lang").ok().flatten().unwrap_or_else(|| "en".to_string())
+    state
+        .get::<String>("lang")
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| "en".to_string())
 }
 
 fn date(value: &str, kwargs: Kwargs, state: &State) -> TeraResult<Value> {
@@ -53,15 +68,18 @@ fn date(value: &str, kwargs: Kwargs, state: &State) -> TeraResult<Value> {
         "year" => day.year().to_string(),
         "rfc3339" => value.to_string(),
         "rfc2822" => {
-            let instant: jiff::Timestamp = value
-                .parse()
-                .map_err(|_| Error::message(format!("date: `{value}` has no offset for rfc2822")))?;
-            let offset = jiff::tz::Offset::from_seconds(offset_seconds(value)).unwrap_or(jiff::tz::Offset::UTC);
+            let instant: jiff::Timestamp = value.parse().map_err(|_| {
+                Error::message(format!("date: `{value}` has no offset for rfc2822"))
+            })?;
+            let offset = jiff::tz::Offset::from_seconds(offset_seconds(value))
+                .unwrap_or(jiff::tz::Offset::UTC);
             crate::dates::rfc2822(&instant.to_zoned_datetime(jiff::tz::TimeZone::fixed(offset)))
         }
-        other => return Err(Error::message(format!(
-            "date: unknown format `{other}` (use long, short, iso, month, year, rfc3339 or rfc2822)"
-        ))),
+        other => {
+            return Err(Error::message(format!(
+                "date: unknown format `{other}` (use long, short, iso, month, year, rfc3339 or rfc2822)"
+            )));
+        }
     };
     Ok(Value::from(out))
 }
@@ -82,7 +100,12 @@ fn offset_seconds(text: &str) -> i32 {
     sign * (hours * 3600 + minutes * 60)
 }
 
-fn translate(strings: &HashMap<String, HashMap<String, String>>, key: &str, kwargs: &Kwargs, state: &State) -> TeraResult<Value> {
+fn translate(
+    strings: &HashMap<String, HashMap<String, String>>,
+    key: &str,
+    kwargs: &Kwargs,
+    state: &State,
+) -> TeraResult<Value> {
     let lang = page_lang(state);
     let text = strings
         .get(&lang)
@@ -128,21 +151,36 @@ mod tests {
     #[test]
     fn urls_under_the_base() {
         assert_eq!(absolute_url("https://x.kz", "/news/"), "https://x.kz/news/");
-        assert_eq!(absolute_url("https://x.kz/sub", "style.css"), "https://x.kz/sub/style.css");
-        assert_eq!(absolute_url("https://x.kz", "https://y.kz/a"), "https://y.kz/a");
+        assert_eq!(
+            absolute_url("https://x.kz/sub", "style.css"),
+            "https://x.kz/sub/style.css"
+        );
+        assert_eq!(
+            absolute_url("https://x.kz", "https://y.kz/a"),
+            "https://y.kz/a"
+        );
     }
 
     #[test]
     fn json_is_script_safe() {
-        assert_eq!(escape_json_for_script("\"</script>&\""), "\"\\u003c/script\\u003e\\u0026\"");
+        assert_eq!(
+            escape_json_for_script("\"</script>&\""),
+            "\"\\u003c/script\\u003e\\u0026\""
+        );
     }
 
     #[test]
     fn filters_in_a_template() {
         let mut tera = Tera::new();
         let strings = HashMap::from([
-            ("en".to_string(), HashMap::from([("more_from".to_string(), "More from {region}".to_string())])),
-            ("ru".to_string(), HashMap::from([("more_from".to_string(), "Ещё: {region}".to_string())])),
+            (
+                "en".to_string(),
+                HashMap::from([("more_from".to_string(), "More from {region}".to_string())]),
+            ),
+            (
+                "ru".to_string(),
+                HashMap::from([("more_from".to_string(), "Ещё: {region}".to_string())]),
+            ),
         ]);
         register(&mut tera, "https://x.kz/", strings);
         tera.add_raw_template(

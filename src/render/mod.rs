@@ -35,7 +35,11 @@ pub enum Job {
     /// The regions index.
     Regions { tree: usize },
     /// A page of one region's list.
-    Region { tree: usize, region: usize, pager: Pager },
+    Region {
+        tree: usize,
+        region: usize,
+        pager: Pager,
+    },
     /// One region's Atom feed.
     RegionFeed { tree: usize, region: usize },
     /// The archive index.
@@ -43,11 +47,19 @@ pub enum Job {
     /// One year of the archive.
     ArchiveYear { tree: usize, year: usize },
     /// One month of the archive.
-    ArchiveMonth { tree: usize, year: usize, month: usize },
+    ArchiveMonth {
+        tree: usize,
+        year: usize,
+        month: usize,
+    },
     /// The tags index.
     Tags { tree: usize },
     /// A page of one tag's list.
-    Tag { tree: usize, tag: usize, pager: Pager },
+    Tag {
+        tree: usize,
+        tag: usize,
+        pager: Pager,
+    },
     /// A tree's Atom feed.
     Atom { tree: usize },
     /// A tree's RSS feed.
@@ -55,7 +67,11 @@ pub enum Job {
     /// A tree's not-found page.
     NotFound { tree: usize },
     /// A redirect from an old path to a page's path.
-    Redirect { from: String, to: String, lang: String },
+    Redirect {
+        from: String,
+        to: String,
+        lang: String,
+    },
     /// The sitemap of every page.
     Sitemap,
     /// robots.txt.
@@ -65,7 +81,15 @@ pub enum Job {
 impl Job {
     /// Whether this job writes an HTML page that counts as a page of the site.
     pub fn is_page(&self) -> bool {
-        !matches!(self, Job::RegionFeed { .. } | Job::Atom { .. } | Job::Rss { .. } | Job::Sitemap | Job::Robots | Job::Redirect { .. })
+        !matches!(
+            self,
+            Job::RegionFeed { .. }
+                | Job::Atom { .. }
+                | Job::Rss { .. }
+                | Job::Sitemap
+                | Job::Robots
+                | Job::Redirect { .. }
+        )
     }
 }
 
@@ -76,11 +100,23 @@ pub fn jobs(site: &Site) -> Vec<Job> {
     jobs.extend((0..site.pages.len()).map(Job::Page));
     for (t, tree) in site.trees.iter().enumerate() {
         let pagers = |len: usize, base: String| paginate(len, per_page, &base);
-        jobs.extend(pagers(tree.front.len(), tree.root.clone()).into_iter().map(|pager| Job::Front { tree: t, pager }));
+        jobs.extend(
+            pagers(tree.front.len(), tree.root.clone())
+                .into_iter()
+                .map(|pager| Job::Front { tree: t, pager }),
+        );
         jobs.push(Job::Regions { tree: t });
         for (r, list) in tree.regions.iter().enumerate() {
             let base = format!("{}regions/{}/", tree.root, site.regions[r].slug);
-            jobs.extend(pagers(list.len(), base).into_iter().map(|pager| Job::Region { tree: t, region: r, pager }));
+            jobs.extend(
+                pagers(list.len(), base)
+                    .into_iter()
+                    .map(|pager| Job::Region {
+                        tree: t,
+                        region: r,
+                        pager,
+                    }),
+            );
             jobs.push(Job::RegionFeed { tree: t, region: r });
             for former in &site.regions[r].former {
                 jobs.push(Job::Redirect {
@@ -93,19 +129,42 @@ pub fn jobs(site: &Site) -> Vec<Job> {
         jobs.push(Job::Archive { tree: t });
         for (y, year) in tree.years.iter().enumerate() {
             jobs.push(Job::ArchiveYear { tree: t, year: y });
-            jobs.extend((0..year.months.len()).map(|m| Job::ArchiveMonth { tree: t, year: y, month: m }));
+            jobs.extend((0..year.months.len()).map(|m| Job::ArchiveMonth {
+                tree: t,
+                year: y,
+                month: m,
+            }));
         }
         jobs.push(Job::Tags { tree: t });
         for (g, tag) in tree.tags.iter().enumerate() {
             let base = format!("{}tags/{}/", tree.root, tag.slug);
-            jobs.extend(pagers(tag.articles.len(), base).into_iter().map(|pager| Job::Tag { tree: t, tag: g, pager }));
+            jobs.extend(
+                pagers(tag.articles.len(), base)
+                    .into_iter()
+                    .map(|pager| Job::Tag {
+                        tree: t,
+                        tag: g,
+                        pager,
+                    }),
+            );
         }
-        jobs.extend([Job::Atom { tree: t }, Job::Rss { tree: t }, Job::NotFound { tree: t }]);
+        jobs.extend([
+            Job::Atom { tree: t },
+            Job::Rss { tree: t },
+            Job::NotFound { tree: t },
+        ]);
     }
-    let aliases = site.articles.iter().map(|a| (&a.aliases, &a.path, &a.lang))
+    let aliases = site
+        .articles
+        .iter()
+        .map(|a| (&a.aliases, &a.path, &a.lang))
         .chain(site.pages.iter().map(|p| (&p.aliases, &p.path, &p.lang)));
     for (list, to, lang) in aliases {
-        jobs.extend(list.iter().map(|from| Job::Redirect { from: from.clone(), to: to.clone(), lang: lang.clone() }));
+        jobs.extend(list.iter().map(|from| Job::Redirect {
+            from: from.clone(),
+            to: to.clone(),
+            lang: lang.clone(),
+        }));
     }
     jobs.extend([Job::Sitemap, Job::Robots]);
     jobs
@@ -116,7 +175,11 @@ pub fn output_path(site_path: &str) -> String {
     let trimmed = site_path.trim_start_matches('/');
     if trimmed.is_empty() || trimmed.ends_with('/') {
         format!("{trimmed}index.html")
-    } else if trimmed.rsplit('/').next().is_some_and(|last| last.contains('.')) {
+    } else if trimmed
+        .rsplit('/')
+        .next()
+        .is_some_and(|last| last.contains('.'))
+    {
         trimmed.to_string()
     } else {
         format!("{trimmed}/index.html")
@@ -141,39 +204,73 @@ pub fn compile(theme: &Theme, base_url: &str) -> Result<Tera, Vec<Problem>> {
     let mut tera = Tera::new();
     filters::register(&mut tera, base_url, theme.strings.clone());
     tera.autoescape_on(vec![".html", ".htm", ".xml"]);
-    tera.add_raw_templates(theme.templates.values().map(|t| (t.name.as_str(), t.text.as_str())))
-        .map_err(|error| vec![template_problem(theme, &error)])?;
+    tera.add_raw_templates(
+        theme
+            .templates
+            .values()
+            .map(|t| (t.name.as_str(), t.text.as_str())),
+    )
+    .map_err(|error| vec![template_problem(theme, &error)])?;
     for required in REQUIRED_TEMPLATES {
         if !tera.contains_template(required) {
-            problems.push(Problem::new("templates", format!("the theme has no template `{required}`"))
-                .hint("add it to the theme's templates/ or to the site's templates/"));
+            problems.push(
+                Problem::new(
+                    "templates",
+                    format!("the theme has no template `{required}`"),
+                )
+                .hint("add it to the theme's templates/ or to the site's templates/"),
+            );
         }
     }
-    if problems.is_empty() { Ok(tera) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(tera)
+    } else {
+        Err(problems)
+    }
 }
 
 /// The templates every theme must have.
 pub const REQUIRED_TEMPLATES: &[&str] = &[
-    "base.html", "index.html", "article.html", "page.html", "regions.html", "region.html", "archive.html",
-    "archive_year.html", "archive_month.html", "tags.html", "tag.html", "404.html", "partials/poll.html",
-    "atom.xml", "rss.xml", "sitemap.xml",
+    "base.html",
+    "index.html",
+    "article.html",
+    "page.html",
+    "regions.html",
+    "region.html",
+    "archive.html",
+    "archive_year.html",
+    "archive_month.html",
+    "tags.html",
+    "tag.html",
+    "404.html",
+    "partials/poll.html",
+    "atom.xml",
+    "rss.xml",
+    "sitemap.xml",
 ];
 
 /// A Tera error as a problem located in the template's file.
 pub fn template_problem(theme: &Theme, error: &tera::Error) -> Problem {
     let report = match error.kind() {
-        tera::ErrorKind::SyntaxError(report) | tera::ErrorKind::RenderingError(report) => Some(report),
+        tera::ErrorKind::SyntaxError(report) | tera::ErrorKind::RenderingError(report) => {
+            Some(report)
+        }
         _ => None,
     };
     match report {
         Some(report) => {
-            let origin = theme
-                .templates
-                .get(report.filename())
-                .map_or_else(|| format!("templates/{}", report.filename()), |t| t.origin.clone());
+            let origin = theme.templates.get(report.filename()).map_or_else(
+                || format!("templates/{}", report.filename()),
+                |t| t.origin.clone(),
+            );
             let span = report.span();
-            let kind = if matches!(error.kind(), tera::ErrorKind::SyntaxError(_)) { "template syntax error" } else { "template error" };
-            Problem::new(origin, format!("{kind}: {}", report.message())).at(span.start_line, span.start_col + 1)
+            let kind = if matches!(error.kind(), tera::ErrorKind::SyntaxError(_)) {
+                "template syntax error"
+            } else {
+                "template error"
+            };
+            Problem::new(origin, format!("{kind}: {}", report.message()))
+                .at(span.start_line, span.start_col + 1)
         }
         None => {
             let mut message = error.to_string();
@@ -234,8 +331,22 @@ impl<'a> Renderer<'a> {
         now: jiff::Timestamp,
     ) -> Self {
         let views = Views::new(site, bodies, now);
-        let featured = site.config.polls.featured.as_deref().and_then(|id| site.polls.iter().position(|p| p.id == id));
-        Renderer { site, bodies, page_bodies, theme, tera, views, featured, now }
+        let featured = site
+            .config
+            .polls
+            .featured
+            .as_deref()
+            .and_then(|id| site.polls.iter().position(|p| p.id == id));
+        Renderer {
+            site,
+            bodies,
+            page_bodies,
+            theme,
+            tera,
+            views,
+            featured,
+            now,
+        }
     }
 
     fn context(&self, tree: usize, page_path: &str, kind: &str, shown_polls: &[&str]) -> Context {
@@ -256,15 +367,27 @@ impl<'a> Renderer<'a> {
     }
 
     fn list(&self, indexes: &[usize]) -> Value {
-        Value::from(indexes.iter().map(|&i| self.views.articles[i].clone()).collect::<Vec<_>>())
+        Value::from(
+            indexes
+                .iter()
+                .map(|&i| self.views.articles[i].clone())
+                .collect::<Vec<_>>(),
+        )
     }
 
     fn tree_of_lang(&self, lang: &str) -> usize {
-        self.site.trees.iter().position(|t| t.lang == lang).unwrap_or(0)
+        self.site
+            .trees
+            .iter()
+            .position(|t| t.lang == lang)
+            .unwrap_or(0)
     }
 
     fn render_template(&self, name: &str, cx: &Context) -> Result<Vec<u8>, Problem> {
-        self.tera.render(name, cx).map(String::into_bytes).map_err(|e| template_problem(self.theme, &e))
+        self.tera
+            .render(name, cx)
+            .map(String::into_bytes)
+            .map_err(|e| template_problem(self.theme, &e))
     }
 
     /// Renders one job into its output file.
@@ -286,29 +409,57 @@ impl<'a> Renderer<'a> {
                 cx.insert_value("regions", self.views.nav_regions[*tree].clone());
                 (path, self.render_template("regions.html", &cx)?)
             }
-            Job::Region { tree, region, pager } => {
+            Job::Region {
+                tree,
+                region,
+                pager,
+            } => {
                 let t = &site.trees[*tree];
                 let base = format!("{}regions/{}/", t.root, site.regions[*region].slug);
                 let list = &t.regions[*region];
                 let mut cx = self.context(*tree, &pager.path, "region", &[]);
-                cx.insert("region", &region_view(site, t, &site.regions[*region], list.len()));
+                cx.insert(
+                    "region",
+                    &region_view(site, t, &site.regions[*region], list.len()),
+                );
                 cx.insert_value("articles", self.list(&list[pager.items.clone()]));
                 cx.insert("paginator", &PaginatorView::new(pager, &base));
-                (pager.path.clone(), self.render_template("region.html", &cx)?)
+                (
+                    pager.path.clone(),
+                    self.render_template("region.html", &cx)?,
+                )
             }
             Job::RegionFeed { tree, region } => {
                 let t = &site.trees[*tree];
                 let r = &site.regions[*region];
                 let page = format!("{}regions/{}/", t.root, r.slug);
-                let title = format!("{} — {}", site.config.title, r.name(&t.lang, &site.config.language));
+                let title = format!(
+                    "{} — {}",
+                    site.config.title,
+                    r.name(&t.lang, &site.config.language)
+                );
                 let feed_path = format!("{page}atom.xml");
-                (feed_path.clone(), self.feed("atom.xml", *tree, title, &page, feed_path, &t.regions[*region])?)
+                (
+                    feed_path.clone(),
+                    self.feed(
+                        "atom.xml",
+                        *tree,
+                        title,
+                        &page,
+                        feed_path,
+                        &t.regions[*region],
+                    )?,
+                )
             }
             Job::Archive { tree } => {
                 let t = &site.trees[*tree];
                 let path = format!("{}archive/", t.root);
                 let mut cx = self.context(*tree, &path, "archive", &[]);
-                let years: Vec<_> = t.years.iter().map(|y| self.year_view(*tree, y, false)).collect();
+                let years: Vec<_> = t
+                    .years
+                    .iter()
+                    .map(|y| self.year_view(*tree, y, false))
+                    .collect();
                 cx.insert_value("years", Value::from(years));
                 (path, self.render_template("archive.html", &cx)?)
             }
@@ -350,23 +501,46 @@ impl<'a> Renderer<'a> {
             }
             Job::Atom { tree } | Job::Rss { tree } => {
                 let t = &site.trees[*tree];
-                let (template, file) = if matches!(job, Job::Atom { .. }) { ("atom.xml", "atom.xml") } else { ("rss.xml", "rss.xml") };
+                let (template, file) = if matches!(job, Job::Atom { .. }) {
+                    ("atom.xml", "atom.xml")
+                } else {
+                    ("rss.xml", "rss.xml")
+                };
                 let feed_path = format!("{}{file}", t.root);
-                (feed_path.clone(), self.feed(template, *tree, site.config.title.clone(), &t.root, feed_path, &t.articles)?)
+                (
+                    feed_path.clone(),
+                    self.feed(
+                        template,
+                        *tree,
+                        site.config.title.clone(),
+                        &t.root,
+                        feed_path,
+                        &t.articles,
+                    )?,
+                )
             }
             Job::NotFound { tree } => {
                 let path = format!("{}404.html", site.trees[*tree].root);
                 let cx = self.context(*tree, &path, "404", &[]);
                 (path, self.render_template("404.html", &cx)?)
             }
-            Job::Redirect { from, to, lang } => (from.clone(), self.redirect(to, lang).into_bytes()),
+            Job::Redirect { from, to, lang } => {
+                (from.clone(), self.redirect(to, lang).into_bytes())
+            }
             Job::Sitemap => ("/sitemap.xml".to_string(), self.sitemap()?),
             Job::Robots => (
                 "/robots.txt".to_string(),
-                format!("User-agent: *\nAllow: /\n\nSitemap: {}/sitemap.xml\n", site.config.base_url).into_bytes(),
+                format!(
+                    "User-agent: *\nAllow: /\n\nSitemap: {}/sitemap.xml\n",
+                    site.config.base_url
+                )
+                .into_bytes(),
             ),
         };
-        Ok(OutputFile { path: output_path(&path), bytes })
+        Ok(OutputFile {
+            path: output_path(&path),
+            bytes,
+        })
     }
 
     fn article(&self, index: usize) -> Result<Vec<u8>, Problem> {
@@ -382,7 +556,8 @@ impl<'a> Renderer<'a> {
         view.content = Some(&content);
         cx.insert("article", &view);
         let neighbours = site.neighbours[index];
-        let pick = |i: Option<usize>| i.map_or_else(Value::none, |i| self.views.articles[i].clone());
+        let pick =
+            |i: Option<usize>| i.map_or_else(Value::none, |i| self.views.articles[i].clone());
         cx.insert_value("previous", pick(neighbours.older));
         cx.insert_value("next", pick(neighbours.newer));
         let t = &site.trees[tree];
@@ -396,30 +571,53 @@ impl<'a> Renderer<'a> {
                     return None;
                 }
                 let mut entry = tera::Map::new();
-                entry.insert("region".into(), Value::from_serializable(&region_view(site, t, &site.regions[r], t.regions[r].len())));
+                entry.insert(
+                    "region".into(),
+                    Value::from_serializable(&region_view(
+                        site,
+                        t,
+                        &site.regions[r],
+                        t.regions[r].len(),
+                    )),
+                );
                 entry.insert("articles".into(), self.list(&others));
                 Some(Value::from(entry))
             })
             .collect();
         cx.insert_value("more_from", Value::from(more));
-        let poll = article.poll.as_deref().and_then(|id| site.polls.iter().position(|p| p.id == id));
-        cx.insert_value("poll", poll.map_or_else(Value::none, |p| self.views.polls[p].clone()));
+        let poll = article
+            .poll
+            .as_deref()
+            .and_then(|id| site.polls.iter().position(|p| p.id == id));
+        cx.insert_value(
+            "poll",
+            poll.map_or_else(Value::none, |p| self.views.polls[p].clone()),
+        );
         self.render_template("article.html", &cx)
     }
 
     /// Replaces poll shortcode markers in rendered Markdown by the widget partial.
-    fn with_poll_widgets(&self, html: &str, polls: &[String], tree: usize, page_path: &str) -> Result<String, Problem> {
+    fn with_poll_widgets(
+        &self,
+        html: &str,
+        polls: &[String],
+        tree: usize,
+        page_path: &str,
+    ) -> Result<String, Problem> {
         let mut out = html.to_string();
         let mut seen = HashSet::new();
         for (n, id) in polls.iter().enumerate() {
-            let Some(p) = self.site.polls.iter().position(|p| &p.id == id) else { continue };
+            let Some(p) = self.site.polls.iter().position(|p| &p.id == id) else {
+                continue;
+            };
             if !seen.insert(id) {
                 continue;
             }
             let mut cx = self.context(tree, page_path, "partial", &[]);
             cx.insert_value("poll", self.views.polls[p].clone());
             cx.insert("placement", &format!("inline-{}", n + 1));
-            let widget = String::from_utf8(self.render_template("partials/poll.html", &cx)?).unwrap_or_default();
+            let widget = String::from_utf8(self.render_template("partials/poll.html", &cx)?)
+                .unwrap_or_default();
             out = out.replace(&poll_marker(id), &widget);
         }
         Ok(out)
@@ -443,15 +641,18 @@ impl<'a> Renderer<'a> {
             extra: &'p serde_json::Value,
         }
         let summary = page.summary.as_deref().unwrap_or(&body.summary);
-        cx.insert("page", &PageView {
-            title: &page.title,
-            url: &page.path,
-            content: &content,
-            summary,
-            lang: &page.lang,
-            updated: page.updated.as_ref().map(crate::dates::rfc3339),
-            extra: &page.extra,
-        });
+        cx.insert(
+            "page",
+            &PageView {
+                title: &page.title,
+                url: &page.path,
+                content: &content,
+                summary,
+                lang: &page.lang,
+                updated: page.updated.as_ref().map(crate::dates::rfc3339),
+                extra: &page.extra,
+            },
+        );
         self.render_template("page.html", &cx)
     }
 
@@ -459,21 +660,43 @@ impl<'a> Renderer<'a> {
         let root = &self.site.trees[tree].root;
         let mut map = tera::Map::new();
         map.insert("year".into(), Value::from(year.year as i64));
-        map.insert("url".into(), Value::from(format!("{root}archive/{}/", year.year)));
+        map.insert(
+            "url".into(),
+            Value::from(format!("{root}archive/{}/", year.year)),
+        );
         map.insert("count".into(), Value::from(year.count()));
-        let months: Vec<Value> = year.months.iter().map(|m| self.month_view(tree, year.year, m, with_articles)).collect();
+        let months: Vec<Value> = year
+            .months
+            .iter()
+            .map(|m| self.month_view(tree, year.year, m, with_articles))
+            .collect();
         map.insert("months".into(), Value::from(months));
         Value::from(map)
     }
 
-    fn month_view(&self, tree: usize, year: i16, month: &crate::site::Month, with_articles: bool) -> Value {
+    fn month_view(
+        &self,
+        tree: usize,
+        year: i16,
+        month: &crate::site::Month,
+        with_articles: bool,
+    ) -> Value {
         let t = &self.site.trees[tree];
         let mut map = tera::Map::new();
         map.insert("year".into(), Value::from(year as i64));
         map.insert("month".into(), Value::from(month.month as i64));
-        map.insert("name".into(), Value::from(crate::dates::month_name(month.month, &t.lang)));
-        map.insert("title".into(), Value::from(crate::dates::month_year(year, month.month, &t.lang)));
-        map.insert("url".into(), Value::from(format!("{}archive/{year}/{:02}/", t.root, month.month)));
+        map.insert(
+            "name".into(),
+            Value::from(crate::dates::month_name(month.month, &t.lang)),
+        );
+        map.insert(
+            "title".into(),
+            Value::from(crate::dates::month_year(year, month.month, &t.lang)),
+        );
+        map.insert(
+            "url".into(),
+            Value::from(format!("{}archive/{year}/{:02}/", t.root, month.month)),
+        );
         map.insert("count".into(), Value::from(month.articles.len()));
         if with_articles {
             map.insert("articles".into(), self.list(&month.articles));
@@ -491,46 +714,128 @@ impl<'a> Renderer<'a> {
         })
     }
 
-    fn feed(&self, template: &str, tree: usize, title: String, page: &str, feed_path: String, list: &[usize]) -> Result<Vec<u8>, Problem> {
+    fn feed(
+        &self,
+        template: &str,
+        tree: usize,
+        title: String,
+        page: &str,
+        feed_path: String,
+        list: &[usize],
+    ) -> Result<Vec<u8>, Problem> {
         let site = self.site;
         let newest: Vec<usize> = list.iter().copied().take(FEED_SIZE).collect();
         let updated = newest
             .iter()
-            .map(|&i| site.articles[i].updated.as_ref().unwrap_or(&site.articles[i].date))
+            .map(|&i| {
+                site.articles[i]
+                    .updated
+                    .as_ref()
+                    .unwrap_or(&site.articles[i].date)
+            })
             .max()
             .map(crate::dates::rfc3339)
             .unwrap_or_else(|| "1970-01-01T00:00:00+00:00".to_string());
         let mut cx = self.context(tree, &feed_path, "feed", &[]);
-        cx.insert("feed", &FeedView { title, url: page, feed_url: feed_path.clone(), updated });
-        let articles: Vec<_> = newest.iter().map(|&i| article_view(site, i, &self.bodies[i], true)).collect();
+        cx.insert(
+            "feed",
+            &FeedView {
+                title,
+                url: page,
+                feed_url: feed_path.clone(),
+                updated,
+            },
+        );
+        let articles: Vec<_> = newest
+            .iter()
+            .map(|&i| article_view(site, i, &self.bodies[i], true))
+            .collect();
         cx.insert("articles", &articles);
         self.render_template(template, &cx)
     }
 
     fn sitemap(&self) -> Result<Vec<u8>, Problem> {
         let site = self.site;
-        let lastmod = |i: usize| crate::dates::rfc3339(site.articles[i].updated.as_ref().unwrap_or(&site.articles[i].date));
-        let newest = |list: &[usize]| list.iter().map(|&i| site.articles[i].updated.as_ref().unwrap_or(&site.articles[i].date)).max().map(crate::dates::rfc3339);
+        let lastmod = |i: usize| {
+            crate::dates::rfc3339(
+                site.articles[i]
+                    .updated
+                    .as_ref()
+                    .unwrap_or(&site.articles[i].date),
+            )
+        };
+        let newest = |list: &[usize]| {
+            list.iter()
+                .map(|&i| {
+                    site.articles[i]
+                        .updated
+                        .as_ref()
+                        .unwrap_or(&site.articles[i].date)
+                })
+                .max()
+                .map(crate::dates::rfc3339)
+        };
         let mut entries = Vec::new();
         for job in jobs(site) {
             let entry = match &job {
-                Job::Article(i) => SitemapEntry { url: site.articles[*i].path.clone(), lastmod: Some(lastmod(*i)) },
-                Job::Page(i) => SitemapEntry { url: site.pages[*i].path.clone(), lastmod: site.pages[*i].updated.as_ref().map(crate::dates::rfc3339) },
-                Job::Front { tree, pager } => SitemapEntry { url: pager.path.clone(), lastmod: newest(&site.trees[*tree].articles) },
-                Job::Region { tree, region, pager } => SitemapEntry { url: pager.path.clone(), lastmod: newest(&site.trees[*tree].regions[*region]) },
-                Job::Tag { tree, tag, pager } => SitemapEntry { url: pager.path.clone(), lastmod: newest(&site.trees[*tree].tags[*tag].articles) },
-                Job::Regions { tree } => SitemapEntry { url: format!("{}regions/", site.trees[*tree].root), lastmod: None },
-                Job::Tags { tree } => SitemapEntry { url: format!("{}tags/", site.trees[*tree].root), lastmod: None },
-                Job::Archive { tree } => SitemapEntry { url: format!("{}archive/", site.trees[*tree].root), lastmod: newest(&site.trees[*tree].articles) },
+                Job::Article(i) => SitemapEntry {
+                    url: site.articles[*i].path.clone(),
+                    lastmod: Some(lastmod(*i)),
+                },
+                Job::Page(i) => SitemapEntry {
+                    url: site.pages[*i].path.clone(),
+                    lastmod: site.pages[*i].updated.as_ref().map(crate::dates::rfc3339),
+                },
+                Job::Front { tree, pager } => SitemapEntry {
+                    url: pager.path.clone(),
+                    lastmod: newest(&site.trees[*tree].articles),
+                },
+                Job::Region {
+                    tree,
+                    region,
+                    pager,
+                } => SitemapEntry {
+                    url: pager.path.clone(),
+                    lastmod: newest(&site.trees[*tree].regions[*region]),
+                },
+                Job::Tag { tree, tag, pager } => SitemapEntry {
+                    url: pager.path.clone(),
+                    lastmod: newest(&site.trees[*tree].tags[*tag].articles),
+                },
+                Job::Regions { tree } => SitemapEntry {
+                    url: format!("{}regions/", site.trees[*tree].root),
+                    lastmod: None,
+                },
+                Job::Tags { tree } => SitemapEntry {
+                    url: format!("{}tags/", site.trees[*tree].root),
+                    lastmod: None,
+                },
+                Job::Archive { tree } => SitemapEntry {
+                    url: format!("{}archive/", site.trees[*tree].root),
+                    lastmod: newest(&site.trees[*tree].articles),
+                },
                 Job::ArchiveYear { tree, year } => {
                     let y = &site.trees[*tree].years[*year];
-                    let all: Vec<usize> = y.months.iter().flat_map(|m| m.articles.iter().copied()).collect();
-                    SitemapEntry { url: format!("{}archive/{}/", site.trees[*tree].root, y.year), lastmod: newest(&all) }
+                    let all: Vec<usize> = y
+                        .months
+                        .iter()
+                        .flat_map(|m| m.articles.iter().copied())
+                        .collect();
+                    SitemapEntry {
+                        url: format!("{}archive/{}/", site.trees[*tree].root, y.year),
+                        lastmod: newest(&all),
+                    }
                 }
                 Job::ArchiveMonth { tree, year, month } => {
                     let y = &site.trees[*tree].years[*year];
                     let m = &y.months[*month];
-                    SitemapEntry { url: format!("{}archive/{}/{:02}/", site.trees[*tree].root, y.year, m.month), lastmod: newest(&m.articles) }
+                    SitemapEntry {
+                        url: format!(
+                            "{}archive/{}/{:02}/",
+                            site.trees[*tree].root, y.year, m.month
+                        ),
+                        lastmod: newest(&m.articles),
+                    }
                 }
                 _ => continue,
             };
@@ -547,7 +852,11 @@ impl<'a> Renderer<'a> {
         let url = filters::absolute_url(&self.site.config.base_url, to);
         let url = html_escape(&url);
         let text = self.theme.string(lang, "redirect_notice");
-        let text = if text == "redirect_notice" { "This page has moved to" } else { text };
+        let text = if text == "redirect_notice" {
+            "This page has moved to"
+        } else {
+            text
+        };
         format!(
             "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<link rel=\"canonical\" href=\"{url}\">\n<meta name=\"robots\" content=\"noindex\">\n<meta http-equiv=\"refresh\" content=\"0; url={url}\">\n</head>\n<body>\n<p>{} <a href=\"{url}\">{url}</a>.</p>\n</body>\n</html>\n",
             html_escape(&self.site.config.title),
@@ -567,7 +876,10 @@ impl<'a> Renderer<'a> {
 }
 
 fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

@@ -152,7 +152,13 @@ impl PaginatorView {
             prev_url: (pager.number > 1).then(|| url(pager.number - 1)),
             next_url: (pager.number < pager.total).then(|| url(pager.number + 1)),
             first_url: base.to_string(),
-            pages: (1..=pager.total).map(|n| PagerLink { number: n, url: url(n), current: n == pager.number }).collect(),
+            pages: (1..=pager.total)
+                .map(|n| PagerLink {
+                    number: n,
+                    url: url(n),
+                    current: n == pager.number,
+                })
+                .collect(),
         }
     }
 }
@@ -181,8 +187,17 @@ impl Views {
             .iter()
             .map(|tree| Value::from_serializable(&region_views(site, tree)))
             .collect();
-        let polls = site.polls.iter().map(|p| Value::from_serializable(&poll_view(site, p, now))).collect();
-        Views { site: Value::from_serializable(&site_view(site)), articles, nav_regions, polls }
+        let polls = site
+            .polls
+            .iter()
+            .map(|p| Value::from_serializable(&poll_view(site, p, now)))
+            .collect();
+        Views {
+            site: Value::from_serializable(&site_view(site)),
+            articles,
+            nav_regions,
+            polls,
+        }
     }
 }
 
@@ -210,19 +225,32 @@ pub fn region_views<'a>(site: &'a Site, tree: &Tree) -> Vec<RegionView<'a>> {
 }
 
 /// One region in a tree's language.
-pub fn region_view<'a>(site: &'a Site, tree: &Tree, region: &'a Region, count: usize) -> RegionView<'a> {
+pub fn region_view<'a>(
+    site: &'a Site,
+    tree: &Tree,
+    region: &'a Region,
+    count: usize,
+) -> RegionView<'a> {
     RegionView {
         slug: &region.slug,
         name: region.name(&tree.lang, &site.config.language),
         url: format!("{}regions/{}/", tree.root, region.slug),
         feed_url: format!("{}regions/{}/atom.xml", tree.root, region.slug),
         count,
-        description: region.description.as_deref().map(crate::markdown::render_snippet),
+        description: region
+            .description
+            .as_deref()
+            .map(crate::markdown::render_snippet),
     }
 }
 
 /// An article's view; with `full`, its content too.
-pub fn article_view<'a>(site: &'a Site, index: usize, body: &'a Rendered, full: bool) -> ArticleView<'a> {
+pub fn article_view<'a>(
+    site: &'a Site,
+    index: usize,
+    body: &'a Rendered,
+    full: bool,
+) -> ArticleView<'a> {
     let article: &Article = &site.articles[index];
     let root = site.config.language_root(&article.lang);
     let regions = article
@@ -241,7 +269,12 @@ pub fn article_view<'a>(site: &'a Site, index: usize, body: &'a Rendered, full: 
         .iter()
         .map(|name| {
             let slug = slugify(name, &article.lang);
-            TagView { name, url: format!("{root}tags/{slug}/"), slug, count: 0 }
+            TagView {
+                name,
+                url: format!("{root}tags/{slug}/"),
+                slug,
+                count: 0,
+            }
         })
         .filter(|t| !t.slug.is_empty())
         .collect();
@@ -250,7 +283,11 @@ pub fn article_view<'a>(site: &'a Site, index: usize, body: &'a Rendered, full: 
         .into_iter()
         .map(|i| {
             let other = &site.articles[i];
-            TranslationRef { lang: &other.lang, title: &other.title, url: &other.path }
+            TranslationRef {
+                lang: &other.lang,
+                title: &other.title,
+                url: &other.path,
+            }
         })
         .collect();
     ArticleView {
@@ -310,7 +347,12 @@ pub fn poll_view<'a>(site: &'a Site, poll: &'a Poll, now: jiff::Timestamp) -> Po
             .options
             .iter()
             .enumerate()
-            .map(|(index, label)| PollOptionView { index, label, votes: 0, percent: 0 })
+            .map(|(index, label)| PollOptionView {
+                index,
+                label,
+                votes: 0,
+                percent: 0,
+            })
             .collect(),
         total: 0,
         answer: if state == "closed" { poll.answer } else { None },

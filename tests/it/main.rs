@@ -1,0 +1,6 @@
+//! The integration tests: one binary, fixture sites built with the real `birge` binary.
+
+mod build;
+mod commands;
+mod errors;
+mod util;
