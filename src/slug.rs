@@ -5,6 +5,11 @@
 //! (and `й` -> `i`, `х` -> `h`); any other language the Russian table plus the Kazakh letters.
 
 /// The slug of `text` for an article or tag in language `lang`.
+///
+/// ```
+/// assert_eq!(birge::slug::slugify("Атырау еріктілері", "kk"), "atyrau-eriktileri");
+/// assert_eq!(birge::slug::slugify("Biz Birgemiz!", "en"), "biz-birgemiz");
+/// ```
 pub fn slugify(text: &str, lang: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut pending_dash = false;
