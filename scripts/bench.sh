@@ -110,9 +110,16 @@ median() {
     }'
 }
 
+# busy_ticks: the CPU time (in USER_HZ ticks, all cores) the whole machine has spent busy.
+busy_ticks() {
+    awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat
+}
+
 # timed_run TOOL SIZE RUN OUT CMD...: runs CMD under GNU time, stops the benchmark with the
 # tool's own output if it fails, counts the files in OUT, deletes OUT, and appends
-# "seconds peak-kB files" to $tmp/results-TOOL-SIZE.
+# "seconds peak-kB files" to $tmp/results-TOOL-SIZE. It also prints the CPU time of the
+# run and the CPU time other processes used meanwhile (from /proc/stat), so that runs
+# disturbed by other work on the machine can be told apart.
 timed_run() {
     local tool=$1 size=$2 run=$3 out=$4
     shift 4
@@ -121,20 +128,31 @@ timed_run() {
         echo "bench.sh: output folder $out already exists" >&2
         exit 1
     fi
-    "$timer" -f '%e %M' -o "$tfile" "$@" >"$log" 2>&1 || status=$?
+    local before after
+    before=$(busy_ticks)
+    "$timer" -f '%e %M %U %S' -o "$tfile" "$@" >"$log" 2>&1 || status=$?
+    after=$(busy_ticks)
     if ((status != 0)); then
         echo "bench.sh: $tool failed on the $size-article corpus (run $run, exit status $status):" >&2
         echo "  command: $*" >&2
         cat "$log" >&2
         exit 1
     fi
-    local secs kb files
-    read -r secs kb <"$tfile"
+    local secs kb usr sys files own other
+    read -r secs kb usr sys <"$tfile"
     files=$(find "$out" -type f | wc -l)
     rm -rf "$out"
     echo "$secs $kb $files" >>"$tmp/results-$tool-$size"
-    printf '   %-5s %6d  run %d/%d: %7.2f s %7.0f MB %7d files\n' \
-        "$tool" "$size" "$run" "$runs" "$secs" "$(awk -v k="$kb" 'BEGIN { print k / 1024 }')" "$files" >&2
+    own=$(awk -v u="$usr" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+    other=$(awk -v a="$after" -v b="$before" -v hz="$(getconf CLK_TCK)" -v o="$own" \
+        'BEGIN { x = (a - b) / hz - o; printf "%.2f", (x < 0 ? 0 : x) }')
+    printf '   %-5s %6d  run %d/%d: %7.2f s %7.0f MB %7d files   cpu %6.2f s, others %5.2f s\n' \
+        "$tool" "$size" "$run" "$runs" "$secs" "$(awk -v k="$kb" 'BEGIN { print k / 1024 }')" \
+        "$files" "$own" "$other" >&2
+    # Flag the run when other processes took more than a quarter of a core during it.
+    if awk -v x="$other" -v w="$secs" 'BEGIN { exit !(x > 0.2 && x > 0.25 * w) }'; then
+        echo "$tool $size run $run: other processes used $other s of CPU during this ${secs} s run" >>"$tmp/disturbed"
+    fi
     if [[ -s $log ]]; then
         echo "   ($tool printed:)" >&2
         sed 's/^/     /' "$log" >&2
@@ -202,6 +220,10 @@ for size in "${sizes[@]}"; do
         "$(ratio "$bt" "$ht")" "$(files birge "$size")" "$hf"
 done
 echo "(medians of $runs runs; time is wall-clock seconds, MB is peak RSS; birge/Hugo is the time ratio)"
+if [[ -s $tmp/disturbed ]]; then
+    echo "warning: other work on the machine competed with these runs; their times are not reliable:"
+    sed 's/^/  /' "$tmp/disturbed"
+fi
 
 # Scaling: for each pair of consecutive sizes (sorted), the time ratio against the size
 # ratio (linear growth means the two match). 50k/10k is the one DESIGN.md cares about.

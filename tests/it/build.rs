@@ -458,3 +458,27 @@ fn the_sample_site_builds() {
         "the theme ships the publisher logo"
     );
 }
+
+#[test]
+fn code_blocks_are_highlighted_with_the_stylesheet_linked() {
+    let site = Fixture::new();
+    site.article(
+        "a.md",
+        "title: Code\ndate: 2020-03-20",
+        "```rust\nfn main() {}\n```\n",
+    )
+    .article("b.md", "title: Prose\ndate: 2020-03-21", "Text.\n");
+    site.build(&[]);
+    let page = site.html("news/2020/03/code/index.html");
+    assert_eq!(
+        page.attrs("link[rel=stylesheet][href$='highlight.css']", "href"),
+        ["https://example.kz/highlight.css"]
+    );
+    assert!(page.count("pre.code span[class^=hl-]") > 0);
+    assert!(site.read("highlight.css").contains(".hl-"));
+    assert_eq!(
+        site.html("news/2020/03/prose/index.html")
+            .count("link[href$='highlight.css']"),
+        0
+    );
+}
