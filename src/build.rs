@@ -87,6 +87,8 @@ pub struct Prepared {
     pub theme: Theme,
     /// The compiled templates.
     pub tera: tera::Tera,
+    /// Poll results known at build time (from `polls.database`, when it exists).
+    pub results: crate::render::views::Results,
     /// The build's present.
     pub now: jiff::Timestamp,
 }
@@ -121,16 +123,25 @@ pub fn prepare(options: &BuildOptions) -> Result<Prepared, Problems> {
         }
     };
     let (bodies, page_bodies) = render_markdown(&site, &mut problems);
+    let results = read_poll_results(&options.root, &site.config, &mut problems);
     if !problems.is_empty() {
         return Err(problems.sorted());
     }
-    Ok(Prepared {
-        site,
-        bodies,
-        page_bodies,
-        theme,
-        tera,
-        now,
+    Ok(Prepared { site, bodies, page_bodies, theme, tera, results, now })
+}
+
+/// Results to bake into widgets: the store or export named by `polls.database`, when it exists.
+fn read_poll_results(root: &Path, config: &Config, problems: &mut Problems) -> crate::render::views::Results {
+    let path = root.join(&config.polls.database);
+    if !path.is_file() {
+        return Default::default();
+    }
+    crate::polls::read_results(&path).unwrap_or_else(|error| {
+        problems.push(
+            Problem::new(config.polls.database.clone(), format!("cannot read poll results: {error:#}"))
+                .hint("`polls.database` names the vote service's SQLite file or a `birge polls export` JSON file"),
+        );
+        Default::default()
     })
 }
 
@@ -238,6 +249,7 @@ fn renderer(prepared: &Prepared) -> Renderer<'_> {
         &prepared.page_bodies,
         &prepared.theme,
         &prepared.tera,
+        &prepared.results,
         prepared.now,
     )
 }

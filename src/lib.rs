@@ -22,3 +22,4 @@ pub mod site;
 pub mod slug;
 pub mod theme;
 pub mod yaml;
+pub mod polls;

@@ -5,6 +5,7 @@ mod build;
 mod check;
 mod init;
 mod new;
+mod polls;
 mod theme;
 
 use std::path::PathBuf;
@@ -36,6 +37,8 @@ enum Command {
     Build(build::BuildArgs),
     /// Checks all content, templates and internal links without writing output.
     Check(check::CheckArgs),
+    /// The vote service and poll results.
+    Polls(polls::PollsArgs),
 }
 
 /// Runs birge with the process's arguments; gives the exit code.
@@ -64,6 +67,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::New(args) => new::run(&cli.root, args),
         Command::Build(args) => build::run(&cli.root, args),
         Command::Check(args) => check::run(&cli.root, args),
+        Command::Polls(args) => polls::run(&cli.root, args),
     }
 }
 

@@ -15,7 +15,7 @@ use crate::diagnostics::Problem;
 use crate::markdown::{Rendered, poll_marker};
 use crate::site::{Pager, Site, paginate};
 use crate::theme::Theme;
-use views::{PaginatorView, Views, article_view, poll_view, region_view};
+use views::{PaginatorView, Views, article_view, region_view};
 
 /// What birge says it is in pages' metadata.
 pub const GENERATOR: &str = concat!("birge ", env!("CARGO_PKG_VERSION"));
@@ -66,6 +66,12 @@ pub enum Job {
     Rss { tree: usize },
     /// A tree's not-found page.
     NotFound { tree: usize },
+    /// The polls index of a tree.
+    Polls { tree: usize },
+    /// One poll's page.
+    Poll { tree: usize, poll: usize },
+    /// `/polls/index.json`: every poll's definition.
+    PollIndex,
     /// A redirect from an old path to a page's path.
     Redirect {
         from: String,
@@ -89,6 +95,7 @@ impl Job {
                 | Job::Sitemap
                 | Job::Robots
                 | Job::Redirect { .. }
+                | Job::PollIndex
         )
     }
 }
@@ -152,8 +159,11 @@ pub fn jobs(site: &Site) -> Vec<Job> {
             Job::Atom { tree: t },
             Job::Rss { tree: t },
             Job::NotFound { tree: t },
+            Job::Polls { tree: t },
         ]);
+        jobs.extend((0..site.polls.len()).map(|p| Job::Poll { tree: t, poll: p }));
     }
+    jobs.push(Job::PollIndex);
     let aliases = site
         .articles
         .iter()
@@ -242,6 +252,8 @@ pub const REQUIRED_TEMPLATES: &[&str] = &[
     "archive_month.html",
     "tags.html",
     "tag.html",
+    "polls.html",
+    "poll.html",
     "404.html",
     "partials/poll.html",
     "atom.xml",
@@ -328,9 +340,10 @@ impl<'a> Renderer<'a> {
         page_bodies: &'a [Rendered],
         theme: &'a Theme,
         tera: &'a Tera,
+        results: &views::Results,
         now: jiff::Timestamp,
     ) -> Self {
-        let views = Views::new(site, bodies, now);
+        let views = Views::new(site, bodies, results, now);
         let featured = site
             .config
             .polls
@@ -523,6 +536,24 @@ impl<'a> Renderer<'a> {
                 let path = format!("{}404.html", site.trees[*tree].root);
                 let cx = self.context(*tree, &path, "404", &[]);
                 (path, self.render_template("404.html", &cx)?)
+            }
+            Job::Polls { tree } => {
+                let path = format!("{}polls/", site.trees[*tree].root);
+                let mut cx = self.context(*tree, &path, "polls", &[]);
+                cx.insert_value("polls", Value::from(self.views.polls.clone()));
+                (path, self.render_template("polls.html", &cx)?)
+            }
+            Job::Poll { tree, poll } => {
+                let id = site.polls[*poll].id.as_str();
+                let path = format!("{}polls/{id}/", site.trees[*tree].root);
+                let mut cx = self.context(*tree, &path, "poll", &[id]);
+                cx.insert_value("poll", self.views.polls[*poll].clone());
+                (path, self.render_template("poll.html", &cx)?)
+            }
+            Job::PollIndex => {
+                let index = crate::polls::Index { polls: site.polls.iter().map(crate::polls::Definition::from_poll).collect() };
+                let json = serde_json::to_vec_pretty(&index).map_err(|e| Problem::new("polls/index.json", e.to_string()))?;
+                ("/polls/index.json".to_string(), json)
             }
             Job::Redirect { from, to, lang } => {
                 (from.clone(), self.redirect(to, lang).into_bytes())
@@ -810,6 +841,14 @@ impl<'a> Renderer<'a> {
                     url: format!("{}tags/", site.trees[*tree].root),
                     lastmod: None,
                 },
+                Job::Polls { tree } => SitemapEntry {
+                    url: format!("{}polls/", site.trees[*tree].root),
+                    lastmod: None,
+                },
+                Job::Poll { tree, poll } => SitemapEntry {
+                    url: format!("{}polls/{}/", site.trees[*tree].root, site.polls[*poll].id),
+                    lastmod: None,
+                },
                 Job::Archive { tree } => SitemapEntry {
                     url: format!("{}archive/", site.trees[*tree].root),
                     lastmod: newest(&site.trees[*tree].articles),
@@ -869,10 +908,6 @@ impl<'a> Renderer<'a> {
         self.now
     }
 
-    /// Polls' views by index (for pages of later stages).
-    pub fn poll_value(&self, index: usize) -> Value {
-        Value::from_serializable(&poll_view(self.site, &self.site.polls[index], self.now))
-    }
 }
 
 fn html_escape(text: &str) -> String {

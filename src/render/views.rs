@@ -177,7 +177,7 @@ pub struct Views {
 
 impl Views {
     /// Serialises the shared views of the site.
-    pub fn new(site: &Site, bodies: &[Rendered], now: jiff::Timestamp) -> Views {
+    pub fn new(site: &Site, bodies: &[Rendered], results: &Results, now: jiff::Timestamp) -> Views {
         let articles = (0..site.articles.len())
             .into_par_iter()
             .map(|i| Value::from_serializable(&article_view(site, i, &bodies[i], false)))
@@ -190,7 +190,7 @@ impl Views {
         let polls = site
             .polls
             .iter()
-            .map(|p| Value::from_serializable(&poll_view(site, p, now)))
+            .map(|p| Value::from_serializable(&poll_view(site, p, results.get(&p.id), now)))
             .collect();
         Views {
             site: Value::from_serializable(&site_view(site)),
@@ -328,8 +328,11 @@ fn resolve_src(src: &str, article_path: &str) -> String {
     }
 }
 
+/// Poll results known at build time, by poll id.
+pub type Results = std::collections::HashMap<String, crate::polls::Tally>;
+
 /// A poll's view with the counts known at build time.
-pub fn poll_view<'a>(site: &'a Site, poll: &'a Poll, now: jiff::Timestamp) -> PollView<'a> {
+pub fn poll_view<'a>(site: &'a Site, poll: &'a Poll, tally: Option<&crate::polls::Tally>, now: jiff::Timestamp) -> PollView<'a> {
     let state = if poll.opens.as_ref().is_some_and(|o| o.timestamp() > now) {
         "upcoming"
     } else if poll.closes.as_ref().is_some_and(|c| c.timestamp() < now) {
@@ -338,6 +341,8 @@ pub fn poll_view<'a>(site: &'a Site, poll: &'a Poll, now: jiff::Timestamp) -> Po
         "open"
     };
     let endpoint = site.config.polls.endpoint.trim_end_matches('/');
+    let empty = crate::polls::Tally::default();
+    let tally = tally.unwrap_or(&empty);
     PollView {
         id: &poll.id,
         question: &poll.question,
@@ -350,11 +355,11 @@ pub fn poll_view<'a>(site: &'a Site, poll: &'a Poll, now: jiff::Timestamp) -> Po
             .map(|(index, label)| PollOptionView {
                 index,
                 label,
-                votes: 0,
-                percent: 0,
+                votes: tally.votes(index),
+                percent: tally.percent(index).round() as u64,
             })
             .collect(),
-        total: 0,
+        total: tally.total,
         answer: if state == "closed" { poll.answer } else { None },
         url: format!("/polls/{}/", poll.id),
         action: format!("{endpoint}/polls/{}/vote", poll.id),

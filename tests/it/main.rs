@@ -3,4 +3,5 @@
 mod build;
 mod commands;
 mod errors;
+mod http;
 mod util;

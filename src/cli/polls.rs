@@ -1,0 +1,134 @@
+//! `birge polls serve | results | export`: the production vote service and its results.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+
+use crate::polls::service::{self, Options, PollSource, Service};
+use crate::polls::store::Store;
+use crate::polls::{Definitions, Export, Tally};
+
+/// `birge polls` and its actions.
+#[derive(Debug, Args)]
+pub struct PollsArgs {
+    #[command(subcommand)]
+    action: PollsAction,
+}
+
+#[derive(Debug, Subcommand)]
+enum PollsAction {
+    /// Runs the vote service (JSON API and no-JS form posts under /api/).
+    Serve(ServeArgs),
+    /// Prints each poll's counts and percentages.
+    Results(DbArgs),
+    /// Prints all counts as JSON (usable as `polls.database` for a build).
+    Export(DbArgs),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// The SQLite file votes are stored in (created when missing).
+    #[arg(long, value_name = "FILE")]
+    db: PathBuf,
+    /// The address to listen on, e.g. 127.0.0.1:8080.
+    #[arg(long, value_name = "ADDR")]
+    listen: String,
+    /// Poll definitions from a build's polls/index.json instead of --root's content/polls/.
+    #[arg(long, value_name = "FILE")]
+    polls: Option<PathBuf>,
+    /// An origin allowed to call the API from another site (CORS); repeatable.
+    #[arg(long, value_name = "URL")]
+    allow_origin: Vec<String>,
+    /// Votes per minute per address (0 turns the limit off).
+    #[arg(long, value_name = "N", default_value_t = 60)]
+    rate_limit: u32,
+    /// A proxy (address or CIDR) whose X-Forwarded-For is believed; repeatable.
+    #[arg(long, value_name = "CIDR")]
+    trust_proxy: Vec<String>,
+    /// The largest request body accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 4096)]
+    max_body: usize,
+}
+
+#[derive(Debug, Args)]
+struct DbArgs {
+    /// The vote store (default: site.yaml's polls.database, else polls.sqlite).
+    #[arg(long, value_name = "FILE")]
+    db: Option<PathBuf>,
+}
+
+/// Runs the polls action.
+pub fn run(root: &Path, args: PollsArgs) -> anyhow::Result<()> {
+    match args.action {
+        PollsAction::Serve(args) => serve(root, args),
+        PollsAction::Results(args) => results(root, args),
+        PollsAction::Export(args) => export(root, args),
+    }
+}
+
+fn serve(root: &Path, args: ServeArgs) -> anyhow::Result<()> {
+    let source = match args.polls {
+        Some(index) => PollSource::Index(index),
+        None => PollSource::Root(root.to_path_buf()),
+    };
+    let options = Options {
+        allow_origins: args.allow_origin,
+        rate_limit: args.rate_limit,
+        trust_proxy: crate::polls::limit::parse_trusted(&args.trust_proxy)?,
+        max_body: args.max_body,
+        log: true,
+    };
+    let store = Store::open(&args.db)?;
+    let service = Arc::new(Service::new(source, store, options)?);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(service::run(service, &args.listen))
+}
+
+fn database(root: &Path, db: Option<PathBuf>) -> PathBuf {
+    db.unwrap_or_else(|| {
+        let configured = crate::config::Config::load(root).map(|c| c.polls.database).unwrap_or_else(|_| "polls.sqlite".into());
+        root.join(configured)
+    })
+}
+
+fn tallies(root: &Path, db: Option<PathBuf>) -> anyhow::Result<std::collections::HashMap<String, Tally>> {
+    let path = database(root, db);
+    if !path.exists() {
+        anyhow::bail!("there is no vote store at {}", path.display());
+    }
+    crate::polls::read_results(&path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn results(root: &Path, args: DbArgs) -> anyhow::Result<()> {
+    let tallies = tallies(root, args.db)?;
+    let definitions = Definitions::from_root(root).unwrap_or_default();
+    let mut ids: Vec<&String> = tallies.keys().chain(definitions.0.keys()).collect();
+    ids.sort();
+    ids.dedup();
+    for id in ids {
+        let tally = tallies.get(id).cloned().unwrap_or_default();
+        match definitions.get(id) {
+            Some(poll) => {
+                println!("{id}: {} ({} votes)", poll.question, tally.total);
+                for (i, label) in poll.options.iter().enumerate() {
+                    println!("  {:>6}  {:>5.1}%  {label}", tally.votes(i), tally.percent(i));
+                }
+            }
+            None => {
+                println!("{id}: (no definition) ({} votes)", tally.total);
+                for i in 0..tally.options.len() {
+                    println!("  {:>6}  {:>5.1}%  option {i}", tally.votes(i), tally.percent(i));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn export(root: &Path, args: DbArgs) -> anyhow::Result<()> {
+    let export = Export { polls: tallies(root, args.db)?.into_iter().collect() };
+    println!("{}", serde_json::to_string_pretty(&export)?);
+    Ok(())
+}

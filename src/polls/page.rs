@@ -1,0 +1,215 @@
+//! The results page the vote service renders itself for readers without JavaScript.
+//!
+//! Takes a poll, its tally and what just happened, gives a small self-contained HTML page
+//! with the live results, a quiz's answer where it may be shown, and a link back.
+
+use super::{Definition, PollBody, State, Tally};
+
+/// What the reader just did, shown above the results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    /// Nothing: the reader only looks.
+    None,
+    /// The vote was counted.
+    Counted,
+    /// The reader had voted before.
+    AlreadyVoted,
+    /// The poll is closed.
+    Closed,
+    /// The poll is not open yet.
+    NotOpen,
+    /// The form named no valid option.
+    BadOption,
+}
+
+impl Notice {
+    /// The notice named by a `?error=` or `?voted=` code.
+    pub fn from_code(code: &str) -> Notice {
+        match code {
+            "counted" => Notice::Counted,
+            "already_voted" => Notice::AlreadyVoted,
+            "closed" => Notice::Closed,
+            "not_open" => Notice::NotOpen,
+            "bad_option" => Notice::BadOption,
+            _ => Notice::None,
+        }
+    }
+
+    /// The code this notice travels as in a URL.
+    pub fn code(self) -> &'static str {
+        match self {
+            Notice::None => "",
+            Notice::Counted => "counted",
+            Notice::AlreadyVoted => "already_voted",
+            Notice::Closed => "closed",
+            Notice::NotOpen => "not_open",
+            Notice::BadOption => "bad_option",
+        }
+    }
+}
+
+/// `return_to` when it is a path on this site (one leading `/`), else the poll's page.
+pub fn safe_return_to(return_to: Option<&str>, poll_id: &str) -> String {
+    match return_to {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.starts_with("/\\")
+                && !path.chars().any(|c| c.is_control() || c == '\\') =>
+        {
+            path.to_string()
+        }
+        _ => format!("/polls/{poll_id}/"),
+    }
+}
+
+struct Strings {
+    results: &'static str,
+    votes: &'static str,
+    no_votes: &'static str,
+    back: &'static str,
+    answer: &'static str,
+    counted: &'static str,
+    already: &'static str,
+    closed: &'static str,
+    not_open: &'static str,
+    bad_option: &'static str,
+}
+
+fn strings(lang: &str) -> Strings {
+    match lang {
+        "kk" => Strings {
+            results: "Сауалнама нәтижелері",
+            votes: "дауыс",
+            no_votes: "Әзірге дауыс жоқ",
+            back: "Оралу",
+            answer: "Дұрыс жауап",
+            counted: "Рахмет, дауысыңыз есептелді.",
+            already: "Сіз бұл сауалнамаға дауыс бергенсіз.",
+            closed: "Сауалнама жабылды.",
+            not_open: "Сауалнама әлі ашылған жоқ.",
+            bad_option: "Жауаптардың бірін таңдаңыз.",
+        },
+        "ru" => Strings {
+            results: "Результаты опроса",
+            votes: "голосов",
+            no_votes: "Голосов пока нет",
+            back: "Вернуться",
+            answer: "Правильный ответ",
+            counted: "Спасибо, ваш голос учтён.",
+            already: "Вы уже голосовали в этом опросе.",
+            closed: "Опрос закрыт.",
+            not_open: "Опрос ещё не начался.",
+            bad_option: "Выберите один из вариантов.",
+        },
+        _ => Strings {
+            results: "Poll results",
+            votes: "votes",
+            no_votes: "No votes yet",
+            back: "Back",
+            answer: "Right answer",
+            counted: "Thank you, your vote was counted.",
+            already: "You have already voted in this poll.",
+            closed: "This poll is closed.",
+            not_open: "This poll is not open yet.",
+            bad_option: "Please choose one of the options.",
+        },
+    }
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The results page.
+pub fn render(poll: &Definition, tally: &Tally, state: State, voted: bool, notice: Notice, back_to: &str) -> String {
+    let lang = poll.lang.as_deref().unwrap_or("en");
+    let s = strings(lang);
+    let body = PollBody::new(poll, tally, state, voted);
+    let message = match notice {
+        Notice::None => None,
+        Notice::Counted => Some(s.counted),
+        Notice::AlreadyVoted => Some(s.already),
+        Notice::Closed => Some(s.closed),
+        Notice::NotOpen => Some(s.not_open),
+        Notice::BadOption => Some(s.bad_option),
+    };
+    let mut rows = String::new();
+    for (i, option) in body.options.iter().enumerate() {
+        let right = body.answer == Some(i);
+        rows.push_str(&format!(
+            "<li{}><span class=\"label\">{}{}</span> <span class=\"count\">{} {} · {}%</span><span class=\"bar\" style=\"width:{}%\"></span></li>\n",
+            if right { " class=\"right\"" } else { "" },
+            escape(option.label),
+            if right { format!(" <strong>({})</strong>", s.answer) } else { String::new() },
+            option.votes,
+            s.votes,
+            option.percent,
+            option.percent,
+        ));
+    }
+    let total = if body.total == 0 { s.no_votes.to_string() } else { format!("{} {}", body.total, s.votes) };
+    format!(
+        "<!doctype html>
+<html lang=\"{lang}\">
+<head>
+<meta charset=\"utf-8\">
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">
+<meta name=\"robots\" content=\"noindex\">
+<title>{title} — {results}</title>
+<style>
+body{{font:1rem/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#1b2a33}}
+h1{{font-size:1.3rem}}ol{{list-style:none;padding:0}}li{{position:relative;padding:.5rem .6rem;margin:.4rem 0;border:1px solid #c9dde3;border-radius:.3rem;overflow:hidden}}
+.bar{{position:absolute;left:0;top:0;bottom:0;background:#d7eef4;z-index:-1}}.count{{float:right;color:#3b4d57}}
+li.right{{border-color:#b8860b}}.notice{{padding:.6rem .8rem;background:#fff6d6;border-left:4px solid #e0a800}}
+a{{color:#005b70}}
+</style>
+</head>
+<body>
+<main>
+<p>{results}</p>
+<h1>{title}</h1>
+{message}<div aria-live=\"polite\">
+<ol class=\"results\" data-poll=\"{id}\" data-total=\"{total_n}\">
+{rows}</ol>
+<p class=\"total\">{total}</p>
+</div>
+<p><a href=\"{back}\">← {back_label}</a></p>
+</main>
+</body>
+</html>
+",
+        title = escape(&poll.question),
+        results = s.results,
+        message = message.map(|m| format!("<p class=\"notice\" role=\"status\">{}</p>\n", m)).unwrap_or_default(),
+        id = escape(&poll.id),
+        total_n = body.total,
+        back = escape(back_to),
+        back_label = s.back,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_site_paths_are_followed() {
+        assert_eq!(safe_return_to(Some("/news/2020/03/a/"), "p"), "/news/2020/03/a/");
+        for bad in ["//evil.example/", "https://evil.example/", "/\\evil.example", "javascript:alert(1)", ""] {
+            assert_eq!(safe_return_to(Some(bad), "p"), "/polls/p/", "{bad}");
+        }
+        assert_eq!(safe_return_to(None, "p"), "/polls/p/");
+    }
+}

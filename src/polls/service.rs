@@ -1,0 +1,502 @@
+//! The vote service: the HTTP API under `/api/`, mounted by `birge polls serve` and by
+//! `birge serve`.
+//!
+//! Takes poll definitions, a [`Store`] and [`Options`], gives an axum [`Router`]: poll bodies,
+//! votes (JSON or plain form posts), the no-JS results page, health; one vote per reader
+//! (cookie `birge_voter`), cross-site posts refused, a per-address rate limit, CORS only for
+//! allowed origins, a body size limit, one log line per request.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use ipnet::IpNet;
+use serde_json::json;
+
+use super::limit::{RateLimiter, client_address};
+use super::page::{self, Notice};
+use super::store::{Outcome, Store};
+use super::{Definition, Definitions, PollBody, State as PollState};
+
+/// The voter cookie's name.
+pub const VOTER_COOKIE: &str = "birge_voter";
+
+/// Where poll definitions come from, for loading and for reloading on SIGHUP.
+#[derive(Debug, Clone)]
+pub enum PollSource {
+    /// A site's `content/polls/`.
+    Root(PathBuf),
+    /// A build's `polls/index.json`.
+    Index(PathBuf),
+}
+
+impl PollSource {
+    /// Loads the definitions.
+    pub fn load(&self) -> Result<Definitions> {
+        match self {
+            PollSource::Root(root) => Definitions::from_root(root),
+            PollSource::Index(path) => Definitions::from_index(path),
+        }
+    }
+}
+
+/// How the service behaves.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Origins (`https://example.kz`) allowed to call the API from elsewhere (CORS).
+    pub allow_origins: Vec<String>,
+    /// Votes per minute per address; 0 turns the limit off.
+    pub rate_limit: u32,
+    /// Proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed.
+    pub trust_proxy: Vec<IpNet>,
+    /// The largest request body accepted, in bytes.
+    pub max_body: usize,
+    /// Write one line per request to stderr.
+    pub log: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { allow_origins: Vec::new(), rate_limit: 60, trust_proxy: Vec::new(), max_body: 4096, log: true }
+    }
+}
+
+/// The running service's state.
+pub struct Service {
+    definitions: RwLock<Arc<Definitions>>,
+    source: Option<PollSource>,
+    store: Store,
+    limiter: Option<RateLimiter>,
+    options: Options,
+    log: Option<std::sync::mpsc::Sender<String>>,
+}
+
+impl Service {
+    /// A service over `store` with definitions from `source`.
+    pub fn new(source: PollSource, store: Store, options: Options) -> Result<Service> {
+        let definitions = source.load()?;
+        Ok(Service::with_definitions(definitions, Some(source), store, options))
+    }
+
+    /// A service with definitions given directly (reloaded by whoever owns them).
+    pub fn with_definitions(definitions: Definitions, source: Option<PollSource>, store: Store, options: Options) -> Service {
+        Service {
+            definitions: RwLock::new(Arc::new(definitions)),
+            source,
+            limiter: RateLimiter::new(options.rate_limit),
+            log: options.log.then(start_logger),
+            store,
+            options,
+        }
+    }
+
+    /// Reloads definitions from their source; keeps the old ones on error. Gives how many.
+    pub fn reload(&self) -> Result<usize> {
+        let Some(source) = &self.source else { return Ok(self.definitions().0.len()) };
+        let fresh = source.load()?;
+        let count = fresh.0.len();
+        self.replace_definitions(fresh);
+        Ok(count)
+    }
+
+    /// Replaces the definitions.
+    pub fn replace_definitions(&self, definitions: Definitions) {
+        *self.definitions.write().expect("definitions lock") = Arc::new(definitions);
+    }
+
+    fn definitions(&self) -> Arc<Definitions> {
+        Arc::clone(&self.definitions.read().expect("definitions lock"))
+    }
+
+    /// The store behind the service.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The API's routes, all under `/api/`.
+    pub fn router(self: Arc<Self>) -> Router {
+        Router::new()
+            .route("/api/health", get(health))
+            .route("/api/polls/{id}", get(poll_body).options(preflight))
+            .route("/api/polls/{id}/vote", axum::routing::post(vote).options(preflight))
+            .route("/api/polls/{id}/results", get(results))
+            .route("/api/{*rest}", axum::routing::any(not_found))
+            .layer(middleware::from_fn_with_state(Arc::clone(&self), cors_and_log))
+            .with_state(self)
+    }
+}
+
+/// Writes request lines from a thread of its own, so requests never wait on stderr.
+fn start_logger() -> std::sync::mpsc::Sender<String> {
+    let (sender, receiver) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        use std::io::Write;
+        let stderr = std::io::stderr();
+        while let Ok(line) = receiver.recv() {
+            let mut out = stderr.lock();
+            let _ = writeln!(out, "{line}");
+            while let Ok(more) = receiver.try_recv() {
+                let _ = writeln!(out, "{more}");
+            }
+            let _ = out.flush();
+        }
+    });
+    sender
+}
+
+type Shared = State<Arc<Service>>;
+
+fn error(status: StatusCode, code: &str) -> Response {
+    (status, Json(json!({ "error": code }))).into_response()
+}
+
+fn error_with_poll(status: StatusCode, code: &str, body: &PollBody) -> Response {
+    (status, Json(json!({ "error": code, "poll": body }))).into_response()
+}
+
+async fn health(State(service): Shared) -> Response {
+    Json(json!({ "status": "ok", "polls": service.definitions().0.len() })).into_response()
+}
+
+async fn not_found() -> Response {
+    error(StatusCode::NOT_FOUND, "not_found")
+}
+
+/// The voter id of the request's cookie, when it is one birge could have issued.
+fn voter_from(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().strip_prefix(VOTER_COOKIE)?.strip_prefix('='))
+        .find(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(str::to_ascii_lowercase)
+}
+
+fn new_voter_id() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the system's random source works");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn peer_of(request_extensions: &axum::http::Extensions) -> IpAddr {
+    request_extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.0.ip())
+}
+
+impl Service {
+    fn from_trusted_proxy(&self, peer: IpAddr) -> bool {
+        self.options.trust_proxy.iter().any(|net| net.contains(&peer))
+    }
+
+    /// Whether a post comes from another site: an `Origin` that is neither this host nor an
+    /// allowed origin, or `Sec-Fetch-Site: cross-site`.
+    fn is_cross_site(&self, headers: &HeaderMap, peer: IpAddr) -> bool {
+        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        if let Some(origin) = text("origin") {
+            if self.options.allow_origins.iter().any(|o| o.trim_end_matches('/') == origin) {
+                return false;
+            }
+            let forwarded_host = self.from_trusted_proxy(peer).then(|| text("x-forwarded-host")).flatten();
+            let host = forwarded_host.or_else(|| text("host"));
+            let origin_host = origin.split_once("://").map(|(_, h)| h);
+            return match (origin_host, host) {
+                (Some(o), Some(h)) => !o.eq_ignore_ascii_case(h),
+                _ => true,
+            };
+        }
+        text("sec-fetch-site") == Some("cross-site")
+    }
+
+    fn is_https(&self, headers: &HeaderMap, peer: IpAddr) -> bool {
+        let proto = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok());
+        let origin = headers.get("origin").and_then(|v| v.to_str().ok());
+        (self.from_trusted_proxy(peer) && proto == Some("https")) || origin.is_some_and(|o| o.starts_with("https://"))
+    }
+
+    fn body_of(&self, poll: &Definition, voter: Option<&str>) -> (PollState, bool, super::Tally) {
+        let state = poll.state(jiff::Timestamp::now());
+        let voted = match voter {
+            Some(v) if poll.kind == crate::content::PollKind::Quiz && state != PollState::Closed => {
+                self.store.has_voted(&poll.id, v).unwrap_or(false)
+            }
+            _ => false,
+        };
+        (state, voted, self.store.tally(&poll.id))
+    }
+}
+
+async fn poll_body(State(service): Shared, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let definitions = service.definitions();
+    let Some(poll) = definitions.get(&id) else { return error(StatusCode::NOT_FOUND, "unknown_poll") };
+    let voter = voter_from(&headers);
+    let (state, voted, tally) = service.body_of(poll, voter.as_deref());
+    let mut response = Json(PollBody::new(poll, &tally, state, voted)).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn results(State(service): Shared, Path(id): Path<String>, headers: HeaderMap, Query(query): Query<HashMap<String, String>>) -> Response {
+    let definitions = service.definitions();
+    let Some(poll) = definitions.get(&id) else { return error(StatusCode::NOT_FOUND, "unknown_poll") };
+    let voter = voter_from(&headers);
+    let (state, mut voted, tally) = service.body_of(poll, voter.as_deref());
+    let notice = query.get("notice").map_or(Notice::None, |c| Notice::from_code(c));
+    voted |= matches!(notice, Notice::Counted | Notice::AlreadyVoted) && voter.is_some();
+    let back = page::safe_return_to(query.get("return_to").map(String::as_str), &poll.id);
+    let html = page::render(poll, &tally, state, voted, notice, &back);
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")],
+        html,
+    )
+        .into_response()
+}
+
+/// What a vote post asked for.
+enum Ballot {
+    Json(Vec<usize>),
+    Form { options: Vec<usize>, return_to: Option<String> },
+}
+
+/// Reads a ballot from a JSON or form body; `Err` is the response to give instead.
+fn parse_ballot(content_type: &str, body: &[u8]) -> Result<Ballot, Response> {
+    let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    match media.as_str() {
+        "application/json" => {
+            let value: serde_json::Value = serde_json::from_slice(body).map_err(|_| error(StatusCode::BAD_REQUEST, "malformed"))?;
+            let as_index = |v: &serde_json::Value| v.as_u64().and_then(|n| usize::try_from(n).ok());
+            let options = match (value.get("option"), value.get("options")) {
+                (Some(one), None) => as_index(one).map(|o| vec![o]),
+                (None, Some(serde_json::Value::Array(list))) => list.iter().map(as_index).collect::<Option<Vec<_>>>(),
+                _ => None,
+            };
+            options.map(Ballot::Json).ok_or_else(|| error(StatusCode::UNPROCESSABLE_ENTITY, "bad_option"))
+        }
+        "application/x-www-form-urlencoded" => {
+            let mut options = Vec::new();
+            let mut return_to = None;
+            let mut bad = false;
+            for (key, value) in form_urlencoded::parse(body) {
+                match key.as_ref() {
+                    "option" => match value.parse::<usize>() {
+                        Ok(o) => options.push(o),
+                        Err(_) => bad = true,
+                    },
+                    "return_to" => return_to = Some(value.into_owned()),
+                    _ => {}
+                }
+            }
+            if bad {
+                options.clear();
+            }
+            Ok(Ballot::Form { options, return_to })
+        }
+        _ => Err(error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")),
+    }
+}
+
+fn results_location(id: &str, return_to: Option<&str>, notice: Notice) -> String {
+    let back = page::safe_return_to(return_to, id);
+    let encoded: String = form_urlencoded::byte_serialize(back.as_bytes()).collect();
+    format!("/api/polls/{id}/results?return_to={encoded}&notice={}", notice.code())
+}
+
+fn see_other(location: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
+}
+
+async fn vote(State(service): Shared, Path(id): Path<String>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let peer = peer_of(&parts.extensions);
+    if service.is_cross_site(&parts.headers, peer) {
+        return error(StatusCode::FORBIDDEN, "cross_site");
+    }
+    if let Some(limiter) = &service.limiter {
+        let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        let client = client_address(peer, forwarded, &service.options.trust_proxy);
+        if let Err(wait) = limiter.check(client, Instant::now()) {
+            let mut response = error(StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+            return response;
+        }
+    }
+    let definitions = service.definitions();
+    let Some(poll) = definitions.get(&id) else { return error(StatusCode::NOT_FOUND, "unknown_poll") };
+    let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > service.options.max_body) {
+        return error(StatusCode::PAYLOAD_TOO_LARGE, "too_large");
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, service.options.max_body).await else {
+        return error(StatusCode::PAYLOAD_TOO_LARGE, "too_large");
+    };
+    let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let ballot = match parse_ballot(content_type, &bytes) {
+        Ok(ballot) => ballot,
+        Err(response) => return response,
+    };
+    let (options, form_return) = match ballot {
+        Ballot::Json(options) => (options, None),
+        Ballot::Form { options, return_to } => (options, Some(return_to)),
+    };
+    let existing = voter_from(&parts.headers);
+    let voter = existing.clone().unwrap_or_else(new_voter_id);
+    let secure = service.is_https(&parts.headers, peer);
+    let outcome = decide(&service, poll, &voter, &options).await;
+    let mut response = match (outcome, form_return) {
+        (Decision::Refused(status, code, body_voted), None) => {
+            let (state, _, tally) = service.body_of(poll, None);
+            let body = PollBody::new(poll, &tally, state, body_voted);
+            if status == StatusCode::CONFLICT { error_with_poll(status, code, &body) } else { error(status, code) }
+        }
+        (Decision::Counted(tally), None) => {
+            Json(PollBody::new(poll, &tally, poll.state(jiff::Timestamp::now()), true)).into_response()
+        }
+        (Decision::Failed, _) => error(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable"),
+        (Decision::Counted(_), Some(return_to)) => see_other(&results_location(&poll.id, return_to.as_deref(), Notice::Counted)),
+        (Decision::Refused(_, code, _), Some(return_to)) => {
+            see_other(&results_location(&poll.id, return_to.as_deref(), Notice::from_code(code)))
+        }
+    };
+    if existing.is_none() {
+        let cookie = format!(
+            "{VOTER_COOKIE}={voter}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{}",
+            if secure { "; Secure" } else { "" }
+        );
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+enum Decision {
+    Counted(super::Tally),
+    Refused(StatusCode, &'static str, bool),
+    Failed,
+}
+
+async fn decide(service: &Service, poll: &Definition, voter: &str, options: &[usize]) -> Decision {
+    let Some(ballot) = poll.check_ballot(options) else {
+        return Decision::Refused(StatusCode::UNPROCESSABLE_ENTITY, "bad_option", false);
+    };
+    match poll.state(jiff::Timestamp::now()) {
+        PollState::Closed => return Decision::Refused(StatusCode::CONFLICT, "closed", false),
+        PollState::Upcoming => return Decision::Refused(StatusCode::CONFLICT, "not_open", false),
+        PollState::Open => {}
+    }
+    match service.store.vote(&poll.id, voter, &ballot).await {
+        Ok(Outcome::Counted(tally)) => Decision::Counted(tally),
+        Ok(Outcome::AlreadyVoted(_)) => Decision::Refused(StatusCode::CONFLICT, "already_voted", true),
+        Err(error) => {
+            eprintln!("error: {error}");
+            Decision::Failed
+        }
+    }
+}
+
+async fn preflight(State(service): Shared, headers: HeaderMap) -> Response {
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    if origin.is_some_and(|o| service.options.allow_origins.iter().any(|a| a.trim_end_matches('/') == o)) {
+        (
+            StatusCode::NO_CONTENT,
+            [
+                (header::ACCESS_CONTROL_ALLOW_METHODS, "GET, POST"),
+                (header::ACCESS_CONTROL_ALLOW_HEADERS, "Content-Type"),
+                (header::ACCESS_CONTROL_MAX_AGE, "600"),
+            ],
+        )
+            .into_response()
+    } else {
+        error(StatusCode::FORBIDDEN, "cross_site")
+    }
+}
+
+/// Adds CORS headers for allowed origins and logs one line per request.
+async fn cors_and_log(State(service): Shared, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let origin = request.headers().get(header::ORIGIN).cloned();
+    let mut response = next.run(request).await;
+    if let Some(origin) = origin
+        && let Ok(text) = origin.to_str()
+        && service.options.allow_origins.iter().any(|a| a.trim_end_matches('/') == text)
+    {
+        let headers = response.headers_mut();
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+        headers.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
+        headers.append(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    if let Some(log) = &service.log {
+        let _ = log.send(format!(
+            "{} {} {} {:.1}ms",
+            method,
+            path,
+            response.status().as_u16(),
+            started.elapsed().as_secs_f64() * 1000.0
+        ));
+    }
+    if method == Method::HEAD {
+        *response.body_mut() = Body::empty();
+    }
+    response
+}
+
+/// Serves the API on `listen` until SIGINT or SIGTERM; SIGHUP reloads the definitions.
+pub async fn run(service: Arc<Service>, listen: &str) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    eprintln!("birge vote service listening on http://{}/api/", listener.local_addr()?);
+    spawn_reloader(Arc::clone(&service));
+    let app = Arc::clone(&service).router();
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    service.store().close();
+    eprintln!("birge vote service stopped");
+    Ok(())
+}
+
+fn spawn_reloader(service: Arc<Service>) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else { return };
+        while hangups.recv().await.is_some() {
+            match service.reload() {
+                Ok(n) => eprintln!("reloaded {n} poll definitions"),
+                Err(e) => eprintln!("error: reloading poll definitions failed, keeping the old ones: {e:#}"),
+            }
+        }
+    });
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            term.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,290 @@
+//! The vote store: SQLite in WAL mode with `synchronous=FULL`, one writer thread that commits
+//! votes in groups, and tallies kept in memory for reads.
+//!
+//! Takes ballots, gives [`Outcome`]s only after the transaction that holds them is on disk.
+//! One vote per reader per poll is enforced by the table's primary key, not by memory.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
+use std::sync::{Arc, Mutex, RwLock};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+use super::Tally;
+
+/// The schema version this birge writes; older stores are migrated on open.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// How many ballots one transaction takes at most.
+const MAX_BATCH: usize = 1024;
+
+/// A store failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite refused.
+    #[error("vote store {path}: {source}")]
+    Sqlite {
+        /// The store's file.
+        path: PathBuf,
+        /// What SQLite said.
+        source: rusqlite::Error,
+    },
+    /// The writer thread is gone (the service is shutting down).
+    #[error("the vote store is closed")]
+    Closed,
+    /// The store was written by a newer birge.
+    #[error("vote store {path} has schema version {found}; this birge knows up to {SCHEMA_VERSION}")]
+    TooNew {
+        /// The store's file.
+        path: PathBuf,
+        /// Its version.
+        found: i64,
+    },
+}
+
+/// What became of a ballot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Counted and on disk; the poll's tally after it.
+    Counted(Tally),
+    /// This reader had voted in this poll before; nothing changed.
+    AlreadyVoted(Tally),
+}
+
+struct Ballot {
+    poll: String,
+    voter: String,
+    options: Vec<usize>,
+    reply: tokio::sync::oneshot::Sender<Result<Outcome, Arc<StoreError>>>,
+}
+
+/// An open store.
+pub struct Store {
+    path: PathBuf,
+    sender: Mutex<Option<SyncSender<Ballot>>>,
+    tallies: Arc<RwLock<HashMap<String, Tally>>>,
+    reader: Mutex<Connection>,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+fn sqlite(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+    move |source| StoreError::Sqlite { path: path.to_path_buf(), source }
+}
+
+/// Opens a connection with the pragmas every connection needs.
+fn connect(path: &Path, flags: OpenFlags) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(path, flags).map_err(sqlite(path))?;
+    conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(sqlite(path))?;
+    Ok(conn)
+}
+
+/// Creates or migrates the schema.
+fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    conn.pragma_update(None, "journal_mode", "WAL").map_err(sqlite(path))?;
+    conn.pragma_update(None, "synchronous", "FULL").map_err(sqlite(path))?;
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(sqlite(path))?;
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::TooNew { path: path.to_path_buf(), found: version });
+    }
+    if version < 1 {
+        conn.execute_batch(
+            "BEGIN;
+             CREATE TABLE IF NOT EXISTS votes (
+                 poll TEXT NOT NULL,
+                 voter TEXT NOT NULL,
+                 options TEXT NOT NULL,
+                 cast_at INTEGER NOT NULL,
+                 PRIMARY KEY (poll, voter)
+             ) WITHOUT ROWID;
+             PRAGMA user_version = 1;
+             COMMIT;",
+        )
+        .map_err(sqlite(path))?;
+    }
+    Ok(())
+}
+
+fn parse_options(text: &str) -> Vec<usize> {
+    text.split(',').filter_map(|s| s.parse().ok()).collect()
+}
+
+fn load_tallies(conn: &Connection, path: &Path) -> Result<HashMap<String, Tally>, StoreError> {
+    let mut tallies: HashMap<String, Tally> = HashMap::new();
+    let mut stmt = conn.prepare("SELECT poll, options FROM votes").map_err(sqlite(path))?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .map_err(sqlite(path))?;
+    for row in rows {
+        let (poll, options) = row.map_err(sqlite(path))?;
+        tallies.entry(poll).or_default().add(&parse_options(&options));
+    }
+    Ok(tallies)
+}
+
+/// Reads every poll's tally from a store file without opening it for writing.
+pub fn read_tallies(path: &Path) -> anyhow::Result<HashMap<String, Tally>> {
+    let conn = connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    let has_votes: Option<String> = conn
+        .query_row("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'votes'", [], |r| r.get(0))
+        .optional()
+        .map_err(sqlite(path))?;
+    if has_votes.is_none() {
+        return Ok(HashMap::new());
+    }
+    Ok(load_tallies(&conn, path)?)
+}
+
+impl Store {
+    /// Opens (creating or migrating) the store at `path` and starts its writer.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let writer = connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)?;
+        migrate(&writer, path)?;
+        let tallies = Arc::new(RwLock::new(load_tallies(&writer, path)?));
+        let reader = connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let (sender, receiver) = sync_channel::<Ballot>(MAX_BATCH * 4);
+        let thread_tallies = Arc::clone(&tallies);
+        let thread_path = path.to_path_buf();
+        let handle = std::thread::Builder::new()
+            .name("birge-vote-writer".into())
+            .spawn(move || write_loop(writer, &thread_path, receiver, &thread_tallies))
+            .expect("the writer thread starts");
+        Ok(Store {
+            path: path.to_path_buf(),
+            sender: Mutex::new(Some(sender)),
+            tallies,
+            reader: Mutex::new(reader),
+            writer: Mutex::new(Some(handle)),
+        })
+    }
+
+    /// Records a ballot; answers once it is on disk (or known to be a repeat).
+    pub async fn vote(&self, poll: &str, voter: &str, options: &[usize]) -> Result<Outcome, Arc<StoreError>> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let ballot = Ballot { poll: poll.to_string(), voter: voter.to_string(), options: options.to_vec(), reply };
+        let sender = self.sender.lock().expect("sender lock").clone().ok_or(Arc::new(StoreError::Closed))?;
+        // The channel is bounded: when the writer falls behind, this waits instead of queueing forever.
+        tokio::task::spawn_blocking(move || sender.send(ballot))
+            .await
+            .map_err(|_| Arc::new(StoreError::Closed))?
+            .map_err(|_| Arc::new(StoreError::Closed))?;
+        answer.await.map_err(|_| Arc::new(StoreError::Closed))?
+    }
+
+    /// The tally of a poll as committed so far.
+    pub fn tally(&self, poll: &str) -> Tally {
+        self.tallies.read().expect("tallies lock").get(poll).cloned().unwrap_or_default()
+    }
+
+    /// All tallies as committed so far.
+    pub fn all_tallies(&self) -> HashMap<String, Tally> {
+        self.tallies.read().expect("tallies lock").clone()
+    }
+
+    /// Whether `voter` has voted in `poll`.
+    pub fn has_voted(&self, poll: &str, voter: &str) -> Result<bool, StoreError> {
+        let conn = self.reader.lock().expect("reader lock");
+        conn.query_row("SELECT 1 FROM votes WHERE poll = ?1 AND voter = ?2", params![poll, voter], |_| Ok(()))
+            .optional()
+            .map(|found| found.is_some())
+            .map_err(sqlite(&self.path))
+    }
+
+    /// Stops taking ballots, lets the writer commit what it has, and waits for it.
+    pub fn close(&self) {
+        self.sender.lock().expect("sender lock").take();
+        if let Some(handle) = self.writer.lock().expect("writer lock").take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// The writer: takes every ballot waiting, commits them in one transaction, then answers.
+fn write_loop(mut conn: Connection, path: &Path, receiver: Receiver<Ballot>, tallies: &RwLock<HashMap<String, Tally>>) {
+    while let Ok(first) = receiver.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match receiver.try_recv() {
+                Ok(ballot) => batch.push(ballot),
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+            }
+        }
+        match commit(&mut conn, path, &batch) {
+            Ok(counted) => {
+                let mut all = tallies.write().expect("tallies lock");
+                let outcomes: Vec<(bool, Tally)> = batch
+                    .iter()
+                    .zip(&counted)
+                    .map(|(ballot, &was_counted)| {
+                        let tally = all.entry(ballot.poll.clone()).or_default();
+                        if was_counted {
+                            tally.add(&ballot.options);
+                        }
+                        (was_counted, tally.clone())
+                    })
+                    .collect();
+                drop(all);
+                for (ballot, (was_counted, tally)) in batch.into_iter().zip(outcomes) {
+                    let outcome = if was_counted { Outcome::Counted(tally) } else { Outcome::AlreadyVoted(tally) };
+                    let _ = ballot.reply.send(Ok(outcome));
+                }
+            }
+            Err(error) => {
+                let error = Arc::new(error);
+                for ballot in batch {
+                    let _ = ballot.reply.send(Err(Arc::clone(&error)));
+                }
+            }
+        }
+    }
+}
+
+/// Inserts a batch in one transaction; gives, per ballot, whether it was new.
+fn commit(conn: &mut Connection, path: &Path, batch: &[Ballot]) -> Result<Vec<bool>, StoreError> {
+    let now = jiff::Timestamp::now().as_second();
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(sqlite(path))?;
+    let mut counted = Vec::with_capacity(batch.len());
+    {
+        let mut insert = tx
+            .prepare_cached("INSERT OR IGNORE INTO votes (poll, voter, options, cast_at) VALUES (?1, ?2, ?3, ?4)")
+            .map_err(sqlite(path))?;
+        for ballot in batch {
+            let options = ballot.options.iter().map(usize::to_string).collect::<Vec<_>>().join(",");
+            let changed = insert.execute(params![ballot.poll, ballot.voter, options, now]).map_err(sqlite(path))?;
+            counted.push(changed == 1);
+        }
+    }
+    tx.commit().map_err(sqlite(path))?;
+    Ok(counted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn one_vote_per_reader_and_tallies_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("votes.sqlite");
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.vote("p", "r1", &[1]).await.unwrap(), Outcome::Counted(Tally { total: 1, options: vec![0, 1] }));
+        assert!(matches!(store.vote("p", "r1", &[0]).await.unwrap(), Outcome::AlreadyVoted(_)));
+        store.vote("p", "r2", &[0, 2]).await.unwrap();
+        assert!(store.has_voted("p", "r1").unwrap());
+        assert!(!store.has_voted("p", "r3").unwrap());
+        store.close();
+        drop(store);
+        let tallies = read_tallies(&path).unwrap();
+        assert_eq!(tallies["p"], Tally { total: 2, options: vec![1, 1, 1] });
+        let again = Store::open(&path).unwrap();
+        assert_eq!(again.tally("p").total, 2);
+    }
+}
