@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::content::{self, LoadOptions};
 use crate::diagnostics::{Problem, Problems};
 use crate::markdown::{self, Rendered};
-use crate::output::{Committed, Staging};
+use crate::output::{Committed, Sink, Staging};
 use crate::render::{self, Renderer};
 use crate::site::Site;
 use crate::theme::{StaticSource, Theme};
@@ -105,14 +105,18 @@ pub fn prepare(options: &BuildOptions) -> Result<Prepared, Problems> {
         future: options.future,
         now,
     };
+    let timer = Timer::start();
     let (content, mut problems) = content::load(&options.root, &config, &load_options);
+    timer.lap("load");
     check_featured_poll(&config, &content, &mut problems);
     let theme = Theme::load(&options.root, &config.theme).map_err(|p| Problems(vec![p]));
     let tera = theme
         .as_ref()
         .ok()
         .map(|theme| render::compile(theme, &config.base_url));
+    timer.lap("templates");
     let site = Site::assemble(config, content);
+    timer.lap("assemble");
     let (theme, tera, site) = match (theme, tera, site) {
         (Ok(theme), Some(Ok(tera)), Ok(site)) => (theme, tera, site),
         (theme, tera, site) => {
@@ -123,15 +127,56 @@ pub fn prepare(options: &BuildOptions) -> Result<Prepared, Problems> {
         }
     };
     let (bodies, page_bodies) = render_markdown(&site, &mut problems);
+    timer.lap("markdown");
     let results = read_poll_results(&options.root, &site.config, &mut problems);
     if !problems.is_empty() {
         return Err(problems.sorted());
     }
-    Ok(Prepared { site, bodies, page_bodies, theme, tera, results, now })
+    Ok(Prepared {
+        site,
+        bodies,
+        page_bodies,
+        theme,
+        tera,
+        results,
+        now,
+    })
+}
+
+/// Prints how long each stage took when `BIRGE_TIMINGS` is set.
+pub struct Timer {
+    last: std::cell::Cell<Instant>,
+    enabled: bool,
+}
+
+impl Timer {
+    /// Starts timing.
+    pub fn start() -> Timer {
+        Timer {
+            last: std::cell::Cell::new(Instant::now()),
+            enabled: std::env::var_os("BIRGE_TIMINGS").is_some(),
+        }
+    }
+
+    /// Prints the time since the last lap under `name`.
+    pub fn lap(&self, name: &str) {
+        if self.enabled {
+            let now = Instant::now();
+            eprintln!(
+                "timing: {name:<10} {:>8.1} ms",
+                (now - self.last.get()).as_secs_f64() * 1000.0
+            );
+            self.last.set(now);
+        }
+    }
 }
 
 /// Results to bake into widgets: the store or export named by `polls.database`, when it exists.
-fn read_poll_results(root: &Path, config: &Config, problems: &mut Problems) -> crate::render::views::Results {
+fn read_poll_results(
+    root: &Path,
+    config: &Config,
+    problems: &mut Problems,
+) -> crate::render::views::Results {
     let path = root.join(&config.polls.database);
     if !path.is_file() {
         return Default::default();
@@ -209,7 +254,9 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport> {
     let staging = Staging::create(&output)?;
     match write_site(&prepared, &staging, options.progress) {
         Ok((pages, files)) => {
+            let timer = Timer::start();
             let committed = staging.commit()?;
+            timer.lap("swap");
             Ok(BuildReport {
                 pages,
                 articles: prepared.site.articles.len(),
@@ -277,9 +324,15 @@ fn output_folder(options: &BuildOptions) -> Result<PathBuf> {
     Ok(output)
 }
 
-/// Renders every job and copies every file into the staging folder; gives (pages, files).
-fn write_site(prepared: &Prepared, staging: &Staging, progress: bool) -> Result<(usize, usize)> {
+/// Renders every job and copies every file into `staging`; gives (pages, files).
+pub fn write_site(
+    prepared: &Prepared,
+    staging: &dyn Sink,
+    progress: bool,
+) -> Result<(usize, usize)> {
+    let timer = Timer::start();
     let renderer = renderer(prepared);
+    timer.lap("views");
     let jobs = render::jobs(&prepared.site);
     let bar = progress_bar(progress, jobs.len());
     let results: Vec<Result<(), Problem>> = jobs
@@ -298,9 +351,11 @@ fn write_site(prepared: &Prepared, staging: &Staging, progress: bool) -> Result<
     if !problems.is_empty() {
         return Err(Problems(problems).sorted().into());
     }
+    timer.lap("render");
     let mut files = jobs.len();
     files += copy_static(prepared, staging)?;
     files += copy_bundles(prepared, staging)?;
+    timer.lap("copy");
     let pages = jobs.iter().filter(|j| j.is_page()).count();
     Ok((pages, files))
 }
@@ -319,7 +374,7 @@ fn progress_bar(wanted: bool, len: usize) -> indicatif::ProgressBar {
     bar
 }
 
-fn copy_static(prepared: &Prepared, staging: &Staging) -> Result<usize> {
+fn copy_static(prepared: &Prepared, staging: &dyn Sink) -> Result<usize> {
     let mut count = 0;
     for (rel, source) in &prepared.theme.static_files {
         match source {
@@ -335,7 +390,7 @@ fn copy_static(prepared: &Prepared, staging: &Staging) -> Result<usize> {
     Ok(count)
 }
 
-fn copy_bundles(prepared: &Prepared, staging: &Staging) -> Result<usize> {
+fn copy_bundles(prepared: &Prepared, staging: &dyn Sink) -> Result<usize> {
     let mut count = 0;
     for article in &prepared.site.articles {
         let Some(dir) = &article.bundle_dir else {

@@ -14,6 +14,24 @@ use anyhow::{Context, Result, bail};
 const STAGING_PREFIX: &str = ".birge-build-";
 const OLD_PREFIX: &str = ".birge-old-";
 
+/// Where rendered files go: a staging folder on disk, or memory for `birge serve`.
+pub trait Sink: Sync {
+    /// Stores a file at `rel` (a `/`-separated path under the output root).
+    fn write(&self, rel: &str, bytes: &[u8]) -> Result<()>;
+
+    /// Stores a copy of `source` at `rel`.
+    fn copy(&self, rel: &str, source: &Path) -> Result<()> {
+        let bytes = crate::fs::read(source)?;
+        self.write(rel, &bytes)
+    }
+}
+
+impl Sink for Staging {
+    fn write(&self, rel: &str, bytes: &[u8]) -> Result<()> {
+        Staging::write(self, rel, bytes)
+    }
+}
+
 /// A folder being filled beside the output folder.
 #[derive(Debug)]
 pub struct Staging {

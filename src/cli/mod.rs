@@ -6,6 +6,7 @@ mod check;
 mod init;
 mod new;
 mod polls;
+mod serve;
 mod theme;
 
 use std::path::PathBuf;
@@ -37,6 +38,8 @@ enum Command {
     Build(build::BuildArgs),
     /// Checks all content, templates and internal links without writing output.
     Check(check::CheckArgs),
+    /// Serves the site from memory, rebuilding and reloading on every save.
+    Serve(serve::ServeArgs),
     /// The vote service and poll results.
     Polls(polls::PollsArgs),
 }
@@ -68,6 +71,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Build(args) => build::run(&cli.root, args),
         Command::Check(args) => check::run(&cli.root, args),
         Command::Polls(args) => polls::run(&cli.root, args),
+        Command::Serve(args) => serve::run(&cli.root, args),
     }
 }
 

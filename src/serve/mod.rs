@@ -1,0 +1,422 @@
+//! `birge serve`: builds the site into memory, serves it with the vote API on a throwaway
+//! database, watches the site's files and rebuilds on every save, and reloads open pages.
+//!
+//! Takes [`ServeOptions`], runs until interrupted. The pieces: [`watch`] says what a change
+//! means, [`files`] serves the in-memory site safely, and the reload channel is a
+//! server-sent-events stream at [`EVENTS_PATH`] that the injected script listens to.
+
+pub mod files;
+pub mod watch;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tokio::sync::broadcast;
+
+use crate::build::{BuildOptions, prepare, write_site};
+use crate::diagnostics::Problems;
+use crate::polls::service::{Options as ServiceOptions, PollSource, Service};
+use crate::polls::store::Store;
+use files::{MemorySite, Target};
+use watch::{Batch, Change};
+
+/// Where open pages listen for reloads.
+pub const EVENTS_PATH: &str = "/__birge/events";
+/// The reload script, injected into every HTML page that `serve` sends.
+pub const SCRIPT_PATH: &str = "/__birge/reload.js";
+const SCRIPT: &str = include_str!("reload.js");
+
+/// How long the watcher waits for a burst of saves to settle.
+pub const DEBOUNCE: Duration = Duration::from_millis(20);
+
+/// Options of `birge serve`.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The site's folder.
+    pub root: PathBuf,
+    /// The address to listen on.
+    pub bind: String,
+    /// The port.
+    pub port: u16,
+    /// Include drafts.
+    pub drafts: bool,
+    /// Include future-dated articles.
+    pub future: bool,
+    /// Open the site in a browser once it is served.
+    pub open: bool,
+}
+
+/// What open pages are told.
+#[derive(Debug, Clone)]
+enum Signal {
+    Reload,
+    Styles,
+    Problems(String),
+}
+
+/// The state shared by the server and the rebuilder.
+struct Live {
+    site: RwLock<Arc<MemorySite>>,
+    problems: RwLock<Option<String>>,
+    signals: broadcast::Sender<Signal>,
+    build: BuildOptions,
+}
+
+impl Live {
+    fn site(&self) -> Arc<MemorySite> {
+        Arc::clone(&self.site.read().expect("site lock"))
+    }
+}
+
+/// Builds the whole site into memory.
+fn build_in_memory(options: &BuildOptions) -> Result<(MemorySite, usize)> {
+    let prepared = prepare(options)?;
+    let site = MemorySite::default();
+    let (pages, _) = write_site(&prepared, &site, false)?;
+    Ok((site, pages))
+}
+
+fn describe(error: &anyhow::Error) -> String {
+    match error.downcast_ref::<Problems>() {
+        Some(problems) => problems.to_string(),
+        None => format!("error: {error:#}"),
+    }
+}
+
+/// Runs the development server until Ctrl-C.
+pub fn run(options: ServeOptions) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve(options))
+}
+
+async fn serve(options: ServeOptions) -> Result<()> {
+    let address = format!("{}:{}", options.bind, options.port);
+    let listener = tokio::net::TcpListener::bind(&address)
+        .await
+        .with_context(|| format!("cannot listen on {address}"))?;
+    let local = listener.local_addr()?;
+    let base_url = format!("http://{}", display_host(&options.bind, local));
+    let build = BuildOptions {
+        root: options.root.clone(),
+        drafts: options.drafts,
+        future: options.future,
+        base_url: Some(base_url.clone()),
+        ..BuildOptions::default()
+    };
+    let started = Instant::now();
+    let (site, problems) = match build_in_memory(&build) {
+        Ok((site, pages)) => {
+            eprintln!(
+                "built {pages} pages in memory in {:.2} s",
+                started.elapsed().as_secs_f64()
+            );
+            (site, None)
+        }
+        Err(error) => {
+            let text = describe(&error);
+            eprintln!("{text}");
+            (MemorySite::default(), Some(text))
+        }
+    };
+    let (signals, _) = broadcast::channel(64);
+    let live = Arc::new(Live {
+        site: RwLock::new(Arc::new(site)),
+        problems: RwLock::new(problems),
+        signals,
+        build,
+    });
+
+    let database = ThrowawayDatabase::new();
+    let store = Store::open(&database.path)?;
+    let source = PollSource::Root(options.root.clone());
+    let definitions = source.load().unwrap_or_default();
+    let service_options = ServiceOptions {
+        rate_limit: 0,
+        log: false,
+        ..ServiceOptions::default()
+    };
+    let service = Arc::new(Service::with_definitions(
+        definitions,
+        Some(source),
+        store,
+        service_options,
+    ));
+
+    let _watcher = start_watcher(Arc::clone(&live), Arc::clone(&service))?;
+    let app = router(Arc::clone(&live), Arc::clone(&service));
+    eprintln!("serving {base_url}/ (Ctrl-C to stop)");
+    if options.open {
+        let _ = std::process::Command::new("xdg-open")
+            .arg(format!("{base_url}/"))
+            .spawn();
+    }
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    service.store().close();
+    Ok(())
+}
+
+/// The host part of the served URL: the bind address, with the port actually bound.
+fn display_host(bind: &str, local: SocketAddr) -> String {
+    let host = if bind == "0.0.0.0" || bind == "::" {
+        "127.0.0.1"
+    } else {
+        bind
+    };
+    if host.contains(':') {
+        format!("[{host}]:{}", local.port())
+    } else {
+        format!("{host}:{}", local.port())
+    }
+}
+
+/// The vote store of a `serve` session, removed when it ends.
+struct ThrowawayDatabase {
+    path: PathBuf,
+}
+
+impl ThrowawayDatabase {
+    fn new() -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        ThrowawayDatabase {
+            path: std::env::temp_dir()
+                .join(format!("birge-serve-{}-{nanos}.sqlite", std::process::id())),
+        }
+    }
+}
+
+impl Drop for ThrowawayDatabase {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.path.display()));
+        }
+    }
+}
+
+fn router(live: Arc<Live>, service: Arc<Service>) -> Router {
+    let own = Router::new()
+        .route(EVENTS_PATH, get(events))
+        .route(SCRIPT_PATH, get(script))
+        .fallback(static_file)
+        .with_state(live);
+    service.router().merge(own)
+}
+
+async fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        SCRIPT,
+    )
+        .into_response()
+}
+
+async fn events(State(live): State<Arc<Live>>) -> impl IntoResponse {
+    let receiver = live.signals.subscribe();
+    let pending = live
+        .problems
+        .read()
+        .expect("problems lock")
+        .clone()
+        .map(Signal::Problems);
+    let stream =
+        futures_util::stream::unfold((receiver, pending), |(mut receiver, pending)| async move {
+            let signal = match pending {
+                Some(signal) => signal,
+                None => loop {
+                    match receiver.recv().await {
+                        Ok(signal) => break signal,
+                        Err(broadcast::error::RecvError::Lagged(_)) => break Signal::Reload,
+                        Err(broadcast::error::RecvError::Closed) => return None,
+                    }
+                },
+            };
+            let event = match signal {
+                Signal::Reload => Event::default().event("reload").data("reload"),
+                Signal::Styles => Event::default().event("styles").data("styles"),
+                Signal::Problems(text) => Event::default().event("problems").data(text),
+            };
+            Some((Ok::<_, std::convert::Infallible>(event), (receiver, None)))
+        });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+async fn static_file(State(live): State<Arc<Live>>, request: Request) -> Response {
+    let method = request.method().clone();
+    if method != Method::GET && method != Method::HEAD {
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
+    }
+    let site = live.site();
+    let path = request.uri().path();
+    let (status, rel) = match files::resolve(&site, path) {
+        Target::File(rel) => (StatusCode::OK, rel),
+        Target::Redirect(to) => {
+            return (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, to)]).into_response();
+        }
+        Target::NotFound => (StatusCode::NOT_FOUND, not_found_page(&site, path)),
+    };
+    let Some(bytes) = site.get(&rel) else {
+        let text = live
+            .problems
+            .read()
+            .expect("problems lock")
+            .clone()
+            .unwrap_or_else(|| "not found".into());
+        let page = files::inject(
+            format!(
+                "<!doctype html><meta charset=utf-8><title>birge</title><pre>{}</pre>",
+                html_escape(&text)
+            )
+            .as_bytes(),
+            &script_tag(),
+        );
+        return (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            page,
+        )
+            .into_response();
+    };
+    let content_type = files::content_type(&rel);
+    let body = if content_type.starts_with("text/html") {
+        files::inject(&bytes, &script_tag())
+    } else {
+        bytes.to_vec()
+    };
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if method == Method::HEAD {
+        *response.body_mut() = axum::body::Body::empty();
+    }
+    response
+}
+
+fn script_tag() -> String {
+    format!("<script src=\"{SCRIPT_PATH}\"></script>")
+}
+
+/// The not-found page of the language tree the path is in.
+fn not_found_page(site: &MemorySite, path: &str) -> String {
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    let localized = format!("{first}/404.html");
+    if !first.is_empty() && site.get(&localized).is_some() {
+        localized
+    } else {
+        "404.html".to_string()
+    }
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Watches the site's sources and rebuilds after each burst of changes.
+fn start_watcher(live: Arc<Live>, service: Arc<Service>) -> Result<notify::RecommendedWatcher> {
+    use notify::{RecursiveMode, Watcher};
+    let root = std::path::absolute(&live.build.root)?;
+    let (sender, receiver) = std::sync::mpsc::channel::<notify::Result<notify::Event>>();
+    let mut watcher = notify::recommended_watcher(sender)?;
+    for name in ["content", "templates", "themes", "static"] {
+        let path = root.join(name);
+        if path.is_dir() {
+            watcher
+                .watch(&path, RecursiveMode::Recursive)
+                .with_context(|| format!("cannot watch {}", path.display()))?;
+        }
+    }
+    watcher.watch(&root, RecursiveMode::NonRecursive)?;
+    std::thread::Builder::new()
+        .name("birge-watch".into())
+        .spawn(move || rebuild_loop(&root, &receiver, &live, &service))?;
+    Ok(watcher)
+}
+
+/// The changes of one event that the site cares about.
+fn changes_of(root: &Path, event: &notify::Event) -> Vec<Change> {
+    if matches!(event.kind, notify::EventKind::Access(_)) {
+        return Vec::new();
+    }
+    event
+        .paths
+        .iter()
+        .filter_map(|p| watch::relative_to(root, p))
+        .map(|rel| watch::classify(&rel))
+        .collect()
+}
+
+fn rebuild_loop(
+    root: &Path,
+    receiver: &std::sync::mpsc::Receiver<notify::Result<notify::Event>>,
+    live: &Live,
+    service: &Service,
+) {
+    while let Ok(first) = receiver.recv() {
+        let mut changes = first.map(|e| changes_of(root, &e)).unwrap_or_default();
+        while let Ok(next) = receiver.recv_timeout(DEBOUNCE) {
+            changes.extend(next.map(|e| changes_of(root, &e)).unwrap_or_default());
+        }
+        let Some(batch) = watch::summarize(&changes) else {
+            continue;
+        };
+        if changes.contains(&Change::Data) {
+            let _ = service.reload();
+        }
+        rebuild(live, batch);
+    }
+}
+
+fn rebuild(live: &Live, batch: Batch) {
+    let started = Instant::now();
+    match build_in_memory(&live.build) {
+        Ok((site, pages)) => {
+            *live.site.write().expect("site lock") = Arc::new(site);
+            let was_broken = live
+                .problems
+                .write()
+                .expect("problems lock")
+                .take()
+                .is_some();
+            eprintln!(
+                "rebuilt {pages} pages in {:.0} ms",
+                started.elapsed().as_secs_f64() * 1000.0
+            );
+            let signal = if batch.styles_only && !was_broken {
+                Signal::Styles
+            } else {
+                Signal::Reload
+            };
+            let _ = live.signals.send(signal);
+        }
+        Err(error) => {
+            let text = describe(&error);
+            eprintln!("{text}");
+            *live.problems.write().expect("problems lock") = Some(text.clone());
+            let _ = live.signals.send(Signal::Problems(text));
+        }
+    }
+}
