@@ -18,10 +18,14 @@ pub fn client_address(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpNe
     if !is_trusted(&peer) {
         return peer;
     }
-    let Some(header) = forwarded_for else { return peer };
+    let Some(header) = forwarded_for else {
+        return peer;
+    };
     let mut client = peer;
     for hop in header.rsplit(',') {
-        let Ok(ip) = hop.trim().parse::<IpAddr>() else { break };
+        let Ok(ip) = hop.trim().parse::<IpAddr>() else {
+            break;
+        };
         client = ip;
         if !is_trusted(&ip) {
             break;
@@ -60,7 +64,10 @@ const MAX_REMEMBERED: usize = 100_000;
 impl RateLimiter {
     /// A limiter of `per_minute` votes per address; `None` when 0 (no limit).
     pub fn new(per_minute: u32) -> Option<RateLimiter> {
-        (per_minute > 0).then(|| RateLimiter { per_minute: per_minute as f64, buckets: Mutex::new(HashMap::new()) })
+        (per_minute > 0).then(|| RateLimiter {
+            per_minute: per_minute as f64,
+            buckets: Mutex::new(HashMap::new()),
+        })
     }
 
     /// Takes one token for `ip` at `now`; `Err(wait)` when there is none.
@@ -69,10 +76,16 @@ impl RateLimiter {
         let mut buckets = self.buckets.lock().expect("rate limit lock");
         if buckets.len() >= MAX_REMEMBERED {
             let capacity = self.per_minute;
-            buckets.retain(|_, b| b.tokens + now.duration_since(b.last).as_secs_f64() * rate < capacity);
+            buckets.retain(|_, b| {
+                b.tokens + now.duration_since(b.last).as_secs_f64() * rate < capacity
+            });
         }
-        let bucket = buckets.entry(ip).or_insert(Bucket { tokens: self.per_minute, last: now });
-        bucket.tokens = (bucket.tokens + now.duration_since(bucket.last).as_secs_f64() * rate).min(self.per_minute);
+        let bucket = buckets.entry(ip).or_insert(Bucket {
+            tokens: self.per_minute,
+            last: now,
+        });
+        bucket.tokens = (bucket.tokens + now.duration_since(bucket.last).as_secs_f64() * rate)
+            .min(self.per_minute);
         bucket.last = now;
         if bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;
@@ -92,8 +105,14 @@ mod tests {
         let trusted = parse_trusted(&["10.0.0.0/8".into(), "127.0.0.1".into()]).unwrap();
         let peer: IpAddr = "127.0.0.1".parse().unwrap();
         let stranger: IpAddr = "203.0.113.9".parse().unwrap();
-        assert_eq!(client_address(peer, Some("198.51.100.7, 10.1.2.3"), &trusted), "198.51.100.7".parse::<IpAddr>().unwrap());
-        assert_eq!(client_address(stranger, Some("198.51.100.7"), &trusted), stranger);
+        assert_eq!(
+            client_address(peer, Some("198.51.100.7, 10.1.2.3"), &trusted),
+            "198.51.100.7".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(
+            client_address(stranger, Some("198.51.100.7"), &trusted),
+            stranger
+        );
         assert_eq!(client_address(peer, Some("garbage"), &trusted), peer);
     }
 

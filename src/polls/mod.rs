@@ -124,19 +124,29 @@ impl Definitions {
 
     /// Loads the polls of the site at `root` (`content/polls/*.yaml`, dates in site.yaml's timezone).
     pub fn from_root(root: &Path) -> Result<Definitions> {
-        let tz_name = crate::config::Config::load(root).map(|c| c.timezone_name).unwrap_or_else(|_| "Asia/Almaty".into());
+        let tz_name = crate::config::Config::load(root)
+            .map(|c| c.timezone_name)
+            .unwrap_or_else(|_| "Asia/Almaty".into());
         let tz = crate::dates::parse_timezone(&tz_name).map_err(anyhow::Error::msg)?;
         let dir = root.join("content/polls");
         let mut list = Vec::new();
         let mut problems = crate::diagnostics::Problems::default();
-        let entries = std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))?;
+        let entries =
+            std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))?;
         let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         paths.sort();
         for path in paths {
-            if !matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+            if !matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml")
+            ) {
                 continue;
             }
-            let id = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+            let id = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default()
+                .to_string();
             let source = crate::content::relative(root, &path);
             let text = crate::fs::read_to_string(&path)?;
             match crate::content::polls::parse(&id, &source, &text, &tz) {
@@ -153,7 +163,8 @@ impl Definitions {
     /// Loads a build's `polls/index.json`.
     pub fn from_index(path: &Path) -> Result<Definitions> {
         let text = crate::fs::read_to_string(path)?;
-        let index: Index = serde_json::from_str(&text).with_context(|| format!("{} is not a polls index", path.display()))?;
+        let index: Index = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a polls index", path.display()))?;
         Ok(Definitions::new(index.polls))
     }
 
@@ -250,7 +261,11 @@ impl<'a> PollBody<'a> {
                 .options
                 .iter()
                 .enumerate()
-                .map(|(i, label)| OptionBody { label, votes: tally.votes(i), percent: tally.percent(i) })
+                .map(|(i, label)| OptionBody {
+                    label,
+                    votes: tally.votes(i),
+                    percent: tally.percent(i),
+                })
                 .collect(),
             answer: if reveal { poll.answer } else { None },
         }
@@ -269,7 +284,8 @@ pub fn read_results(path: &Path) -> Result<HashMap<String, Tally>> {
     let head = {
         use std::io::Read;
         let mut buf = [0u8; 16];
-        let mut file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let mut file =
+            std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
         let n = file.read(&mut buf).unwrap_or(0);
         buf[..n].to_vec()
     };
@@ -277,8 +293,12 @@ pub fn read_results(path: &Path) -> Result<HashMap<String, Tally>> {
         store::read_tallies(path)
     } else {
         let text = crate::fs::read_to_string(path)?;
-        let export: Export = serde_json::from_str(&text)
-            .with_context(|| format!("{} is neither a vote store nor a `birge polls export` file", path.display()))?;
+        let export: Export = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{} is neither a vote store nor a `birge polls export` file",
+                path.display()
+            )
+        })?;
         Ok(export.polls.into_iter().collect())
     }
 }
@@ -306,7 +326,10 @@ mod tests {
         assert_eq!(def(PollKind::Single).check_ballot(&[1]), Some(vec![1]));
         assert_eq!(def(PollKind::Single).check_ballot(&[0, 1]), None);
         assert_eq!(def(PollKind::Single).check_ballot(&[3]), None);
-        assert_eq!(def(PollKind::Multiple).check_ballot(&[2, 0]), Some(vec![0, 2]));
+        assert_eq!(
+            def(PollKind::Multiple).check_ballot(&[2, 0]),
+            Some(vec![0, 2])
+        );
         assert_eq!(def(PollKind::Multiple).check_ballot(&[0, 0]), None);
         assert_eq!(def(PollKind::Multiple).check_ballot(&[]), None);
     }
@@ -325,6 +348,9 @@ mod tests {
         let body = PollBody::new(&quiz, &tally, State::Open, false);
         assert_eq!(body.answer, None);
         assert_eq!(body.options[1].percent, 66.7);
-        assert_eq!(PollBody::new(&quiz, &tally, State::Open, true).answer, Some(1));
+        assert_eq!(
+            PollBody::new(&quiz, &tally, State::Open, true).answer,
+            Some(1)
+        );
     }
 }

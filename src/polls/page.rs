@@ -133,7 +133,14 @@ fn escape(text: &str) -> String {
 }
 
 /// The results page.
-pub fn render(poll: &Definition, tally: &Tally, state: State, voted: bool, notice: Notice, back_to: &str) -> String {
+pub fn render(
+    poll: &Definition,
+    tally: &Tally,
+    state: State,
+    voted: bool,
+    notice: Notice,
+    back_to: &str,
+) -> String {
     let lang = poll.lang.as_deref().unwrap_or("en");
     let s = strings(lang);
     let body = PollBody::new(poll, tally, state, voted);
@@ -159,7 +166,11 @@ pub fn render(poll: &Definition, tally: &Tally, state: State, voted: bool, notic
             option.percent,
         ));
     }
-    let total = if body.total == 0 { s.no_votes.to_string() } else { format!("{} {}", body.total, s.votes) };
+    let total = if body.total == 0 {
+        s.no_votes.to_string()
+    } else {
+        format!("{} {}", body.total, s.votes)
+    };
     format!(
         "<!doctype html>
 <html lang=\"{lang}\">
@@ -206,8 +217,17 @@ mod tests {
 
     #[test]
     fn only_site_paths_are_followed() {
-        assert_eq!(safe_return_to(Some("/news/2020/03/a/"), "p"), "/news/2020/03/a/");
-        for bad in ["//evil.example/", "https://evil.example/", "/\\evil.example", "javascript:alert(1)", ""] {
+        assert_eq!(
+            safe_return_to(Some("/news/2020/03/a/"), "p"),
+            "/news/2020/03/a/"
+        );
+        for bad in [
+            "//evil.example/",
+            "https://evil.example/",
+            "/\\evil.example",
+            "javascript:alert(1)",
+            "",
+        ] {
             assert_eq!(safe_return_to(Some(bad), "p"), "/polls/p/", "{bad}");
         }
         assert_eq!(safe_return_to(None, "p"), "/polls/p/");

@@ -67,7 +67,13 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { allow_origins: Vec::new(), rate_limit: 60, trust_proxy: Vec::new(), max_body: 4096, log: true }
+        Options {
+            allow_origins: Vec::new(),
+            rate_limit: 60,
+            trust_proxy: Vec::new(),
+            max_body: 4096,
+            log: true,
+        }
     }
 }
 
@@ -85,11 +91,21 @@ impl Service {
     /// A service over `store` with definitions from `source`.
     pub fn new(source: PollSource, store: Store, options: Options) -> Result<Service> {
         let definitions = source.load()?;
-        Ok(Service::with_definitions(definitions, Some(source), store, options))
+        Ok(Service::with_definitions(
+            definitions,
+            Some(source),
+            store,
+            options,
+        ))
     }
 
     /// A service with definitions given directly (reloaded by whoever owns them).
-    pub fn with_definitions(definitions: Definitions, source: Option<PollSource>, store: Store, options: Options) -> Service {
+    pub fn with_definitions(
+        definitions: Definitions,
+        source: Option<PollSource>,
+        store: Store,
+        options: Options,
+    ) -> Service {
         Service {
             definitions: RwLock::new(Arc::new(definitions)),
             source,
@@ -102,7 +118,9 @@ impl Service {
 
     /// Reloads definitions from their source; keeps the old ones on error. Gives how many.
     pub fn reload(&self) -> Result<usize> {
-        let Some(source) = &self.source else { return Ok(self.definitions().0.len()) };
+        let Some(source) = &self.source else {
+            return Ok(self.definitions().0.len());
+        };
         let fresh = source.load()?;
         let count = fresh.0.len();
         self.replace_definitions(fresh);
@@ -128,10 +146,16 @@ impl Service {
         Router::new()
             .route("/api/health", get(health))
             .route("/api/polls/{id}", get(poll_body).options(preflight))
-            .route("/api/polls/{id}/vote", axum::routing::post(vote).options(preflight))
+            .route(
+                "/api/polls/{id}/vote",
+                axum::routing::post(vote).options(preflight),
+            )
             .route("/api/polls/{id}/results", get(results))
             .route("/api/{*rest}", axum::routing::any(not_found))
-            .layer(middleware::from_fn_with_state(Arc::clone(&self), cors_and_log))
+            .layer(middleware::from_fn_with_state(
+                Arc::clone(&self),
+                cors_and_log,
+            ))
             .with_state(self)
     }
 }
@@ -197,8 +221,11 @@ fn peer_of(request_extensions: &axum::http::Extensions) -> IpAddr {
 }
 
 impl Service {
-    fn from_trusted_proxy(&self, peer: IpAddr) -> bool {
-        self.options.trust_proxy.iter().any(|net| net.contains(&peer))
+    fn is_trusted_proxy(&self, peer: IpAddr) -> bool {
+        self.options
+            .trust_proxy
+            .iter()
+            .any(|net| net.contains(&peer))
     }
 
     /// Whether a post comes from another site: an `Origin` that is neither this host nor an
@@ -206,10 +233,18 @@ impl Service {
     fn is_cross_site(&self, headers: &HeaderMap, peer: IpAddr) -> bool {
         let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         if let Some(origin) = text("origin") {
-            if self.options.allow_origins.iter().any(|o| o.trim_end_matches('/') == origin) {
+            if self
+                .options
+                .allow_origins
+                .iter()
+                .any(|o| o.trim_end_matches('/') == origin)
+            {
                 return false;
             }
-            let forwarded_host = self.from_trusted_proxy(peer).then(|| text("x-forwarded-host")).flatten();
+            let forwarded_host = self
+                .is_trusted_proxy(peer)
+                .then(|| text("x-forwarded-host"))
+                .flatten();
             let host = forwarded_host.or_else(|| text("host"));
             let origin_host = origin.split_once("://").map(|(_, h)| h);
             return match (origin_host, host) {
@@ -221,15 +256,20 @@ impl Service {
     }
 
     fn is_https(&self, headers: &HeaderMap, peer: IpAddr) -> bool {
-        let proto = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok());
+        let proto = headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok());
         let origin = headers.get("origin").and_then(|v| v.to_str().ok());
-        (self.from_trusted_proxy(peer) && proto == Some("https")) || origin.is_some_and(|o| o.starts_with("https://"))
+        (self.is_trusted_proxy(peer) && proto == Some("https"))
+            || origin.is_some_and(|o| o.starts_with("https://"))
     }
 
     fn body_of(&self, poll: &Definition, voter: Option<&str>) -> (PollState, bool, super::Tally) {
         let state = poll.state(jiff::Timestamp::now());
         let voted = match voter {
-            Some(v) if poll.kind == crate::content::PollKind::Quiz && state != PollState::Closed => {
+            Some(v)
+                if poll.kind == crate::content::PollKind::Quiz && state != PollState::Closed =>
+            {
                 self.store.has_voted(&poll.id, v).unwrap_or(false)
             }
             _ => false,
@@ -240,25 +280,41 @@ impl Service {
 
 async fn poll_body(State(service): Shared, Path(id): Path<String>, headers: HeaderMap) -> Response {
     let definitions = service.definitions();
-    let Some(poll) = definitions.get(&id) else { return error(StatusCode::NOT_FOUND, "unknown_poll") };
+    let Some(poll) = definitions.get(&id) else {
+        return error(StatusCode::NOT_FOUND, "unknown_poll");
+    };
     let voter = voter_from(&headers);
     let (state, voted, tally) = service.body_of(poll, voter.as_deref());
     let mut response = Json(PollBody::new(poll, &tally, state, voted)).into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
-async fn results(State(service): Shared, Path(id): Path<String>, headers: HeaderMap, Query(query): Query<HashMap<String, String>>) -> Response {
+async fn results(
+    State(service): Shared,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     let definitions = service.definitions();
-    let Some(poll) = definitions.get(&id) else { return error(StatusCode::NOT_FOUND, "unknown_poll") };
+    let Some(poll) = definitions.get(&id) else {
+        return error(StatusCode::NOT_FOUND, "unknown_poll");
+    };
     let voter = voter_from(&headers);
-    let (state, mut voted, tally) = service.body_of(poll, voter.as_deref());
-    let notice = query.get("notice").map_or(Notice::None, |c| Notice::from_code(c));
-    voted |= matches!(notice, Notice::Counted | Notice::AlreadyVoted) && voter.is_some();
+    // Whether this reader voted comes from the store only: `notice` is in the URL, anyone can write it.
+    let (state, voted, tally) = service.body_of(poll, voter.as_deref());
+    let notice = query
+        .get("notice")
+        .map_or(Notice::None, |c| Notice::from_code(c));
     let back = page::safe_return_to(query.get("return_to").map(String::as_str), &poll.id);
     let html = page::render(poll, &tally, state, voted, notice, &back);
     (
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")],
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
         html,
     )
         .into_response()
@@ -267,22 +323,35 @@ async fn results(State(service): Shared, Path(id): Path<String>, headers: Header
 /// What a vote post asked for.
 enum Ballot {
     Json(Vec<usize>),
-    Form { options: Vec<usize>, return_to: Option<String> },
+    Form {
+        options: Vec<usize>,
+        return_to: Option<String>,
+    },
 }
 
 /// Reads a ballot from a JSON or form body; `Err` is the response to give instead.
-fn parse_ballot(content_type: &str, body: &[u8]) -> Result<Ballot, Response> {
-    let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+fn parse_ballot(content_type: &str, body: &[u8]) -> Result<Ballot, (StatusCode, &'static str)> {
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     match media.as_str() {
         "application/json" => {
-            let value: serde_json::Value = serde_json::from_slice(body).map_err(|_| error(StatusCode::BAD_REQUEST, "malformed"))?;
+            let value: serde_json::Value =
+                serde_json::from_slice(body).map_err(|_| (StatusCode::BAD_REQUEST, "malformed"))?;
             let as_index = |v: &serde_json::Value| v.as_u64().and_then(|n| usize::try_from(n).ok());
             let options = match (value.get("option"), value.get("options")) {
                 (Some(one), None) => as_index(one).map(|o| vec![o]),
-                (None, Some(serde_json::Value::Array(list))) => list.iter().map(as_index).collect::<Option<Vec<_>>>(),
+                (None, Some(serde_json::Value::Array(list))) => {
+                    list.iter().map(as_index).collect::<Option<Vec<_>>>()
+                }
                 _ => None,
             };
-            options.map(Ballot::Json).ok_or_else(|| error(StatusCode::UNPROCESSABLE_ENTITY, "bad_option"))
+            options
+                .map(Ballot::Json)
+                .ok_or((StatusCode::UNPROCESSABLE_ENTITY, "bad_option"))
         }
         "application/x-www-form-urlencoded" => {
             let mut options = Vec::new();
@@ -303,14 +372,17 @@ fn parse_ballot(content_type: &str, body: &[u8]) -> Result<Ballot, Response> {
             }
             Ok(Ballot::Form { options, return_to })
         }
-        _ => Err(error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")),
+        _ => Err((StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")),
     }
 }
 
 fn results_location(id: &str, return_to: Option<&str>, notice: Notice) -> String {
     let back = page::safe_return_to(return_to, id);
     let encoded: String = form_urlencoded::byte_serialize(back.as_bytes()).collect();
-    format!("/api/polls/{id}/results?return_to={encoded}&notice={}", notice.code())
+    format!(
+        "/api/polls/{id}/results?return_to={encoded}&notice={}",
+        notice.code()
+    )
 }
 
 fn see_other(location: &str) -> Response {
@@ -324,28 +396,42 @@ async fn vote(State(service): Shared, Path(id): Path<String>, request: Request) 
         return error(StatusCode::FORBIDDEN, "cross_site");
     }
     if let Some(limiter) = &service.limiter {
-        let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        let forwarded = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
         let client = client_address(peer, forwarded, &service.options.trust_proxy);
         if let Err(wait) = limiter.check(client, Instant::now()) {
             let mut response = error(StatusCode::TOO_MANY_REQUESTS, "rate_limited");
             let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
             return response;
         }
     }
     let definitions = service.definitions();
-    let Some(poll) = definitions.get(&id) else { return error(StatusCode::NOT_FOUND, "unknown_poll") };
-    let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    let Some(poll) = definitions.get(&id) else {
+        return error(StatusCode::NOT_FOUND, "unknown_poll");
+    };
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
     if declared.is_some_and(|n| n > service.options.max_body) {
         return error(StatusCode::PAYLOAD_TOO_LARGE, "too_large");
     }
     let Ok(bytes) = axum::body::to_bytes(body, service.options.max_body).await else {
         return error(StatusCode::PAYLOAD_TOO_LARGE, "too_large");
     };
-    let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let ballot = match parse_ballot(content_type, &bytes) {
         Ok(ballot) => ballot,
-        Err(response) => return response,
+        Err((status, code)) => return error(status, code),
     };
     let (options, form_return) = match ballot {
         Ballot::Json(options) => (options, None),
@@ -359,16 +445,30 @@ async fn vote(State(service): Shared, Path(id): Path<String>, request: Request) 
         (Decision::Refused(status, code, body_voted), None) => {
             let (state, _, tally) = service.body_of(poll, None);
             let body = PollBody::new(poll, &tally, state, body_voted);
-            if status == StatusCode::CONFLICT { error_with_poll(status, code, &body) } else { error(status, code) }
+            if status == StatusCode::CONFLICT {
+                error_with_poll(status, code, &body)
+            } else {
+                error(status, code)
+            }
         }
-        (Decision::Counted(tally), None) => {
-            Json(PollBody::new(poll, &tally, poll.state(jiff::Timestamp::now()), true)).into_response()
-        }
+        (Decision::Counted(tally), None) => Json(PollBody::new(
+            poll,
+            &tally,
+            poll.state(jiff::Timestamp::now()),
+            true,
+        ))
+        .into_response(),
         (Decision::Failed, _) => error(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable"),
-        (Decision::Counted(_), Some(return_to)) => see_other(&results_location(&poll.id, return_to.as_deref(), Notice::Counted)),
-        (Decision::Refused(_, code, _), Some(return_to)) => {
-            see_other(&results_location(&poll.id, return_to.as_deref(), Notice::from_code(code)))
-        }
+        (Decision::Counted(_), Some(return_to)) => see_other(&results_location(
+            &poll.id,
+            return_to.as_deref(),
+            Notice::Counted,
+        )),
+        (Decision::Refused(_, code, _), Some(return_to)) => see_other(&results_location(
+            &poll.id,
+            return_to.as_deref(),
+            Notice::from_code(code),
+        )),
     };
     if existing.is_none() {
         let cookie = format!(
@@ -399,7 +499,9 @@ async fn decide(service: &Service, poll: &Definition, voter: &str, options: &[us
     }
     match service.store.vote(&poll.id, voter, &ballot).await {
         Ok(Outcome::Counted(tally)) => Decision::Counted(tally),
-        Ok(Outcome::AlreadyVoted(_)) => Decision::Refused(StatusCode::CONFLICT, "already_voted", true),
+        Ok(Outcome::AlreadyVoted(_)) => {
+            Decision::Refused(StatusCode::CONFLICT, "already_voted", true)
+        }
         Err(error) => {
             eprintln!("error: {error}");
             Decision::Failed
@@ -409,7 +511,13 @@ async fn decide(service: &Service, poll: &Definition, voter: &str, options: &[us
 
 async fn preflight(State(service): Shared, headers: HeaderMap) -> Response {
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-    if origin.is_some_and(|o| service.options.allow_origins.iter().any(|a| a.trim_end_matches('/') == o)) {
+    if origin.is_some_and(|o| {
+        service
+            .options
+            .allow_origins
+            .iter()
+            .any(|a| a.trim_end_matches('/') == o)
+    }) {
         (
             StatusCode::NO_CONTENT,
             [
@@ -433,11 +541,18 @@ async fn cors_and_log(State(service): Shared, request: Request, next: Next) -> R
     let mut response = next.run(request).await;
     if let Some(origin) = origin
         && let Ok(text) = origin.to_str()
-        && service.options.allow_origins.iter().any(|a| a.trim_end_matches('/') == text)
+        && service
+            .options
+            .allow_origins
+            .iter()
+            .any(|a| a.trim_end_matches('/') == text)
     {
         let headers = response.headers_mut();
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
-        headers.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            HeaderValue::from_static("true"),
+        );
         headers.append(header::VARY, HeaderValue::from_static("Origin"));
     }
     if let Some(log) = &service.log {
@@ -457,46 +572,82 @@ async fn cors_and_log(State(service): Shared, request: Request, next: Next) -> R
 
 /// Serves the API on `listen` until SIGINT or SIGTERM; SIGHUP reloads the definitions.
 pub async fn run(service: Arc<Service>, listen: &str) -> Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
-    eprintln!("birge vote service listening on http://{}/api/", listener.local_addr()?);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    // Signal handlers are in place before the service says it listens: a SIGHUP or SIGTERM
+    // sent as soon as it does must reload or stop it, not kill it by the default action.
     spawn_reloader(Arc::clone(&service));
+    let shutdown = shutdown_signal();
+    eprintln!(
+        "birge vote service listening on http://{}/api/",
+        listener.local_addr()?
+    );
     let app = Arc::clone(&service).router();
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
     service.store().close();
     eprintln!("birge vote service stopped");
     Ok(())
 }
 
 fn spawn_reloader(service: Arc<Service>) {
+    // The handler is registered here, not in the task: a task may first run after a SIGHUP.
     #[cfg(unix)]
-    tokio::spawn(async move {
+    {
         use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut hangups) = signal(SignalKind::hangup()) else { return };
-        while hangups.recv().await.is_some() {
-            match service.reload() {
-                Ok(n) => eprintln!("reloaded {n} poll definitions"),
-                Err(e) => eprintln!("error: reloading poll definitions failed, keeping the old ones: {e:#}"),
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+            return;
+        };
+        tokio::spawn(async move {
+            while hangups.recv().await.is_some() {
+                match service.reload() {
+                    Ok(n) => eprintln!("reloaded {n} poll definitions"),
+                    Err(e) => eprintln!(
+                        "error: reloading poll definitions failed, keeping the old ones: {e:#}"
+                    ),
+                }
             }
-        }
-    });
+        });
+    }
 }
 
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Registers the SIGINT and SIGTERM handlers now; the future ends when either arrives.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            term.recv().await;
-        }
+    let (interrupt, terminate) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        )
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
+    async move {
+        #[cfg(unix)]
+        let interrupt = async {
+            if let Ok(mut int) = interrupt {
+                int.recv().await;
+            }
+        };
+        #[cfg(not(unix))]
+        let interrupt = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let terminate = async {
+            if let Ok(mut term) = terminate {
+                term.recv().await;
+            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            () = interrupt => {},
+            () = terminate => {},
+        }
     }
 }

@@ -34,7 +34,9 @@ pub enum StoreError {
     #[error("the vote store is closed")]
     Closed,
     /// The store was written by a newer birge.
-    #[error("vote store {path} has schema version {found}; this birge knows up to {SCHEMA_VERSION}")]
+    #[error(
+        "vote store {path} has schema version {found}; this birge knows up to {SCHEMA_VERSION}"
+    )]
     TooNew {
         /// The store's file.
         path: PathBuf,
@@ -69,23 +71,34 @@ pub struct Store {
 }
 
 fn sqlite(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-    move |source| StoreError::Sqlite { path: path.to_path_buf(), source }
+    move |source| StoreError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Opens a connection with the pragmas every connection needs.
 fn connect(path: &Path, flags: OpenFlags) -> Result<Connection, StoreError> {
     let conn = Connection::open_with_flags(path, flags).map_err(sqlite(path))?;
-    conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(sqlite(path))?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(sqlite(path))?;
     Ok(conn)
 }
 
 /// Creates or migrates the schema.
 fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
-    conn.pragma_update(None, "journal_mode", "WAL").map_err(sqlite(path))?;
-    conn.pragma_update(None, "synchronous", "FULL").map_err(sqlite(path))?;
-    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(sqlite(path))?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(sqlite(path))?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(sqlite(path))?;
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(sqlite(path))?;
     if version > SCHEMA_VERSION {
-        return Err(StoreError::TooNew { path: path.to_path_buf(), found: version });
+        return Err(StoreError::TooNew {
+            path: path.to_path_buf(),
+            found: version,
+        });
     }
     if version < 1 {
         conn.execute_batch(
@@ -111,22 +124,34 @@ fn parse_options(text: &str) -> Vec<usize> {
 
 fn load_tallies(conn: &Connection, path: &Path) -> Result<HashMap<String, Tally>, StoreError> {
     let mut tallies: HashMap<String, Tally> = HashMap::new();
-    let mut stmt = conn.prepare("SELECT poll, options FROM votes").map_err(sqlite(path))?;
+    let mut stmt = conn
+        .prepare("SELECT poll, options FROM votes")
+        .map_err(sqlite(path))?;
     let rows = stmt
         .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
         .map_err(sqlite(path))?;
     for row in rows {
         let (poll, options) = row.map_err(sqlite(path))?;
-        tallies.entry(poll).or_default().add(&parse_options(&options));
+        tallies
+            .entry(poll)
+            .or_default()
+            .add(&parse_options(&options));
     }
     Ok(tallies)
 }
 
 /// Reads every poll's tally from a store file without opening it for writing.
 pub fn read_tallies(path: &Path) -> anyhow::Result<HashMap<String, Tally>> {
-    let conn = connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    let conn = connect(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
     let has_votes: Option<String> = conn
-        .query_row("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'votes'", [], |r| r.get(0))
+        .query_row(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'votes'",
+            [],
+            |r| r.get(0),
+        )
         .optional()
         .map_err(sqlite(path))?;
     if has_votes.is_none() {
@@ -138,7 +163,10 @@ pub fn read_tallies(path: &Path) -> anyhow::Result<HashMap<String, Tally>> {
 impl Store {
     /// Opens (creating or migrating) the store at `path` and starts its writer.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let writer = connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)?;
+        let writer = connect(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+        )?;
         migrate(&writer, path)?;
         let tallies = Arc::new(RwLock::new(load_tallies(&writer, path)?));
         let reader = connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
@@ -159,10 +187,25 @@ impl Store {
     }
 
     /// Records a ballot; answers once it is on disk (or known to be a repeat).
-    pub async fn vote(&self, poll: &str, voter: &str, options: &[usize]) -> Result<Outcome, Arc<StoreError>> {
+    pub async fn vote(
+        &self,
+        poll: &str,
+        voter: &str,
+        options: &[usize],
+    ) -> Result<Outcome, Arc<StoreError>> {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let ballot = Ballot { poll: poll.to_string(), voter: voter.to_string(), options: options.to_vec(), reply };
-        let sender = self.sender.lock().expect("sender lock").clone().ok_or(Arc::new(StoreError::Closed))?;
+        let ballot = Ballot {
+            poll: poll.to_string(),
+            voter: voter.to_string(),
+            options: options.to_vec(),
+            reply,
+        };
+        let sender = self
+            .sender
+            .lock()
+            .expect("sender lock")
+            .clone()
+            .ok_or(Arc::new(StoreError::Closed))?;
         // The channel is bounded: when the writer falls behind, this waits instead of queueing forever.
         tokio::task::spawn_blocking(move || sender.send(ballot))
             .await
@@ -173,7 +216,12 @@ impl Store {
 
     /// The tally of a poll as committed so far.
     pub fn tally(&self, poll: &str) -> Tally {
-        self.tallies.read().expect("tallies lock").get(poll).cloned().unwrap_or_default()
+        self.tallies
+            .read()
+            .expect("tallies lock")
+            .get(poll)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// All tallies as committed so far.
@@ -184,10 +232,14 @@ impl Store {
     /// Whether `voter` has voted in `poll`.
     pub fn has_voted(&self, poll: &str, voter: &str) -> Result<bool, StoreError> {
         let conn = self.reader.lock().expect("reader lock");
-        conn.query_row("SELECT 1 FROM votes WHERE poll = ?1 AND voter = ?2", params![poll, voter], |_| Ok(()))
-            .optional()
-            .map(|found| found.is_some())
-            .map_err(sqlite(&self.path))
+        conn.query_row(
+            "SELECT 1 FROM votes WHERE poll = ?1 AND voter = ?2",
+            params![poll, voter],
+            |_| Ok(()),
+        )
+        .optional()
+        .map(|found| found.is_some())
+        .map_err(sqlite(&self.path))
     }
 
     /// Stops taking ballots, lets the writer commit what it has, and waits for it.
@@ -206,7 +258,12 @@ impl Drop for Store {
 }
 
 /// The writer: takes every ballot waiting, commits them in one transaction, then answers.
-fn write_loop(mut conn: Connection, path: &Path, receiver: Receiver<Ballot>, tallies: &RwLock<HashMap<String, Tally>>) {
+fn write_loop(
+    mut conn: Connection,
+    path: &Path,
+    receiver: Receiver<Ballot>,
+    tallies: &RwLock<HashMap<String, Tally>>,
+) {
     while let Ok(first) = receiver.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -231,7 +288,11 @@ fn write_loop(mut conn: Connection, path: &Path, receiver: Receiver<Ballot>, tal
                     .collect();
                 drop(all);
                 for (ballot, (was_counted, tally)) in batch.into_iter().zip(outcomes) {
-                    let outcome = if was_counted { Outcome::Counted(tally) } else { Outcome::AlreadyVoted(tally) };
+                    let outcome = if was_counted {
+                        Outcome::Counted(tally)
+                    } else {
+                        Outcome::AlreadyVoted(tally)
+                    };
                     let _ = ballot.reply.send(Ok(outcome));
                 }
             }
@@ -257,8 +318,15 @@ fn commit(conn: &mut Connection, path: &Path, batch: &[Ballot]) -> Result<Vec<bo
             .prepare_cached("INSERT OR IGNORE INTO votes (poll, voter, options, cast_at) VALUES (?1, ?2, ?3, ?4)")
             .map_err(sqlite(path))?;
         for ballot in batch {
-            let options = ballot.options.iter().map(usize::to_string).collect::<Vec<_>>().join(",");
-            let changed = insert.execute(params![ballot.poll, ballot.voter, options, now]).map_err(sqlite(path))?;
+            let options = ballot
+                .options
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            let changed = insert
+                .execute(params![ballot.poll, ballot.voter, options, now])
+                .map_err(sqlite(path))?;
             counted.push(changed == 1);
         }
     }
@@ -275,15 +343,30 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("votes.sqlite");
         let store = Store::open(&path).unwrap();
-        assert_eq!(store.vote("p", "r1", &[1]).await.unwrap(), Outcome::Counted(Tally { total: 1, options: vec![0, 1] }));
-        assert!(matches!(store.vote("p", "r1", &[0]).await.unwrap(), Outcome::AlreadyVoted(_)));
+        assert_eq!(
+            store.vote("p", "r1", &[1]).await.unwrap(),
+            Outcome::Counted(Tally {
+                total: 1,
+                options: vec![0, 1]
+            })
+        );
+        assert!(matches!(
+            store.vote("p", "r1", &[0]).await.unwrap(),
+            Outcome::AlreadyVoted(_)
+        ));
         store.vote("p", "r2", &[0, 2]).await.unwrap();
         assert!(store.has_voted("p", "r1").unwrap());
         assert!(!store.has_voted("p", "r3").unwrap());
         store.close();
         drop(store);
         let tallies = read_tallies(&path).unwrap();
-        assert_eq!(tallies["p"], Tally { total: 2, options: vec![1, 1, 1] });
+        assert_eq!(
+            tallies["p"],
+            Tally {
+                total: 2,
+                options: vec![1, 1, 1]
+            }
+        );
         let again = Store::open(&path).unwrap();
         assert_eq!(again.tally("p").total, 2);
     }

@@ -31,6 +31,8 @@ use watch::{Batch, Change};
 
 /// Where open pages listen for reloads.
 pub const EVENTS_PATH: &str = "/__birge/events";
+/// The state of the last build, as JSON: `{"generation", "ok", "problems"}`.
+pub const STATUS_PATH: &str = "/__birge/status";
 /// The reload script, injected into every HTML page that `serve` sends.
 pub const SCRIPT_PATH: &str = "/__birge/reload.js";
 const SCRIPT: &str = include_str!("reload.js");
@@ -69,6 +71,7 @@ struct Live {
     problems: RwLock<Option<String>>,
     signals: broadcast::Sender<Signal>,
     build: BuildOptions,
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl Live {
@@ -135,6 +138,7 @@ async fn serve(options: ServeOptions) -> Result<()> {
         problems: RwLock::new(problems),
         signals,
         build,
+        generation: std::sync::atomic::AtomicU64::new(1),
     });
 
     let database = ThrowawayDatabase::new();
@@ -216,6 +220,7 @@ fn router(live: Arc<Live>, service: Arc<Service>) -> Router {
     let own = Router::new()
         .route(EVENTS_PATH, get(events))
         .route(SCRIPT_PATH, get(script))
+        .route(STATUS_PATH, get(status))
         .fallback(static_file)
         .with_state(live);
     service.router().merge(own)
@@ -232,6 +237,16 @@ async fn script() -> Response {
         .into_response()
 }
 
+async fn status(State(live): State<Arc<Live>>) -> Response {
+    let problems = live.problems.read().expect("problems lock").clone();
+    let body = serde_json::json!({
+        "generation": live.generation.load(std::sync::atomic::Ordering::SeqCst),
+        "ok": problems.is_none(),
+        "problems": problems,
+    });
+    ([(header::CACHE_CONTROL, "no-cache")], axum::Json(body)).into_response()
+}
+
 async fn events(State(live): State<Arc<Live>>) -> impl IntoResponse {
     let receiver = live.signals.subscribe();
     let pending = live
@@ -244,12 +259,10 @@ async fn events(State(live): State<Arc<Live>>) -> impl IntoResponse {
         futures_util::stream::unfold((receiver, pending), |(mut receiver, pending)| async move {
             let signal = match pending {
                 Some(signal) => signal,
-                None => loop {
-                    match receiver.recv().await {
-                        Ok(signal) => break signal,
-                        Err(broadcast::error::RecvError::Lagged(_)) => break Signal::Reload,
-                        Err(broadcast::error::RecvError::Closed) => return None,
-                    }
+                None => match receiver.recv().await {
+                    Ok(signal) => signal,
+                    Err(broadcast::error::RecvError::Lagged(_)) => Signal::Reload,
+                    Err(broadcast::error::RecvError::Closed) => return None,
                 },
             };
             let event = match signal {
@@ -416,6 +429,8 @@ fn rebuild(live: &Live, batch: Batch) {
             let text = describe(&error);
             eprintln!("{text}");
             *live.problems.write().expect("problems lock") = Some(text.clone());
+            live.generation
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             let _ = live.signals.send(Signal::Problems(text));
         }
     }

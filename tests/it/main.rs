@@ -4,4 +4,5 @@ mod build;
 mod commands;
 mod errors;
 mod http;
+mod polls;
 mod util;

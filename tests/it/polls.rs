@@ -1,0 +1,1139 @@
+//! The vote service (`birge polls serve`) against the real binary on 127.0.0.1: poll bodies,
+//! votes and their refusals, no-JS form posts and the results page, origins, CORS and rate
+//! limits, parallel voters, a crash, signals, and results read back by the CLI and a build.
+
+use std::collections::HashSet;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use scraper::Html;
+use serde_json::{Value, json};
+
+use super::http::{Response, VoteService, cookie, get, post_json, request};
+use super::util::{Fixture, Page, SITE_YAML};
+
+const QUESTION: &str = "When was the First Republican Forum of Mothers Council held?";
+const LABELS: [&str; 3] = ["September 7, 2011", "April 24, 2013", "November 13, 2014"];
+
+const QUIZ_YAML: &str = "question: Which city is the capital of Kazakhstan?\noptions: [Almaty, Astana, Shymkent]\nkind: quiz\nanswer: 1\n";
+const MULTIPLE_YAML: &str =
+    "question: Which topics interest you?\noptions: [Culture, Sport, Science]\nkind: multiple\n";
+const SINGLE_YAML: &str = "question: Did you attend?\noptions: [Yes, No]\n";
+
+/// The fixture site with one poll of every kind and state besides `mothers-forum`.
+fn site() -> Fixture {
+    let site = Fixture::new();
+    site.file("content/polls/capital-quiz.yaml", QUIZ_YAML)
+        .file(
+            "content/polls/old-quiz.yaml",
+            &format!("{QUIZ_YAML}opens: 2020-03-01\ncloses: 2020-04-30\n"),
+        )
+        .file("content/polls/topics.yaml", MULTIPLE_YAML)
+        .file(
+            "content/polls/closed-poll.yaml",
+            &format!("{SINGLE_YAML}opens: 2020-03-01\ncloses: 2020-04-30\n"),
+        )
+        .file(
+            "content/polls/future-poll.yaml",
+            &format!("{SINGLE_YAML}opens: 2099-01-01\n"),
+        );
+    site
+}
+
+fn db(site: &Fixture) -> PathBuf {
+    site.root().join("votes.sqlite")
+}
+
+fn serve(site: &Fixture, extra: &[&str]) -> VoteService {
+    VoteService::start(site.root(), &db(site), extra)
+}
+
+fn vote(service: &VoteService, id: &str, headers: &[(&str, &str)], body: &str) -> Response {
+    post_json(
+        &service.addr,
+        &format!("/api/polls/{id}/vote"),
+        headers,
+        body,
+    )
+}
+
+fn form_post(service: &VoteService, id: &str, headers: &[(&str, &str)], body: &str) -> Response {
+    let mut all = vec![("Content-Type", "application/x-www-form-urlencoded")];
+    all.extend_from_slice(headers);
+    request(
+        &service.addr,
+        "POST",
+        &format!("/api/polls/{id}/vote"),
+        &all,
+        body.as_bytes(),
+    )
+    .expect("POST answered")
+}
+
+fn option(label: &str, votes: u64, percent: f64) -> Value {
+    json!({"label": label, "votes": votes, "percent": percent})
+}
+
+/// Asserts a response's status and JSON `error`, showing the body when they differ.
+fn assert_error(response: &Response, status: u16, error: &str) -> Value {
+    assert_eq!(response.status, status, "{}", response.text());
+    let body = response.json();
+    assert_eq!(body["error"], error, "{body}");
+    body
+}
+
+/// The value of `name` in a URL's query string, decoded.
+fn query_param(url: &str, name: &str) -> Option<String> {
+    let (_, query) = url.split_once('?')?;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
+
+fn html(response: &Response) -> Page {
+    Page(Html::parse_document(&response.text()))
+}
+
+fn signal(service: &VoteService, signal: i32) {
+    // SAFETY: sending a signal to our own child process, which has not been waited for.
+    let sent = unsafe { libc::kill(service.child.id() as i32, signal) };
+    assert_eq!(sent, 0, "the signal was sent");
+}
+
+#[test]
+fn get_answers_the_poll_body() {
+    let site = site();
+    let service = serve(&site, &[]);
+    let response = get(&service.addr, "/api/polls/mothers-forum", &[]);
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert_eq!(response.header("cache-control"), Some("no-store"));
+    let options: Vec<Value> = LABELS.iter().map(|l| option(l, 0, 0.0)).collect();
+    assert_eq!(
+        response.json(),
+        json!({
+            "id": "mothers-forum",
+            "question": QUESTION,
+            "kind": "single",
+            "state": "open",
+            "total": 0,
+            "options": options,
+        })
+    );
+    let upcoming = get(&service.addr, "/api/polls/future-poll", &[]).json();
+    assert_eq!(upcoming["state"], "upcoming");
+    assert_eq!(upcoming["kind"], "single");
+    let multiple = get(&service.addr, "/api/polls/topics", &[]).json();
+    assert_eq!(multiple["kind"], "multiple");
+    assert_eq!(multiple["options"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn quiz_answer_only_once_voted_or_closed() {
+    let site = site();
+    let service = serve(&site, &[]);
+    let path = "/api/polls/capital-quiz";
+    let before = get(&service.addr, path, &[]).json();
+    assert_eq!(before["kind"], "quiz");
+    assert_eq!(before["state"], "open");
+    assert!(before.get("answer").is_none(), "{before}");
+    // A well-formed voter id that never voted does not reveal it either.
+    let stranger = cookie(&"0".repeat(32));
+    let forged = get(&service.addr, path, &[("Cookie", &stranger)]).json();
+    assert!(forged.get("answer").is_none(), "{forged}");
+
+    let voted = vote(&service, "capital-quiz", &[], r#"{"option": 0}"#);
+    assert_eq!(voted.status, 200, "{}", voted.text());
+    assert_eq!(voted.json()["answer"], 1);
+    let voter = cookie(&voted.voter_cookie().expect("a voter cookie"));
+    let after = get(&service.addr, path, &[("Cookie", &voter)]).json();
+    assert_eq!(after["answer"], 1, "{after}");
+    assert_eq!(after["total"], 1);
+    assert_eq!(after["options"][0], option("Almaty", 1, 100.0));
+    let someone_else = get(&service.addr, path, &[]).json();
+    assert!(someone_else.get("answer").is_none(), "{someone_else}");
+
+    let closed = get(&service.addr, "/api/polls/old-quiz", &[]).json();
+    assert_eq!(closed["state"], "closed");
+    assert_eq!(closed["answer"], 1, "{closed}");
+}
+
+#[test]
+fn unknown_and_hostile_ids_are_404_json() {
+    let site = site();
+    let service = serve(&site, &[]);
+    let long = "a".repeat(4000);
+    let ids = [
+        "no-such-poll",
+        "..%2F..%2Fetc%2Fpasswd",
+        "%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+        "'%20OR%201=1%20--",
+        "mothers-forum%00",
+        "mothers-forum'%3B%20DROP%20TABLE%20votes%3B--",
+        &long,
+    ];
+    for id in ids {
+        let body = get(&service.addr, &format!("/api/polls/{id}"), &[]);
+        assert_error(&body, 404, "unknown_poll");
+        let results = get(&service.addr, &format!("/api/polls/{id}/results"), &[]);
+        assert_error(&results, 404, "unknown_poll");
+        let voted = vote(&service, id, &[], r#"{"option": 0}"#);
+        assert_error(&voted, 404, "unknown_poll");
+    }
+    // Unencoded dots are not a poll id at all, and still no file is read.
+    let dots = get(&service.addr, "/api/polls/../../etc/passwd", &[]);
+    assert_error(&dots, 404, "not_found");
+    // Not UTF-8, or longer than any server takes: refused, never a server error.
+    let huge = "a".repeat(70_000);
+    for id in ["%FF%FE", huge.as_str()] {
+        let response = get(&service.addr, &format!("/api/polls/{id}"), &[]);
+        assert!(
+            (400..500).contains(&response.status),
+            "{} for {}...",
+            response.status,
+            &id[..8]
+        );
+    }
+    // The store is untouched and the service still answers.
+    let poll = get(&service.addr, "/api/polls/mothers-forum", &[]).json();
+    assert_eq!(poll["total"], 0);
+}
+
+#[test]
+fn a_vote_counts_once_per_reader() {
+    let site = site();
+    let service = serve(&site, &[]);
+    let first = vote(&service, "mothers-forum", &[], r#"{"option": 1}"#);
+    assert_eq!(first.status, 200, "{}", first.text());
+    let set_cookie = first.header("set-cookie").expect("a Set-Cookie header");
+    let attributes: Vec<&str> = set_cookie.split(';').map(str::trim).collect();
+    for expected in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(attributes.contains(&expected), "{set_cookie}");
+    }
+    assert!(!attributes.contains(&"Secure"), "plain http: {set_cookie}");
+    let voter = first.voter_cookie().expect("a voter id");
+    assert_eq!(voter.len(), 32, "{voter}");
+    assert!(voter.bytes().all(|b| b.is_ascii_hexdigit()), "{voter}");
+    let counted = json!({
+        "id": "mothers-forum",
+        "question": QUESTION,
+        "kind": "single",
+        "state": "open",
+        "total": 1,
+        "options": [option(LABELS[0], 0, 0.0), option(LABELS[1], 1, 100.0), option(LABELS[2], 0, 0.0)],
+    });
+    assert_eq!(first.json(), counted);
+
+    let again = vote(
+        &service,
+        "mothers-forum",
+        &[("Cookie", &cookie(&voter))],
+        r#"{"option": 2}"#,
+    );
+    let refused = assert_error(&again, 409, "already_voted");
+    assert_eq!(refused["poll"], counted, "the second vote changed nothing");
+    assert_eq!(again.voter_cookie(), None, "the reader keeps their id");
+
+    let other = vote(&service, "mothers-forum", &[], r#"{"option": 2}"#);
+    assert_eq!(other.status, 200, "{}", other.text());
+    assert_ne!(other.voter_cookie(), Some(voter.clone()));
+    let now = get(&service.addr, "/api/polls/mothers-forum", &[]).json();
+    assert_eq!(now["total"], 2);
+    assert_eq!(
+        now["options"],
+        json!([
+            option(LABELS[0], 0, 0.0),
+            option(LABELS[1], 1, 50.0),
+            option(LABELS[2], 1, 50.0)
+        ])
+    );
+}
+
+#[test]
+fn bad_options_are_422() {
+    let site = site();
+    let service = serve(&site, &[]);
+    for body in [
+        r#"{"option": 3}"#,
+        r#"{"option": -1}"#,
+        r#"{"option": "1"}"#,
+        r#"{"option": 1.5}"#,
+        r#"{"option": null}"#,
+        r#"{"options": [0, 1]}"#,
+        r#"{"option": 0, "options": [1]}"#,
+        r#"{}"#,
+        r#"[1]"#,
+    ] {
+        let response = vote(&service, "mothers-forum", &[], body);
+        assert_eq!(response.status, 422, "{body}: {}", response.text());
+        assert_eq!(response.json(), json!({"error": "bad_option"}), "{body}");
+    }
+    for body in [
+        r#"{"options": []}"#,
+        r#"{"options": [0, 0]}"#,
+        r#"{"options": [0, 3]}"#,
+        r#"{"options": [0, "2"]}"#,
+    ] {
+        let response = vote(&service, "topics", &[], body);
+        assert_eq!(response.status, 422, "{body}: {}", response.text());
+        assert_eq!(response.json(), json!({"error": "bad_option"}), "{body}");
+    }
+    let response = vote(&service, "capital-quiz", &[], r#"{"options": [0, 1]}"#);
+    assert_error(&response, 422, "bad_option");
+    let poll = get(&service.addr, "/api/polls/mothers-forum", &[]).json();
+    assert_eq!(poll["total"], 0, "nothing was counted");
+}
+
+#[test]
+fn multiple_poll_counts_each_option() {
+    let site = site();
+    let service = serve(&site, &[]);
+    let first = vote(&service, "topics", &[], r#"{"options": [2, 0]}"#);
+    assert_eq!(first.status, 200, "{}", first.text());
+    let body = first.json();
+    assert_eq!(body["kind"], "multiple");
+    assert_eq!(body["total"], 1);
+    assert_eq!(
+        body["options"],
+        json!([
+            option("Culture", 1, 100.0),
+            option("Sport", 0, 0.0),
+            option("Science", 1, 100.0)
+        ])
+    );
+    let second = vote(&service, "topics", &[], r#"{"options": [1]}"#);
+    assert_eq!(second.status, 200, "{}", second.text());
+    let body = second.json();
+    assert_eq!(body["total"], 2, "readers, not options");
+    assert_eq!(
+        body["options"],
+        json!([
+            option("Culture", 1, 50.0),
+            option("Sport", 1, 50.0),
+            option("Science", 1, 50.0)
+        ])
+    );
+}
+
+#[test]
+fn closed_and_upcoming_polls_refuse_votes() {
+    let site = site();
+    let service = serve(&site, &[]);
+    let closed = vote(&service, "closed-poll", &[], r#"{"option": 0}"#);
+    let body = assert_error(&closed, 409, "closed");
+    assert_eq!(body["poll"]["id"], "closed-poll");
+    assert_eq!(body["poll"]["state"], "closed");
+    assert_eq!(body["poll"]["total"], 0);
+    let quiz = vote(&service, "old-quiz", &[], r#"{"option": 0}"#);
+    let body = assert_error(&quiz, 409, "closed");
+    assert_eq!(body["poll"]["answer"], 1, "a closed quiz shows its answer");
+
+    let upcoming = vote(&service, "future-poll", &[], r#"{"option": 0}"#);
+    let body = assert_error(&upcoming, 409, "not_open");
+    assert_eq!(body["poll"]["id"], "future-poll");
+    assert_eq!(body["poll"]["state"], "upcoming");
+    assert_eq!(body["poll"]["total"], 0);
+    for id in ["closed-poll", "future-poll"] {
+        let poll = get(&service.addr, &format!("/api/polls/{id}"), &[]).json();
+        assert_eq!(poll["total"], 0, "{id}");
+    }
+}
+
+#[test]
+fn malformed_mistyped_and_oversized_bodies() {
+    let site = site();
+    let service = serve(&site, &["--max-body", "64"]);
+    let path = "/api/polls/mothers-forum/vote";
+    for body in [r#"{"option": 1"#, "option=1", ""] {
+        let response = vote(&service, "mothers-forum", &[], body);
+        assert_eq!(response.status, 400, "{body:?}: {}", response.text());
+    }
+    let plain = request(
+        &service.addr,
+        "POST",
+        path,
+        &[("Content-Type", "text/plain")],
+        br#"{"option": 1}"#,
+    )
+    .unwrap();
+    assert_eq!(plain.status, 415, "{}", plain.text());
+    let untyped = request(&service.addr, "POST", path, &[], br#"{"option": 1}"#).unwrap();
+    assert_eq!(untyped.status, 415, "{}", untyped.text());
+
+    let padding = " ".repeat(100);
+    let large = vote(
+        &service,
+        "mothers-forum",
+        &[],
+        &format!(r#"{{"option": 1{padding}}}"#),
+    );
+    assert_eq!(large.status, 413, "{}", large.text());
+    let form = form_post(
+        &service,
+        "mothers-forum",
+        &[],
+        &format!("option=1&return_to=%2F{}", "a".repeat(100)),
+    );
+    assert_eq!(form.status, 413, "{}", form.text());
+    let fits = vote(&service, "mothers-forum", &[], r#"{"option": 1}"#);
+    assert_eq!(fits.status, 200, "{}", fits.text());
+    let poll = get(&service.addr, "/api/polls/mothers-forum", &[]).json();
+    assert_eq!(poll["total"], 1, "only the one good vote counted");
+}
+
+#[test]
+fn cross_site_posts_are_refused() {
+    let site = site();
+    let service = serve(&site, &[]);
+    let evil = vote(
+        &service,
+        "mothers-forum",
+        &[("Origin", "https://evil.example")],
+        r#"{"option": 0}"#,
+    );
+    assert_error(&evil, 403, "cross_site");
+    assert_eq!(evil.header("access-control-allow-origin"), None);
+    let fetch = vote(
+        &service,
+        "mothers-forum",
+        &[("Sec-Fetch-Site", "cross-site")],
+        r#"{"option": 0}"#,
+    );
+    assert_error(&fetch, 403, "cross_site");
+    let evil_form = form_post(
+        &service,
+        "mothers-forum",
+        &[("Origin", "https://evil.example")],
+        "option=0&return_to=%2F",
+    );
+    assert_error(&evil_form, 403, "cross_site");
+    let null = vote(
+        &service,
+        "mothers-forum",
+        &[("Origin", "null")],
+        r#"{"option": 0}"#,
+    );
+    assert_error(&null, 403, "cross_site");
+    assert_eq!(
+        get(&service.addr, "/api/polls/mothers-forum", &[]).json()["total"],
+        0
+    );
+
+    let origin = format!("http://{}", service.addr);
+    let same = vote(
+        &service,
+        "mothers-forum",
+        &[("Origin", &origin), ("Sec-Fetch-Site", "same-origin")],
+        r#"{"option": 0}"#,
+    );
+    assert_eq!(same.status, 200, "{}", same.text());
+    let same_site = vote(
+        &service,
+        "mothers-forum",
+        &[("Sec-Fetch-Site", "same-origin")],
+        r#"{"option": 0}"#,
+    );
+    assert_eq!(same_site.status, 200, "{}", same_site.text());
+    assert_eq!(
+        get(&service.addr, "/api/polls/mothers-forum", &[]).json()["total"],
+        2
+    );
+}
+
+#[test]
+fn allowed_origins_get_cors() {
+    let site = site();
+    let service = serve(&site, &["--allow-origin", "https://partner.example"]);
+    let partner = "https://partner.example";
+    let path = "/api/polls/mothers-forum/vote";
+    let preflight = request(
+        &service.addr,
+        "OPTIONS",
+        path,
+        &[
+            ("Origin", partner),
+            ("Access-Control-Request-Method", "POST"),
+            ("Access-Control-Request-Headers", "content-type"),
+        ],
+        b"",
+    )
+    .unwrap();
+    assert_eq!(preflight.status, 204, "{}", preflight.text());
+    assert_eq!(
+        preflight.header("access-control-allow-origin"),
+        Some(partner)
+    );
+    let methods = preflight
+        .header("access-control-allow-methods")
+        .expect("allowed methods");
+    assert!(methods.split(',').any(|m| m.trim() == "POST"), "{methods}");
+    let headers = preflight
+        .header("access-control-allow-headers")
+        .expect("allowed headers");
+    assert!(
+        headers
+            .split(',')
+            .any(|h| h.trim().eq_ignore_ascii_case("content-type")),
+        "{headers}"
+    );
+
+    let voted = vote(
+        &service,
+        "mothers-forum",
+        &[("Origin", partner)],
+        r#"{"option": 2}"#,
+    );
+    assert_eq!(voted.status, 200, "{}", voted.text());
+    assert_eq!(voted.header("access-control-allow-origin"), Some(partner));
+    assert_eq!(
+        voted.header("access-control-allow-credentials"),
+        Some("true")
+    );
+    let read = get(
+        &service.addr,
+        "/api/polls/mothers-forum",
+        &[("Origin", partner)],
+    );
+    assert_eq!(read.header("access-control-allow-origin"), Some(partner));
+    assert_eq!(read.json()["total"], 1);
+
+    let evil_preflight = request(
+        &service.addr,
+        "OPTIONS",
+        path,
+        &[
+            ("Origin", "https://evil.example"),
+            ("Access-Control-Request-Method", "POST"),
+        ],
+        b"",
+    )
+    .unwrap();
+    assert_error(&evil_preflight, 403, "cross_site");
+    assert_eq!(evil_preflight.header("access-control-allow-origin"), None);
+    let evil_read = get(
+        &service.addr,
+        "/api/polls/mothers-forum",
+        &[("Origin", "https://evil.example")],
+    );
+    assert_eq!(evil_read.status, 200);
+    assert_eq!(evil_read.header("access-control-allow-origin"), None);
+    let evil = vote(
+        &service,
+        "mothers-forum",
+        &[("Origin", "https://evil.example")],
+        r#"{"option": 2}"#,
+    );
+    assert_error(&evil, 403, "cross_site");
+}
+
+/// Asserts a 429 with a `Retry-After` of at most a minute's share of one vote.
+fn assert_rate_limited(response: &Response, per_minute: u64) {
+    assert_error(response, 429, "rate_limited");
+    let retry = response
+        .header("retry-after")
+        .expect("a Retry-After header");
+    let seconds: u64 = retry.parse().unwrap_or_else(|_| panic!("{retry}"));
+    assert!((1..=60 / per_minute).contains(&seconds), "{seconds}");
+}
+
+#[test]
+fn rate_limit_counts_the_peer_not_its_forwarded_for() {
+    let site = site();
+    let service = serve(&site, &["--rate-limit", "3"]);
+    for n in 1..=3 {
+        let forwarded = format!("198.51.100.{n}");
+        let response = vote(
+            &service,
+            "mothers-forum",
+            &[("X-Forwarded-For", &forwarded)],
+            r#"{"option": 0}"#,
+        );
+        assert_eq!(response.status, 200, "vote {n}: {}", response.text());
+    }
+    let fourth = vote(
+        &service,
+        "mothers-forum",
+        &[("X-Forwarded-For", "198.51.100.4")],
+        r#"{"option": 0}"#,
+    );
+    assert_rate_limited(&fourth, 3);
+    let plain = vote(&service, "mothers-forum", &[], r#"{"option": 0}"#);
+    assert_rate_limited(&plain, 3);
+    // Reading is not limited.
+    let poll = get(&service.addr, "/api/polls/mothers-forum", &[]);
+    assert_eq!(poll.status, 200);
+    assert_eq!(poll.json()["total"], 3);
+}
+
+#[test]
+fn trusted_proxy_forwarded_for_gets_its_own_bucket() {
+    let site = site();
+    let service = serve(&site, &["--rate-limit", "3", "--trust-proxy", "127.0.0.1"]);
+    for client in ["198.51.100.7", "203.0.113.9"] {
+        for n in 1..=3 {
+            let response = vote(
+                &service,
+                "mothers-forum",
+                &[("X-Forwarded-For", client)],
+                r#"{"option": 0}"#,
+            );
+            assert_eq!(
+                response.status,
+                200,
+                "{client} vote {n}: {}",
+                response.text()
+            );
+        }
+        let fourth = vote(
+            &service,
+            "mothers-forum",
+            &[("X-Forwarded-For", client)],
+            r#"{"option": 0}"#,
+        );
+        assert_rate_limited(&fourth, 3);
+    }
+    // The proxy's own requests (no header) are a third bucket.
+    let own = vote(&service, "mothers-forum", &[], r#"{"option": 0}"#);
+    assert_eq!(own.status, 200, "{}", own.text());
+    assert_eq!(
+        get(&service.addr, "/api/polls/mothers-forum", &[]).json()["total"],
+        7
+    );
+}
+
+#[test]
+fn form_post_redirects_to_the_results_page() {
+    let site = site();
+    let service = serve(&site, &[]);
+    let posted = form_post(
+        &service,
+        "mothers-forum",
+        &[],
+        "option=1&return_to=%2Fnews%2F2020%2F03%2Fa%2F",
+    );
+    assert_eq!(posted.status, 303, "{}", posted.text());
+    let location = posted.header("location").expect("a Location").to_string();
+    assert!(
+        location.starts_with("/api/polls/mothers-forum/results?"),
+        "{location}"
+    );
+    assert_eq!(
+        query_param(&location, "return_to").as_deref(),
+        Some("/news/2020/03/a/")
+    );
+    let voter = posted.voter_cookie().expect("a voter cookie");
+
+    let page = get(&service.addr, &location, &[("Cookie", &cookie(&voter))]);
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert!(
+        page.header("content-type")
+            .is_some_and(|t| t.starts_with("text/html")),
+        "{:?}",
+        page.header("content-type")
+    );
+    let page = html(&page);
+    assert_eq!(page.text("h1"), QUESTION);
+    assert_eq!(page.attrs("ol.results", "data-poll"), ["mothers-forum"]);
+    assert_eq!(page.attrs("ol.results", "data-total"), ["1"]);
+    assert_eq!(page.texts("ol.results li .label"), LABELS);
+    assert_eq!(
+        page.texts("ol.results li .count"),
+        ["0 votes · 0%", "1 votes · 100%", "0 votes · 0%"]
+    );
+    assert_eq!(page.text(".notice"), "Thank you, your vote was counted.");
+    assert_eq!(page.attrs("a[href]", "href"), ["/news/2020/03/a/"]);
+
+    // The same reader again: told so, nothing counted twice.
+    let again = form_post(
+        &service,
+        "mothers-forum",
+        &[("Cookie", &cookie(&voter))],
+        "option=2&return_to=%2Fnews%2F2020%2F03%2Fa%2F",
+    );
+    assert_eq!(again.status, 303);
+    let location = again.header("location").unwrap();
+    let page = html(&get(
+        &service.addr,
+        location,
+        &[("Cookie", &cookie(&voter))],
+    ));
+    assert_eq!(page.text(".notice"), "You have already voted in this poll.");
+    assert_eq!(page.attrs("ol.results", "data-total"), ["1"]);
+
+    // A multiple poll takes repeated options; a form without a valid one counts nothing.
+    let multiple = form_post(&service, "topics", &[], "option=0&option=2&return_to=%2F");
+    assert_eq!(multiple.status, 303);
+    let poll = get(&service.addr, "/api/polls/topics", &[]).json();
+    assert_eq!(poll["total"], 1);
+    assert_eq!(poll["options"][0]["votes"], 1);
+    assert_eq!(poll["options"][2]["votes"], 1);
+    let bad = form_post(&service, "mothers-forum", &[], "option=x&return_to=%2F");
+    assert_eq!(bad.status, 303);
+    let page = html(&get(&service.addr, bad.header("location").unwrap(), &[]));
+    assert_eq!(page.text(".notice"), "Please choose one of the options.");
+    assert_eq!(page.attrs("ol.results", "data-total"), ["1"]);
+}
+
+#[test]
+fn results_page_links_back_only_to_site_paths() {
+    let site = site();
+    let service = serve(&site, &[]);
+    for bad in [
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+    ] {
+        let encoded: String = form_urlencoded::byte_serialize(bad.as_bytes()).collect();
+        let posted = form_post(
+            &service,
+            "mothers-forum",
+            &[],
+            &format!("option=0&return_to={encoded}"),
+        );
+        assert_eq!(posted.status, 303, "{bad}: {}", posted.text());
+        let location = posted.header("location").unwrap();
+        assert_eq!(
+            query_param(location, "return_to").as_deref(),
+            Some("/polls/mothers-forum/"),
+            "{bad}"
+        );
+        let page = html(&get(&service.addr, location, &[]));
+        assert_eq!(
+            page.attrs("a[href]", "href"),
+            ["/polls/mothers-forum/"],
+            "{bad}"
+        );
+        // Asked for directly, the page does not follow it either.
+        let direct = get(
+            &service.addr,
+            &format!("/api/polls/mothers-forum/results?return_to={encoded}"),
+            &[],
+        );
+        assert_eq!(direct.status, 200);
+        assert_eq!(
+            html(&direct).attrs("a[href]", "href"),
+            ["/polls/mothers-forum/"],
+            "{bad}"
+        );
+    }
+    let hostile = "/news/\"><script>alert(1)</script>";
+    let encoded: String = form_urlencoded::byte_serialize(hostile.as_bytes()).collect();
+    let page = html(&get(
+        &service.addr,
+        &format!("/api/polls/mothers-forum/results?return_to={encoded}"),
+        &[],
+    ));
+    assert_eq!(page.count("script"), 0, "the path stays an attribute");
+    assert_eq!(page.attrs("a[href]", "href"), [hostile]);
+}
+
+#[test]
+fn results_page_shows_a_quiz_answer_only_once_voted() {
+    let site = site();
+    let service = serve(&site, &[]);
+    let results = "/api/polls/capital-quiz/results?return_to=%2F";
+    let page = html(&get(&service.addr, results, &[]));
+    assert_eq!(page.count("ol.results li"), 3);
+    assert_eq!(page.count("li.right"), 0);
+    // Claiming a vote in the URL, with a voter id that never voted, shows nothing more.
+    let stranger = cookie(&"ab".repeat(16));
+    for notice in ["counted", "already_voted"] {
+        let page = html(&get(
+            &service.addr,
+            &format!("{results}&notice={notice}"),
+            &[("Cookie", &stranger)],
+        ));
+        assert_eq!(page.count("li.right"), 0, "notice={notice}");
+    }
+
+    let posted = form_post(&service, "capital-quiz", &[], "option=0&return_to=%2F");
+    assert_eq!(posted.status, 303);
+    let voter = cookie(&posted.voter_cookie().expect("a voter cookie"));
+    let location = posted.header("location").unwrap();
+    let page = html(&get(&service.addr, location, &[("Cookie", &voter)]));
+    assert_eq!(page.texts("li.right .label"), ["Astana (Right answer)"]);
+    let closed = html(&get(
+        &service.addr,
+        "/api/polls/old-quiz/results?return_to=%2F",
+        &[],
+    ));
+    assert_eq!(closed.texts("li.right .label"), ["Astana (Right answer)"]);
+}
+
+/// Votes in `mothers-forum` straight over a socket, for when the service may vanish
+/// mid-answer: `Some((status, voter id))` for a whole answer, `None` otherwise.
+fn vote_raw(addr: &str, option: usize) -> Option<(u16, Option<String>)> {
+    let body = format!("{{\"option\": {option}}}");
+    let head = format!(
+        "POST /api/polls/mothers-forum/vote HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = TcpStream::connect(addr).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    stream.write_all(head.as_bytes()).ok()?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).ok()?;
+    let text = String::from_utf8_lossy(&raw);
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    let status = head.split(' ').nth(1)?.parse().ok()?;
+    // An answer cut short is no answer.
+    serde_json::from_str::<Value>(body).ok()?;
+    let voter = head.split("\r\n").find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        let value = value.trim().strip_prefix("birge_voter=")?;
+        name.eq_ignore_ascii_case("set-cookie")
+            .then(|| value.split(';').next().unwrap_or("").to_string())
+    });
+    Some((status, voter))
+}
+
+/// The voter ids stored for `poll`, read straight from the SQLite file.
+fn stored_voters(db: &std::path::Path, poll: &str) -> HashSet<String> {
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let mut stmt = conn
+        .prepare("SELECT voter FROM votes WHERE poll = ?1")
+        .unwrap();
+    stmt.query_map([poll], |row| row.get::<_, String>(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn parallel_voters_are_all_stored() {
+    const VOTERS: usize = 300;
+    let site = Fixture::new();
+    let service = serve(&site, &["--rate-limit", "0"]);
+    let barrier = Arc::new(Barrier::new(VOTERS));
+    let threads: Vec<_> = (0..VOTERS)
+        .map(|i| {
+            let addr = service.addr.clone();
+            let barrier = Arc::clone(&barrier);
+            std::thread::spawn(move || {
+                barrier.wait();
+                let body = format!("{{\"option\": {}}}", i % 3);
+                match request(
+                    &addr,
+                    "POST",
+                    "/api/polls/mothers-forum/vote",
+                    &[("Content-Type", "application/json")],
+                    body.as_bytes(),
+                ) {
+                    Ok(response) => (response.status, response.voter_cookie()),
+                    Err(_) => (0, None),
+                }
+            })
+        })
+        .collect();
+    let answers: Vec<(u16, Option<String>)> =
+        threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let accepted: HashSet<String> = answers
+        .iter()
+        .filter(|(status, _)| *status == 200)
+        .map(|(_, voter)| voter.clone().expect("a counted vote sets a cookie"))
+        .collect();
+    let refused: Vec<u16> = answers
+        .iter()
+        .map(|(s, _)| *s)
+        .filter(|&s| s != 200)
+        .collect();
+    assert!(
+        refused.is_empty(),
+        "not every voter was answered 200: {refused:?}"
+    );
+    assert_eq!(accepted.len(), VOTERS, "every voter got an id of their own");
+
+    let out = site.birge(&["polls", "export", "--db", db(&site).to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let export: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        export,
+        json!({"polls": {"mothers-forum": {"total": VOTERS, "options": [100, 100, 100]}}})
+    );
+    assert_eq!(stored_voters(&db(&site), "mothers-forum"), accepted);
+    let poll = get(&service.addr, "/api/polls/mothers-forum", &[]).json();
+    assert_eq!(poll["total"], VOTERS);
+}
+
+#[test]
+fn acknowledged_votes_survive_a_crash() {
+    const THREADS: usize = 8;
+    const MAX_VOTES_PER_THREAD: usize = 20_000;
+    let site = Fixture::new();
+    let mut service = serve(&site, &["--rate-limit", "0"]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let answered = Arc::new(AtomicUsize::new(0));
+    let threads: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let addr = service.addr.clone();
+            let stop = Arc::clone(&stop);
+            let answered = Arc::clone(&answered);
+            std::thread::spawn(move || {
+                let mut acknowledged = Vec::new();
+                for i in 0..MAX_VOTES_PER_THREAD {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    match vote_raw(&addr, (t + i) % 3) {
+                        Some((200, voter)) => {
+                            acknowledged.push(voter.expect("a counted vote sets a cookie"));
+                            answered.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Some((status, _)) => panic!("vote answered {status}"),
+                        // The service is gone.
+                        None => break,
+                    }
+                }
+                acknowledged
+            })
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while answered.load(Ordering::Relaxed) < 1000 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    service.kill();
+    stop.store(true, Ordering::Relaxed);
+    let acknowledged: Vec<String> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    assert!(
+        !acknowledged.is_empty(),
+        "no vote was answered before the crash"
+    );
+
+    let restarted = serve(&site, &["--rate-limit", "0"]);
+    let stored = stored_voters(&db(&site), "mothers-forum");
+    let lost: Vec<&String> = acknowledged
+        .iter()
+        .filter(|v| !stored.contains(*v))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} of {} acknowledged votes lost",
+        lost.len(),
+        acknowledged.len()
+    );
+    let poll = get(&restarted.addr, "/api/polls/mothers-forum", &[]).json();
+    let total = poll["total"].as_u64().unwrap();
+    assert!(
+        total >= acknowledged.len() as u64,
+        "{total} < {}",
+        acknowledged.len()
+    );
+    assert_eq!(total, stored.len() as u64);
+    let again = vote(
+        &restarted,
+        "mothers-forum",
+        &[("Cookie", &cookie(&acknowledged[0]))],
+        r#"{"option": 0}"#,
+    );
+    assert_error(&again, 409, "already_voted");
+}
+
+#[test]
+fn results_and_export_feed_a_build() {
+    let site = Fixture::new();
+    let mut service = serve(&site, &[]);
+    for choice in [0, 0, 2] {
+        let response = vote(
+            &service,
+            "mothers-forum",
+            &[],
+            &format!("{{\"option\": {choice}}}"),
+        );
+        assert_eq!(response.status, 200, "{}", response.text());
+    }
+    let db = db(&site);
+    let db_arg = db.to_str().unwrap();
+
+    // Read while the service runs, as an operator would.
+    let out = site.birge(&["polls", "results", "--db", db_arg]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], format!("mothers-forum: {QUESTION} (3 votes)"));
+    let rows: Vec<Vec<&str>> = lines[1..]
+        .iter()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    let expected = [("2", "66.7%"), ("0", "0.0%"), ("1", "33.3%")];
+    assert_eq!(rows.len(), 3, "{stdout}");
+    for ((row, (votes, percent)), label) in rows.iter().zip(expected).zip(LABELS) {
+        assert_eq!(row[0], votes, "{stdout}");
+        assert_eq!(row[1], percent, "{stdout}");
+        assert_eq!(row[2..].join(" "), label, "{stdout}");
+    }
+
+    let out = site.birge(&["polls", "export", "--db", db_arg]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let export: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        export,
+        json!({"polls": {"mothers-forum": {"total": 3, "options": [2, 0, 1]}}})
+    );
+    site.bytes("results.json", &out.stdout);
+
+    // One more vote after the export, so the two sources differ.
+    let response = vote(&service, "mothers-forum", &[], r#"{"option": 1}"#);
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert!(service.terminate().success());
+
+    let with_database = |file: &str| format!("{SITE_YAML}  database: {file}\n");
+    site.file("site.yaml", &with_database("results.json"));
+    site.build(&[]);
+    let page = site.html("polls/mothers-forum/index.html");
+    let totals = page.attrs("form[data-poll=mothers-forum]", "data-total");
+    assert!(!totals.is_empty());
+    assert!(totals.iter().all(|t| t == "3"), "{totals:?}");
+
+    site.file("site.yaml", &with_database("votes.sqlite"));
+    site.build(&[]);
+    let page = site.html("polls/mothers-forum/index.html");
+    let totals = page.attrs("form[data-poll=mothers-forum]", "data-total");
+    assert!(!totals.is_empty());
+    assert!(totals.iter().all(|t| t == "4"), "{totals:?}");
+}
+
+#[test]
+fn sighup_reloads_polls_and_sigterm_stops() {
+    let site = Fixture::new();
+    let mut service = serve(&site, &[]);
+    // A reload asked for the moment the service says it listens must not end it.
+    signal(&service, libc::SIGHUP);
+    let path = "/api/polls/new-poll";
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let reloaded = |service: &VoteService| {
+        service
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.starts_with("reloaded "))
+            .count()
+    };
+    while reloaded(&service) < 1 && Instant::now() < deadline {
+        assert_eq!(
+            service.child.try_wait().unwrap(),
+            None,
+            "the service ended on SIGHUP: {:?}",
+            service.log.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(reloaded(&service), 1, "{:?}", service.log.lock().unwrap());
+    assert_error(&get(&service.addr, path, &[]), 404, "unknown_poll");
+
+    site.file("content/polls/new-poll.yaml", SINGLE_YAML);
+    signal(&service, libc::SIGHUP);
+    let mut status = 0;
+    while Instant::now() < deadline {
+        status = get(&service.addr, path, &[]).status;
+        if status == 200 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(status, 200, "{:?}", service.log.lock().unwrap());
+    let poll = get(&service.addr, path, &[]).json();
+    assert_eq!(poll["question"], "Did you attend?");
+    let voted = vote(&service, "new-poll", &[], r#"{"option": 1}"#);
+    assert_eq!(voted.status, 200, "{}", voted.text());
+    assert_eq!(
+        get(&service.addr, "/api/polls/mothers-forum", &[]).status,
+        200,
+        "the old polls stay"
+    );
+
+    // A broken poll file keeps the definitions the service has.
+    site.file("content/polls/broken.yaml", "question: [\n");
+    signal(&service, libc::SIGHUP);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let failed = |service: &VoteService| {
+        service
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("keeping the old ones"))
+    };
+    while !failed(&service) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(failed(&service), "{:?}", service.log.lock().unwrap());
+    assert_eq!(get(&service.addr, path, &[]).status, 200);
+
+    let status = service.terminate();
+    assert!(status.success(), "{status:?}");
+    assert_eq!(
+        stored_voters(&db(&site), "new-poll").len(),
+        1,
+        "the vote is in the store"
+    );
+}
+
+#[test]
+fn a_poll_takes_votes_all_through_its_closing_day() {
+    let almaty = jiff::tz::TimeZone::get("Asia/Almaty").unwrap();
+    let today = || {
+        jiff::Timestamp::now()
+            .to_zoned_datetime(almaty.clone())
+            .date()
+    };
+    let site = Fixture::new();
+    // Twice at most: if midnight passes during the vote, the day is no longer the poll's.
+    for _ in 0..2 {
+        let day = today();
+        site.file(
+            "content/polls/today.yaml",
+            &format!("{SINGLE_YAML}opens: {day}\ncloses: {day}\n"),
+        );
+        let service = serve(&site, &[]);
+        let response = vote(&service, "today", &[], r#"{"option": 0}"#);
+        if today() != day {
+            continue;
+        }
+        assert_eq!(response.status, 200, "{day}: {}", response.text());
+        assert_eq!(response.json()["state"], "open");
+        return;
+    }
+    panic!("midnight passed twice");
+}
+
+#[test]
+fn definitions_from_a_builds_polls_index() {
+    let site = site();
+    site.build(&[]);
+    let index = site.public().join("polls/index.json");
+    let service = serve(&site, &["--polls", index.to_str().unwrap()]);
+    let poll = get(&service.addr, "/api/polls/mothers-forum", &[]);
+    assert_eq!(poll.status, 200, "{}", poll.text());
+    assert_eq!(poll.json()["question"], QUESTION);
+    let closed = get(&service.addr, "/api/polls/old-quiz", &[]).json();
+    assert_eq!(closed["state"], "closed");
+    assert_eq!(closed["answer"], 1);
+    let upcoming = vote(&service, "future-poll", &[], r#"{"option": 0}"#);
+    assert_error(&upcoming, 409, "not_open");
+    let voted = vote(&service, "topics", &[], r#"{"options": [0, 1]}"#);
+    assert_eq!(voted.status, 200, "{}", voted.text());
+}
