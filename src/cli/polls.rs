@@ -82,18 +82,25 @@ fn serve(root: &Path, args: ServeArgs) -> anyhow::Result<()> {
     };
     let store = Store::open(&args.db)?;
     let service = Arc::new(Service::new(source, store, options)?);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(service::run(service, &args.listen))
 }
 
 fn database(root: &Path, db: Option<PathBuf>) -> PathBuf {
     db.unwrap_or_else(|| {
-        let configured = crate::config::Config::load(root).map(|c| c.polls.database).unwrap_or_else(|_| "polls.sqlite".into());
+        let configured = crate::config::Config::load(root)
+            .map(|c| c.polls.database)
+            .unwrap_or_else(|_| "polls.sqlite".into());
         root.join(configured)
     })
 }
 
-fn tallies(root: &Path, db: Option<PathBuf>) -> anyhow::Result<std::collections::HashMap<String, Tally>> {
+fn tallies(
+    root: &Path,
+    db: Option<PathBuf>,
+) -> anyhow::Result<std::collections::HashMap<String, Tally>> {
     let path = database(root, db);
     if !path.exists() {
         anyhow::bail!("there is no vote store at {}", path.display());
@@ -113,13 +120,21 @@ fn results(root: &Path, args: DbArgs) -> anyhow::Result<()> {
             Some(poll) => {
                 println!("{id}: {} ({} votes)", poll.question, tally.total);
                 for (i, label) in poll.options.iter().enumerate() {
-                    println!("  {:>6}  {:>5.1}%  {label}", tally.votes(i), tally.percent(i));
+                    println!(
+                        "  {:>6}  {:>5.1}%  {label}",
+                        tally.votes(i),
+                        tally.percent(i)
+                    );
                 }
             }
             None => {
                 println!("{id}: (no definition) ({} votes)", tally.total);
                 for i in 0..tally.options.len() {
-                    println!("  {:>6}  {:>5.1}%  option {i}", tally.votes(i), tally.percent(i));
+                    println!(
+                        "  {:>6}  {:>5.1}%  option {i}",
+                        tally.votes(i),
+                        tally.percent(i)
+                    );
                 }
             }
         }
@@ -128,7 +143,9 @@ fn results(root: &Path, args: DbArgs) -> anyhow::Result<()> {
 }
 
 fn export(root: &Path, args: DbArgs) -> anyhow::Result<()> {
-    let export = Export { polls: tallies(root, args.db)?.into_iter().collect() };
+    let export = Export {
+        polls: tallies(root, args.db)?.into_iter().collect(),
+    };
     println!("{}", serde_json::to_string_pretty(&export)?);
     Ok(())
 }

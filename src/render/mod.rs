@@ -551,8 +551,15 @@ impl<'a> Renderer<'a> {
                 (path, self.render_template("poll.html", &cx)?)
             }
             Job::PollIndex => {
-                let index = crate::polls::Index { polls: site.polls.iter().map(crate::polls::Definition::from_poll).collect() };
-                let json = serde_json::to_vec_pretty(&index).map_err(|e| Problem::new("polls/index.json", e.to_string()))?;
+                let index = crate::polls::Index {
+                    polls: site
+                        .polls
+                        .iter()
+                        .map(crate::polls::Definition::from_poll)
+                        .collect(),
+                };
+                let json = serde_json::to_vec_pretty(&index)
+                    .map_err(|e| Problem::new("polls/index.json", e.to_string()))?;
                 ("/polls/index.json".to_string(), json)
             }
             Job::Redirect { from, to, lang } => {
@@ -907,7 +914,6 @@ impl<'a> Renderer<'a> {
     pub fn now(&self) -> jiff::Timestamp {
         self.now
     }
-
 }
 
 fn html_escape(text: &str) -> String {

@@ -332,7 +332,12 @@ fn resolve_src(src: &str, article_path: &str) -> String {
 pub type Results = std::collections::HashMap<String, crate::polls::Tally>;
 
 /// A poll's view with the counts known at build time.
-pub fn poll_view<'a>(site: &'a Site, poll: &'a Poll, tally: Option<&crate::polls::Tally>, now: jiff::Timestamp) -> PollView<'a> {
+pub fn poll_view<'a>(
+    site: &'a Site,
+    poll: &'a Poll,
+    tally: Option<&crate::polls::Tally>,
+    now: jiff::Timestamp,
+) -> PollView<'a> {
     let state = if poll.opens.as_ref().is_some_and(|o| o.timestamp() > now) {
         "upcoming"
     } else if poll.closes.as_ref().is_some_and(|c| c.timestamp() < now) {
