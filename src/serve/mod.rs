@@ -157,7 +157,7 @@ async fn serve(options: ServeOptions) -> Result<()> {
         service_options,
     ));
 
-    let _watcher = start_watcher(Arc::clone(&live), Arc::clone(&service))?;
+    start_watcher(Arc::clone(&live), Arc::clone(&service))?;
     let app = router(Arc::clone(&live), Arc::clone(&service));
     eprintln!("serving {base_url}/ (Ctrl-C to stop)");
     if options.open {
@@ -348,13 +348,26 @@ fn html_escape(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// The folders of a site that `serve` watches (besides `site.yaml` at the root).
+const WATCHED: [&str; 4] = ["content", "templates", "themes", "static"];
+
 /// Watches the site's sources and rebuilds after each burst of changes.
-fn start_watcher(live: Arc<Live>, service: Arc<Service>) -> Result<notify::RecommendedWatcher> {
-    use notify::{RecursiveMode, Watcher};
+fn start_watcher(live: Arc<Live>, service: Arc<Service>) -> Result<()> {
     let root = std::path::absolute(&live.build.root)?;
     let (sender, receiver) = std::sync::mpsc::channel::<notify::Result<notify::Event>>();
     let mut watcher = notify::recommended_watcher(sender)?;
-    for name in ["content", "templates", "themes", "static"] {
+    watch_folders(&mut watcher, &root)?;
+    std::thread::Builder::new()
+        .name("birge-watch".into())
+        .spawn(move || rebuild_loop(&root, watcher, &receiver, &live, &service))?;
+    Ok(())
+}
+
+/// Watches the root (not recursively) and each watched folder that exists (recursively).
+fn watch_folders(watcher: &mut notify::RecommendedWatcher, root: &Path) -> Result<()> {
+    use notify::{RecursiveMode, Watcher};
+    watcher.watch(root, RecursiveMode::NonRecursive)?;
+    for name in WATCHED {
         let path = root.join(name);
         if path.is_dir() {
             watcher
@@ -362,36 +375,54 @@ fn start_watcher(live: Arc<Live>, service: Arc<Service>) -> Result<notify::Recom
                 .with_context(|| format!("cannot watch {}", path.display()))?;
         }
     }
-    watcher.watch(&root, RecursiveMode::NonRecursive)?;
-    std::thread::Builder::new()
-        .name("birge-watch".into())
-        .spawn(move || rebuild_loop(&root, &receiver, &live, &service))?;
-    Ok(watcher)
+    Ok(())
 }
 
-/// The changes of one event that the site cares about.
-fn changes_of(root: &Path, event: &notify::Event) -> Vec<Change> {
+/// The changes of one event that the site cares about; a watched folder that appears
+/// (say, `templates/` created after start) counts as a change of its kind.
+fn changes_of(root: &Path, event: &notify::Event) -> (Vec<Change>, bool) {
     if matches!(event.kind, notify::EventKind::Access(_)) {
-        return Vec::new();
+        return (Vec::new(), false);
     }
-    event
+    let mut new_folder = false;
+    let changes = event
         .paths
         .iter()
         .filter_map(|p| watch::relative_to(root, p))
-        .map(|rel| watch::classify(&rel))
-        .collect()
+        .map(|rel| {
+            if WATCHED.contains(&rel.as_str()) {
+                new_folder = true;
+                return watch::classify(&format!("{rel}/x.html"));
+            }
+            watch::classify(&rel)
+        })
+        .collect();
+    (changes, new_folder)
 }
 
 fn rebuild_loop(
     root: &Path,
+    mut watcher: notify::RecommendedWatcher,
     receiver: &std::sync::mpsc::Receiver<notify::Result<notify::Event>>,
     live: &Live,
     service: &Service,
 ) {
     while let Ok(first) = receiver.recv() {
-        let mut changes = first.map(|e| changes_of(root, &e)).unwrap_or_default();
+        let mut changes = Vec::new();
+        let mut new_folder = false;
+        let mut take = |event: notify::Result<notify::Event>| {
+            if let Ok(event) = event {
+                let (found, folder) = changes_of(root, &event);
+                changes.extend(found);
+                new_folder |= folder;
+            }
+        };
+        take(first);
         while let Ok(next) = receiver.recv_timeout(DEBOUNCE) {
-            changes.extend(next.map(|e| changes_of(root, &e)).unwrap_or_default());
+            take(next);
+        }
+        if new_folder {
+            let _ = watch_folders(&mut watcher, root);
         }
         let Some(batch) = watch::summarize(&changes) else {
             continue;
@@ -418,6 +449,8 @@ fn rebuild(live: &Live, batch: Batch) {
                 "rebuilt {pages} pages in {:.0} ms",
                 started.elapsed().as_secs_f64() * 1000.0
             );
+            live.generation
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             let signal = if batch.styles_only && !was_broken {
                 Signal::Styles
             } else {

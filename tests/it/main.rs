@@ -5,4 +5,5 @@ mod commands;
 mod errors;
 mod http;
 mod polls;
+mod serve;
 mod util;
