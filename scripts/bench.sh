@@ -1,25 +1,35 @@
 #!/usr/bin/env bash
 # Full-build benchmark: birge against Hugo on the same generated corpus.
 #
-#   bash scripts/bench.sh [SIZE...] [--runs N] [--no-hugo]
+#   bash scripts/bench.sh [SIZE...] [--runs N] [--no-hugo] [--keep-outputs]
 #
 # SIZE is a number of articles (default: 1000 10000); --runs is the number of timed
-# builds per tool and size (default 3); --no-hugo times birge alone.
+# builds per tool and size (default 3); --no-hugo times birge alone; --keep-outputs
+# deletes the output folders only on exit instead of right after each run.
 #
 # birge is built once in release mode. Each corpus is generated once into a temporary
 # folder (removed on exit). For each size the runs alternate birge and Hugo; every run
 # writes into a fresh output folder that did not exist before, which is counted and then
-# deleted right after the run (deleting an output right before the next build slows that
-# build down, see ../shared/peers/README.md). Wall time and peak RSS come from GNU time.
+# deleted right after the run, not right before the next one (../shared/peers/README.md;
+# but see "Beware" below). Wall time and peak RSS come from GNU time.
 # The table shows medians; every run is also printed as it finishes.
+#
+# Beware: on an ext4 file system without a journal (as on the project's machines), the
+# kernel avoids reusing inodes deleted in the last 60 s (up to 6 min while their inode
+# table is not yet written back) and scans past every such inode each time it creates a
+# file or folder. A build that starts soon after a large tree was deleted (the previous
+# run's output, a previous benchmark's temp folder) then spends seconds in mkdir/open:
+# a high "sys" time in the per-run lines shows it. --keep-outputs avoids the deletions
+# between runs; wait a few minutes after deleting anything large before benchmarking.
 set -euo pipefail
 
 usage() {
-    sed -n '2,13s/^# \{0,1\}//p' "$0"
+    awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"
 }
 
 runs=3
 hugo=1
+keep=0
 sizes=()
 while (($# > 0)); do
     case "$1" in
@@ -34,6 +44,10 @@ while (($# > 0)); do
             ;;
         --no-hugo)
             hugo=0
+            shift
+            ;;
+        --keep-outputs)
+            keep=1
             shift
             ;;
         -h | --help)
@@ -97,6 +111,11 @@ birge=$top/target/release/birge
     echo "== birge: $("$birge" --version 2>/dev/null || echo unknown) ($(git -C "$top" rev-parse --short HEAD)$(git -C "$top" diff --quiet HEAD -- 2>/dev/null || echo ', dirty tree'))"
     ((hugo)) && echo "== hugo:  $("$hugo_bin" version 2>/dev/null | head -n1)"
     echo "== $(nproc) cores, runs per tool and size: $runs, temp: $tmp"
+    if ((keep)); then
+        echo "== output folders are kept until exit"
+    else
+        echo "== output folders are deleted right after each run"
+    fi
 } >&2
 
 # --- helpers -----------------------------------------------------------------------------
@@ -116,7 +135,7 @@ busy_ticks() {
 }
 
 # timed_run TOOL SIZE RUN OUT CMD...: runs CMD under GNU time, stops the benchmark with the
-# tool's own output if it fails, counts the files in OUT, deletes OUT, and appends
+# tool's own output if it fails, counts the files in OUT, deletes OUT (unless --keep-outputs), and appends
 # "seconds peak-kB files" to $tmp/results-TOOL-SIZE. It also prints the CPU time of the
 # run and the CPU time other processes used meanwhile (from /proc/stat), so that runs
 # disturbed by other work on the machine can be told apart.
@@ -141,14 +160,15 @@ timed_run() {
     local secs kb usr sys files own other
     read -r secs kb usr sys <"$tfile"
     files=$(find "$out" -type f | wc -l)
-    rm -rf "$out"
+    ((keep)) || rm -rf "$out"
     echo "$secs $kb $files" >>"$tmp/results-$tool-$size"
     own=$(awk -v u="$usr" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+    # CPU time of the machine's other processes during the run (never below 0).
     other=$(awk -v a="$after" -v b="$before" -v hz="$(getconf CLK_TCK)" -v o="$own" \
         'BEGIN { x = (a - b) / hz - o; printf "%.2f", (x < 0 ? 0 : x) }')
-    printf '   %-5s %6d  run %d/%d: %7.2f s %7.0f MB %7d files   cpu %6.2f s, others %5.2f s\n' \
+    printf '   %-5s %6d  run %d/%d: %7.2f s %7.0f MB %7d files   usr %6.2f s  sys %6.2f s  others %5.2f s\n' \
         "$tool" "$size" "$run" "$runs" "$secs" "$(awk -v k="$kb" 'BEGIN { print k / 1024 }')" \
-        "$files" "$own" "$other" >&2
+        "$files" "$usr" "$sys" "$other" >&2
     # Flag the run when other processes took more than a quarter of a core during it.
     if awk -v x="$other" -v w="$secs" 'BEGIN { exit !(x > 0.2 && x > 0.25 * w) }'; then
         echo "$tool $size run $run: other processes used $other s of CPU during this ${secs} s run" >>"$tmp/disturbed"

@@ -206,35 +206,52 @@ fn check_featured_poll(config: &Config, content: &content::Content, problems: &m
     }
 }
 
-fn render_markdown(site: &Site, problems: &mut Problems) -> (Vec<Rendered>, Vec<Rendered>) {
-    let polls: HashSet<String> = site.polls.iter().map(|p| p.id.clone()).collect();
-    let base_url = site.config.base_url.as_str();
-    let render_one = |source: &str, body: &str, body_line: usize| {
+/// What Markdown bodies may refer to: the site's link targets and poll ids.
+pub struct MarkdownScope<'a> {
+    site: &'a Site,
+    polls: HashSet<String>,
+}
+
+impl<'a> MarkdownScope<'a> {
+    /// The scope of a site.
+    pub fn new(site: &'a Site) -> Self {
+        MarkdownScope {
+            site,
+            polls: site.polls.iter().map(|p| p.id.clone()).collect(),
+        }
+    }
+
+    fn render(&self, source: &str, body: &str, body_line: usize) -> (Rendered, Vec<Problem>) {
         let cx = markdown::Context {
             source,
             body_line,
-            link_targets: &site.link_targets,
-            polls: &polls,
-            base_url,
+            link_targets: &self.site.link_targets,
+            polls: &self.polls,
+            base_url: &self.site.config.base_url,
         };
         markdown::render(body, &cx)
-    };
-    let articles: Vec<(Rendered, Vec<Problem>)> = site
-        .articles
-        .par_iter()
-        .map(|a| {
-            let (mut rendered, found) = render_one(&a.source, &a.body, a.body_line);
-            if let Some(summary) = &a.summary {
-                rendered.summary = markdown::render_snippet(summary);
-            }
-            (rendered, found)
-        })
-        .collect();
-    let pages: Vec<(Rendered, Vec<Problem>)> = site
-        .pages
-        .iter()
-        .map(|p| render_one(&p.source, &p.body, p.body_line))
-        .collect();
+    }
+
+    /// An article's body and summary as HTML.
+    pub fn article(&self, article: &crate::content::Article) -> (Rendered, Vec<Problem>) {
+        let (mut rendered, found) = self.render(&article.source, &article.body, article.body_line);
+        if let Some(summary) = &article.summary {
+            rendered.summary = markdown::render_snippet(summary);
+        }
+        (rendered, found)
+    }
+
+    /// A page's body as HTML.
+    pub fn page(&self, page: &crate::content::Page) -> (Rendered, Vec<Problem>) {
+        self.render(&page.source, &page.body, page.body_line)
+    }
+}
+
+fn render_markdown(site: &Site, problems: &mut Problems) -> (Vec<Rendered>, Vec<Rendered>) {
+    let scope = MarkdownScope::new(site);
+    let articles: Vec<(Rendered, Vec<Problem>)> =
+        site.articles.par_iter().map(|a| scope.article(a)).collect();
+    let pages: Vec<(Rendered, Vec<Problem>)> = site.pages.iter().map(|p| scope.page(p)).collect();
     let mut split = |all: Vec<(Rendered, Vec<Problem>)>| {
         all.into_iter()
             .map(|(rendered, found)| {
@@ -374,7 +391,7 @@ fn progress_bar(wanted: bool, len: usize) -> indicatif::ProgressBar {
     bar
 }
 
-fn copy_static(prepared: &Prepared, staging: &dyn Sink) -> Result<usize> {
+pub(crate) fn copy_static(prepared: &Prepared, staging: &dyn Sink) -> Result<usize> {
     let mut count = 0;
     for (rel, source) in &prepared.theme.static_files {
         match source {
@@ -390,7 +407,7 @@ fn copy_static(prepared: &Prepared, staging: &dyn Sink) -> Result<usize> {
     Ok(count)
 }
 
-fn copy_bundles(prepared: &Prepared, staging: &dyn Sink) -> Result<usize> {
+pub(crate) fn copy_bundles(prepared: &Prepared, staging: &dyn Sink) -> Result<usize> {
     let mut count = 0;
     for article in &prepared.site.articles {
         let Some(dir) = &article.bundle_dir else {

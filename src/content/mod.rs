@@ -57,7 +57,7 @@ pub struct Image {
 }
 
 /// A news item, loaded and validated.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Article {
     /// The file, relative to the site root (`content/news/2020/03/a.md`).
     pub source: String,
@@ -108,7 +108,7 @@ pub struct Article {
 }
 
 /// A standalone page such as `/about/`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Page {
     /// The file, relative to the site root.
     pub source: String,
@@ -190,6 +190,44 @@ pub fn load(root: &Path, config: &Config, options: &LoadOptions) -> (Content, Pr
         },
         problems,
     )
+}
+
+/// One Markdown file of `content/`, loaded.
+#[derive(Debug, Clone)]
+pub enum Loaded {
+    /// An article under `content/news/`.
+    Article(Box<Article>),
+    /// A page under `content/pages/`.
+    Page(Box<Page>),
+}
+
+/// Loads one Markdown file of `content/news/` or `content/pages/` (for rebuilds that
+/// re-read only what changed). `Ok(None)`: a draft or future article left out, or a file
+/// that is not content.
+pub fn load_file(
+    root: &Path,
+    path: &Path,
+    config: &Config,
+    content: &Content,
+    options: &LoadOptions,
+) -> Result<Option<Loaded>, Vec<Problem>> {
+    let rel = relative(root, path);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if !name.ends_with(".md") || name.starts_with('.') || name.starts_with('_') {
+        return Ok(None);
+    }
+    if rel.starts_with("content/news/") {
+        let lookup = Lookup::new(&content.regions, &content.polls, config);
+        Ok(load_article(root, path, config, &lookup, options)?
+            .map(|a| Loaded::Article(Box::new(a))))
+    } else if rel.starts_with("content/pages/") {
+        Ok(load_page(root, path, config, options)?.map(|p| Loaded::Page(Box::new(p))))
+    } else {
+        Ok(None)
+    }
 }
 
 /// Regions, polls and languages that front matter may name.

@@ -182,6 +182,16 @@ impl Views {
             .into_par_iter()
             .map(|i| Value::from_serializable(&article_view(site, i, &bodies[i], false)))
             .collect();
+        Views::with_articles(site, articles, results, now)
+    }
+
+    /// The shared views around article views computed elsewhere (kept between rebuilds).
+    pub fn with_articles(
+        site: &Site,
+        articles: Vec<Value>,
+        results: &Results,
+        now: jiff::Timestamp,
+    ) -> Views {
         let nav_regions = site
             .trees
             .iter()

@@ -33,6 +33,11 @@ impl MemorySite {
         self.files.lock().expect("site lock").get(rel).cloned()
     }
 
+    /// Removes a file.
+    pub fn remove(&self, rel: &str) {
+        self.files.lock().expect("site lock").remove(rel);
+    }
+
     /// Every path, sorted.
     pub fn paths(&self) -> Vec<String> {
         let mut paths: Vec<String> = self

@@ -6,6 +6,7 @@
 //! server-sent-events stream at [`EVENTS_PATH`] that the injected script listens to.
 
 pub mod files;
+pub mod session;
 pub mod watch;
 
 use std::net::SocketAddr;
@@ -22,11 +23,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::sync::broadcast;
 
-use crate::build::{BuildOptions, prepare, write_site};
+use crate::build::BuildOptions;
 use crate::diagnostics::Problems;
 use crate::polls::service::{Options as ServiceOptions, PollSource, Service};
 use crate::polls::store::Store;
 use files::{MemorySite, Target};
+use session::Session;
 use watch::{Batch, Change};
 
 /// Where open pages listen for reloads.
@@ -72,6 +74,8 @@ struct Live {
     signals: broadcast::Sender<Signal>,
     build: BuildOptions,
     generation: std::sync::atomic::AtomicU64,
+    /// The in-memory build that content edits update; `None` after a failed build.
+    session: std::sync::Mutex<Option<Session>>,
 }
 
 impl Live {
@@ -80,12 +84,11 @@ impl Live {
     }
 }
 
-/// Builds the whole site into memory.
-fn build_in_memory(options: &BuildOptions) -> Result<(MemorySite, usize)> {
-    let prepared = prepare(options)?;
+/// Builds the whole site into memory, keeping a session for later edits.
+fn build_in_memory(options: &BuildOptions) -> Result<(MemorySite, Session)> {
     let site = MemorySite::default();
-    let (pages, _) = write_site(&prepared, &site, false)?;
-    Ok((site, pages))
+    let session = Session::start(options, &site)?;
+    Ok((site, session))
 }
 
 fn describe(error: &anyhow::Error) -> String {
@@ -118,18 +121,19 @@ async fn serve(options: ServeOptions) -> Result<()> {
         ..BuildOptions::default()
     };
     let started = Instant::now();
-    let (site, problems) = match build_in_memory(&build) {
-        Ok((site, pages)) => {
+    let (site, session, problems) = match build_in_memory(&build) {
+        Ok((site, session)) => {
             eprintln!(
-                "built {pages} pages in memory in {:.2} s",
+                "built {} files in memory in {:.2} s",
+                site.len(),
                 started.elapsed().as_secs_f64()
             );
-            (site, None)
+            (site, Some(session), None)
         }
         Err(error) => {
             let text = describe(&error);
             eprintln!("{text}");
-            (MemorySite::default(), Some(text))
+            (MemorySite::default(), None, Some(text))
         }
     };
     let (signals, _) = broadcast::channel(64);
@@ -139,6 +143,7 @@ async fn serve(options: ServeOptions) -> Result<()> {
         signals,
         build,
         generation: std::sync::atomic::AtomicU64::new(1),
+        session: std::sync::Mutex::new(session),
     });
 
     let database = ThrowawayDatabase::new();
@@ -380,7 +385,7 @@ fn watch_folders(watcher: &mut notify::RecommendedWatcher, root: &Path) -> Resul
 
 /// The changes of one event that the site cares about; a watched folder that appears
 /// (say, `templates/` created after start) counts as a change of its kind.
-fn changes_of(root: &Path, event: &notify::Event) -> (Vec<Change>, bool) {
+fn changes_of(root: &Path, event: &notify::Event) -> (Vec<(Change, PathBuf)>, bool) {
     if matches!(event.kind, notify::EventKind::Access(_)) {
         return (Vec::new(), false);
     }
@@ -388,13 +393,14 @@ fn changes_of(root: &Path, event: &notify::Event) -> (Vec<Change>, bool) {
     let changes = event
         .paths
         .iter()
-        .filter_map(|p| watch::relative_to(root, p))
-        .map(|rel| {
+        .filter_map(|p| watch::relative_to(root, p).map(|rel| (rel, p.clone())))
+        .map(|(rel, path)| {
             if WATCHED.contains(&rel.as_str()) {
                 new_folder = true;
-                return watch::classify(&format!("{rel}/x.html"));
+                // A whole folder appeared or went: rebuild everything.
+                return (Change::Data, path);
             }
-            watch::classify(&rel)
+            (watch::classify(&rel), path)
         })
         .collect();
     (changes, new_folder)
@@ -424,21 +430,46 @@ fn rebuild_loop(
         if new_folder {
             let _ = watch_folders(&mut watcher, root);
         }
-        let Some(batch) = watch::summarize(&changes) else {
+        let kinds: Vec<Change> = changes.iter().map(|(c, _)| *c).collect();
+        let Some(batch) = watch::summarize(&kinds) else {
             continue;
         };
-        if changes.contains(&Change::Data) {
+        if kinds.contains(&Change::Data) {
             let _ = service.reload();
         }
-        rebuild(live, batch);
+        let content_only = kinds
+            .iter()
+            .all(|c| matches!(c, Change::Content | Change::Ignored));
+        let paths: Vec<PathBuf> = changes
+            .into_iter()
+            .filter(|(c, _)| *c == Change::Content)
+            .map(|(_, p)| p)
+            .collect();
+        rebuild(live, batch, content_only.then_some(paths.as_slice()));
     }
 }
 
-fn rebuild(live: &Live, batch: Batch) {
+/// Rebuilds after a batch of changes: content edits update the session in place, anything
+/// else (or an edit after a failed build) builds everything again.
+fn rebuild(live: &Live, batch: Batch, content: Option<&[PathBuf]>) {
     let started = Instant::now();
-    match build_in_memory(&live.build) {
-        Ok((site, pages)) => {
+    let mut session = live.session.lock().expect("session lock");
+    let outcome = match (session.as_mut(), content) {
+        (Some(current), Some(paths)) => {
+            let site = live.site();
+            current
+                .update(&site, paths)
+                .map(|update| format!("rebuilt {} of {} files", update.rendered, update.files))
+        }
+        _ => build_in_memory(&live.build).map(|(site, fresh)| {
+            let files = site.len();
             *live.site.write().expect("site lock") = Arc::new(site);
+            *session = Some(fresh);
+            format!("rebuilt all {files} files")
+        }),
+    };
+    match outcome {
+        Ok(summary) => {
             let was_broken = live
                 .problems
                 .write()
@@ -446,7 +477,7 @@ fn rebuild(live: &Live, batch: Batch) {
                 .take()
                 .is_some();
             eprintln!(
-                "rebuilt {pages} pages in {:.0} ms",
+                "{summary} in {:.0} ms",
                 started.elapsed().as_secs_f64() * 1000.0
             );
             live.generation
@@ -459,6 +490,8 @@ fn rebuild(live: &Live, batch: Batch) {
             let _ = live.signals.send(signal);
         }
         Err(error) => {
+            // The session may hold half an update: the next change builds everything again.
+            *session = None;
             let text = describe(&error);
             eprintln!("{text}");
             *live.problems.write().expect("problems lock") = Some(text.clone());
