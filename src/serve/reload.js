@@ -14,6 +14,7 @@
     }
     box.textContent = text;
   }
+  source.addEventListener("open", function () { document.documentElement.setAttribute("data-birge-live", ""); });
   source.addEventListener("reload", function () { location.reload(); });
   source.addEventListener("styles", function () {
     document.querySelectorAll('link[rel="stylesheet"]').forEach(function (link) {

@@ -6,6 +6,7 @@
 //! `BIRGE_BROWSER_SCREENSHOTS=<folder>` saves screenshots of the steps.
 
 mod http;
+mod reload;
 mod site;
 mod webdriver;
 
