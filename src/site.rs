@@ -145,12 +145,7 @@ impl Site {
             mut articles,
             mut pages,
         } = content;
-        articles.sort_by(|a, b| {
-            b.date
-                .timestamp()
-                .cmp(&a.date.timestamp())
-                .then_with(|| a.source.cmp(&b.source))
-        });
+        articles.sort_by_cached_key(|a| (std::cmp::Reverse(a.date.timestamp()), a.source.clone()));
         pages.sort_by(|a, b| a.path.cmp(&b.path));
         polls.sort_by(|a, b| a.id.cmp(&b.id));
         check_unique_paths(&articles, &pages)?;

@@ -40,7 +40,7 @@ pub const SCRIPT_PATH: &str = "/__birge/reload.js";
 const SCRIPT: &str = include_str!("reload.js");
 
 /// How long the watcher waits for a burst of saves to settle.
-pub const DEBOUNCE: Duration = Duration::from_millis(20);
+pub const DEBOUNCE: Duration = Duration::from_millis(10);
 
 /// Options of `birge serve`.
 #[derive(Debug, Clone)]
