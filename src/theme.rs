@@ -14,6 +14,9 @@ use crate::diagnostics::Problem;
 
 static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/themes/birge");
 
+/// Templates that every theme gets from the built-in one unless it has its own.
+pub const BUILTIN_FEEDS: &[&str] = &["atom.xml", "rss.xml", "sitemap.xml"];
+
 /// The name of the theme built into the binary.
 pub const BUILTIN_NAME: &str = "birge";
 
@@ -121,7 +124,21 @@ impl Theme {
         }
         theme.add_templates(root, &folder.join("templates"))?;
         theme.add_static(&folder.join("static"));
+        theme.add_builtin_feeds()?;
         Ok(theme)
+    }
+
+    /// Feeds and the sitemap have built-in templates that a theme may override.
+    fn add_builtin_feeds(&mut self) -> Result<(), Problem> {
+        let builtin = Theme::builtin()?;
+        for name in BUILTIN_FEEDS {
+            if !self.templates.contains_key(*name)
+                && let Some(template) = builtin.templates.get(*name)
+            {
+                self.templates.insert(name.to_string(), template.clone());
+            }
+        }
+        Ok(())
     }
 
     fn add_site_overrides(&mut self, root: &Path) -> Result<(), Problem> {

@@ -142,3 +142,22 @@ fn check_lists_problems_without_writing() {
     assert!(stderr.contains("unknown region `nowhere`"), "{stderr}");
     assert!(!site.public().exists(), "check writes nothing");
 }
+
+#[test]
+fn a_theme_of_its_own_gets_the_builtin_feeds_and_sitemap() {
+    let site = Fixture::new();
+    site.article("a.md", "title: A\ndate: 2020-03-20", "Body\n");
+    assert!(site.birge(&["theme", "eject"]).status.success());
+    let themes = site.root().join("themes");
+    std::fs::rename(themes.join("birge"), themes.join("steppe")).unwrap();
+    for feed in ["atom.xml", "rss.xml", "sitemap.xml"] {
+        std::fs::remove_file(themes.join("steppe/templates").join(feed)).unwrap();
+    }
+    site.file(
+        "site.yaml",
+        &super::util::SITE_YAML.replace("timezone:", "theme: steppe\ntimezone:"),
+    );
+    site.build(&["--quiet"]);
+    assert!(feed_rs::parser::parse(site.read("atom.xml").as_bytes()).is_ok());
+    assert!(site.read("sitemap.xml").contains("<urlset"));
+}
