@@ -28,6 +28,19 @@ pub fn register(
     });
 }
 
+/// Fills every language's missing strings from English once, so lookups need one step.
+fn with_english_fallback(
+    mut strings: HashMap<String, HashMap<String, String>>,
+) -> HashMap<String, HashMap<String, String>> {
+    let english = strings.get("en").cloned().unwrap_or_default();
+    for table in strings.values_mut() {
+        for (key, text) in &english {
+            table.entry(key.clone()).or_insert_with(|| text.clone());
+        }
+    }
+    strings
+}
+
 /// A site path as a URL under the base URL; URLs and fragments pass through unchanged.
 pub fn absolute_url(base: &str, path: &str) -> String {
     let is_absolute = path.contains("://")
@@ -35,27 +48,30 @@ pub fn absolute_url(base: &str, path: &str) -> String {
         || path.starts_with("mailto:")
         || path.starts_with('#');
     if is_absolute {
-        path.to_string()
-    } else if path.starts_with('/') {
-        format!("{base}{path}")
-    } else {
-        format!("{base}/{path}")
+        return path.to_string();
     }
+    let mut url = String::with_capacity(base.len() + path.len() + 1);
+    url.push_str(base);
+    if !path.starts_with('/') {
+        url.push('/');
+    }
+    url.push_str(path);
+    url
 }
 
-fn page_lang(state: &State) -> String {
-    state
-        .get::<String>("lang")
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| "en".to_string())
+/// The page's language (the `lang` variable), `en` when there is none.
+fn page_lang(state: &State) -> Value {
+    match state.get::<Value>("lang") {
+        Ok(Some(lang)) if lang.is_string() => lang,
+        _ => Value::from("en"),
+    }
 }
 
 fn date(value: &str, kwargs: Kwargs, state: &State) -> TeraResult<Value> {
     let format: Option<String> = kwargs.get("format")?;
     let lang = match kwargs.get::<String>("lang")? {
         Some(lang) => lang,
-        None => page_lang(state),
+        None => page_lang(state).as_str().unwrap_or("en").to_string(),
     };
     let day: jiff::civil::Date = value
         .get(..10)
@@ -107,11 +123,13 @@ fn translate(
     state: &State,
 ) -> TeraResult<Value> {
     let lang = page_lang(state);
-    let text = strings
-        .get(&lang)
-        .and_then(|s| s.get(key))
-        .or_else(|| strings.get("en").and_then(|s| s.get(key)))
-        .map_or(key, String::as_str);
+    let table = strings
+        .get(lang.as_str().unwrap_or("en"))
+        .or_else(|| strings.get("en"));
+    let text = table.and_then(|t| t.get(key)).map_or(key, String::as_str);
+    if !text.contains('{') {
+        return Ok(Value::from(text));
+    }
     let mut out = text.to_string();
     for (name, value) in kwargs.iter() {
         let shown = match value.as_str() {
