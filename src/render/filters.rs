@@ -14,6 +14,7 @@ pub fn register(
     strings: HashMap<String, HashMap<String, String>>,
 ) {
     let base = base_url.trim_end_matches('/').to_string();
+    let strings = with_english_fallback(strings);
     tera.register_filter("url", move |path: &str, _: Kwargs, _: &State| {
         Value::from(absolute_url(&base, path))
     });
