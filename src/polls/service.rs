@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use axum::body::Body;
@@ -421,8 +421,25 @@ async fn vote(State(service): Shared, Path(id): Path<String>, request: Request) 
     if declared.is_some_and(|n| n > service.options.max_body) {
         return error(StatusCode::PAYLOAD_TOO_LARGE, "too_large");
     }
-    let Ok(bytes) = axum::body::to_bytes(body, service.options.max_body).await else {
-        return error(StatusCode::PAYLOAD_TOO_LARGE, "too_large");
+    let timeout = parts
+        .extensions
+        .get::<BodyTimeout>()
+        .map_or(Limits::default().body_timeout, |t| t.0);
+    let bytes = match tokio::time::timeout(
+        timeout,
+        axum::body::to_bytes(body, service.options.max_body),
+    )
+    .await
+    {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => return error(StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+        Err(_) => {
+            let mut response = error(StatusCode::REQUEST_TIMEOUT, "timeout");
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return response;
+        }
     };
     let content_type = parts
         .headers
@@ -458,7 +475,13 @@ async fn vote(State(service): Shared, Path(id): Path<String>, request: Request) 
             true,
         ))
         .into_response(),
-        (Decision::Failed, _) => error(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable"),
+        (Decision::Failed, _) => {
+            let mut response = error(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable");
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            response
+        }
         (Decision::Counted(_), Some(return_to)) => see_other(&results_location(
             &poll.id,
             return_to.as_deref(),
@@ -570,6 +593,34 @@ async fn cors_and_log(State(service): Shared, request: Request, next: Next) -> R
     response
 }
 
+/// How long a connection may take over each part of a request, and how much it may send
+/// before its body. A client that is slower is cut off, so slow or stalled clients cannot
+/// hold connections (and memory) forever.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// From the start of waiting for a request (a new connection, or an idle kept-alive one)
+    /// to the end of its headers; then the connection is closed.
+    pub header_timeout: Duration,
+    /// For reading a vote's body once its headers are in; then 408.
+    pub body_timeout: Duration,
+    /// The largest request head (request line and headers) in bytes; larger ones get 431.
+    pub max_header_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            max_header_bytes: 32 * 1024,
+        }
+    }
+}
+
+/// The body timeout of the connection a request came on (see [`Limits`]).
+#[derive(Debug, Clone, Copy)]
+struct BodyTimeout(Duration);
+
 /// Serves the API on `listen` until SIGINT or SIGTERM; SIGHUP reloads the definitions.
 pub async fn run(service: Arc<Service>, listen: &str) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
@@ -583,16 +634,69 @@ pub async fn run(service: Arc<Service>, listen: &str) -> Result<()> {
         "birge vote service listening on http://{}/api/",
         listener.local_addr()?
     );
-    let app = Arc::clone(&service).router();
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
+    serve(listener, Arc::clone(&service), Limits::default(), shutdown).await;
     service.store().close();
     eprintln!("birge vote service stopped");
     Ok(())
+}
+
+/// Serves the API on `listener` with `limits` until `shutdown` ends; then stops accepting,
+/// lets requests in flight finish (at most `limits.header_timeout + limits.body_timeout`
+/// more) and returns. The store is left open.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    service: Arc<Service>,
+    limits: Limits,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+
+    let router = Arc::clone(&service).router();
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_header_size(limits.max_header_bytes);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(error) => {
+                    // Out of file descriptors or a connection reset before it was taken:
+                    // keep serving the others, without spinning.
+                    eprintln!("error: accepting a connection: {error}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let app = router
+            .clone()
+            .map_request(move |mut request: Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+                    .extensions_mut()
+                    .insert(BodyTimeout(limits.body_timeout));
+                request.map(Body::new)
+            });
+        let connection = builder.serve_connection(
+            TokioIo::new(stream),
+            hyper_util::service::TowerToHyperService::new(app),
+        );
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // Errors here are the client's (reset, timed out, malformed); nothing to do.
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    let grace = limits.header_timeout + limits.body_timeout;
+    let _ = tokio::time::timeout(grace, graceful.shutdown()).await;
 }
 
 fn spawn_reloader(service: Arc<Service>) {

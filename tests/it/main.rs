@@ -3,6 +3,7 @@
 mod build;
 mod commands;
 mod errors;
+mod faults;
 mod http;
 mod polls;
 mod serve;
