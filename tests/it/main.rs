@@ -8,3 +8,4 @@ mod http;
 mod polls;
 mod serve;
 mod util;
+mod web;
