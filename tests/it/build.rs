@@ -341,6 +341,48 @@ fn feeds_parse_and_carry_the_articles() {
 }
 
 #[test]
+fn feeds_have_the_elements_their_specs_require() {
+    let site = bulletin();
+    site.build(&[]);
+    // Atom (RFC 4287): id, title, updated, author and a self link on the feed; id, title,
+    // updated, author and a link on every entry; dates in RFC 3339.
+    let ids = super::web::check_atom(&site.read("atom.xml"), "https://example.kz/atom.xml");
+    assert_eq!(
+        ids[0],
+        "https://example.kz/news/2020/03/atyrau-volunteers-sew-masks/"
+    );
+    let kk = super::web::check_atom(&site.read("kk/atom.xml"), "https://example.kz/kk/atom.xml");
+    assert_eq!(kk.len(), 1);
+    super::web::check_atom(
+        &site.read("regions/kostanay/atom.xml"),
+        "https://example.kz/regions/kostanay/atom.xml",
+    );
+    // An entry without an author of its own names the publisher.
+    let atom = feed_rs::parser::parse(site.read("atom.xml").as_bytes()).unwrap();
+    let kostanay = atom
+        .entries
+        .iter()
+        .find(|e| e.id.contains("kostanay"))
+        .unwrap();
+    assert_eq!(kostanay.authors[0].name.as_deref(), Some("Test Bulletin"));
+    assert_eq!(
+        kostanay.updated.unwrap().to_rfc3339(),
+        "2020-02-10T18:00:00+00:00",
+        "updated is the article's update date, with its offset"
+    );
+    // RSS 2.0: title, link and description on the channel, an atom:link to itself, and a
+    // guid and an RFC 822 pubDate on every item.
+    let guids = super::web::check_rss(&site.read("rss.xml"), "https://example.kz/rss.xml");
+    assert_eq!(guids, ids, "RSS guids are the Atom ids: the article URLs");
+    let rss = site.read("rss.xml");
+    assert!(
+        rss.contains("<pubDate>Sat, 21 Mar 2020 00:00:00 +0600</pubDate>"),
+        "{rss}"
+    );
+    super::web::check_rss(&site.read("ru/rss.xml"), "https://example.kz/ru/rss.xml");
+}
+
+#[test]
 fn sitemap_lists_pages_in_its_namespace() {
     let site = bulletin();
     site.build(&[]);
