@@ -229,7 +229,12 @@ impl<'a> MarkdownScope<'a> {
             polls: &self.polls,
             base_url: &self.site.config.base_url,
         };
-        markdown::render(body, &cx)
+        let (mut rendered, found) = markdown::render(body, &cx);
+        if self.site.config.safe_html {
+            rendered.html = markdown::sanitize(&rendered.html);
+            rendered.summary = markdown::sanitize(&rendered.summary);
+        }
+        (rendered, found)
     }
 
     /// An article's body and summary as HTML.
@@ -237,6 +242,9 @@ impl<'a> MarkdownScope<'a> {
         let (mut rendered, found) = self.render(&article.source, &article.body, article.body_line);
         if let Some(summary) = &article.summary {
             rendered.summary = markdown::render_snippet(summary);
+            if self.site.config.safe_html {
+                rendered.summary = markdown::sanitize(&rendered.summary);
+            }
         }
         (rendered, found)
     }

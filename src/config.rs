@@ -38,6 +38,10 @@ pub struct RawConfig {
     pub polls: PollsConfig,
     /// Who publishes the site.
     pub publisher: RawPublisher,
+    /// Sanitise the HTML of article and page bodies (and summaries) with ammonia: scripts,
+    /// event handlers, `javascript:` links and other active content are removed. Default
+    /// `false`: editors are trusted and raw HTML in Markdown passes through.
+    pub safe_html: bool,
     /// A free map for themes.
     pub extra: serde_json::Value,
 }
@@ -55,6 +59,7 @@ impl Default for RawConfig {
             paginate: 20,
             polls: PollsConfig::default(),
             publisher: RawPublisher::default(),
+            safe_html: false,
             extra: serde_json::Value::Object(Default::default()),
         }
     }
@@ -126,6 +131,8 @@ pub struct Config {
     pub polls: PollsConfig,
     /// Who publishes.
     pub publisher: Publisher,
+    /// Whether article and page bodies are sanitised (`safe_html: true`).
+    pub safe_html: bool,
     /// The free map for themes.
     pub extra: serde_json::Value,
 }
@@ -141,6 +148,7 @@ const KEYS: &[&str] = &[
     "paginate",
     "polls",
     "publisher",
+    "safe_html",
     "extra",
 ];
 
@@ -276,6 +284,7 @@ impl RawConfig {
             theme: self.theme,
             paginate: self.paginate,
             polls: self.polls,
+            safe_html: self.safe_html,
             extra: self.extra,
         })
     }
@@ -298,6 +307,9 @@ mod tests {
         assert_eq!(c.polls.endpoint, "/api/");
         assert_eq!(c.publisher.name, "Test");
         assert_eq!(c.language_root("kk"), "/kk/");
+        assert!(!c.safe_html);
+        let safe = Config::parse("title: T\nbase_url: https://x.kz\nsafe_html: true\n").unwrap();
+        assert!(safe.safe_html);
     }
 
     #[test]

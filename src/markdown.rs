@@ -83,6 +83,45 @@ pub fn render_snippet(text: &str) -> String {
     html
 }
 
+/// Sanitises rendered HTML for `safe_html: true` (ammonia): scripts, styles, event handlers,
+/// `javascript:` URLs, forms and frames go; text, links, images, tables, code highlighting
+/// (`class`), heading anchors (`id`) and disabled task-list checkboxes stay. Poll markers
+/// (see [`poll_marker`]) are kept: they stand between blocks, so each piece between them is
+/// sanitised on its own.
+pub fn sanitize(html: &str) -> String {
+    static SANITIZER: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
+    let sanitizer = SANITIZER.get_or_init(|| {
+        let mut builder = ammonia::Builder::default();
+        builder
+            .add_generic_attributes(["id", "class"])
+            .add_tags(["input"])
+            .add_tag_attributes("input", ["type", "checked", "disabled"])
+            .add_tag_attributes("pre", ["data-lang"])
+            .attribute_filter(|element, attribute, value| {
+                if element == "input" && attribute == "type" && value != "checkbox" {
+                    None
+                } else {
+                    Some(value.into())
+                }
+            });
+        builder
+    });
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(at) = rest.find("<!--birge:poll:") {
+        let end = rest[at..].find("-->").map(|e| at + e + 3);
+        let Some(end) = end else { break };
+        let id = &rest[at + "<!--birge:poll:".len()..end - 3];
+        out.push_str(&sanitizer.clean(&rest[..at]).to_string());
+        if crate::content::polls::is_valid_id(id) {
+            out.push_str(&poll_marker(id));
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(&sanitizer.clean(rest).to_string());
+    out
+}
+
 /// Replaces each line that is only `{{ poll(id="x") }}` by a marker, keeping line numbers.
 fn replace_poll_shortcodes(
     body: &str,
@@ -464,6 +503,26 @@ mod tests {
         let (r, _) = render("```rust\nfn main() {}\n```\n", &cx(&t, &p));
         assert!(r.has_code);
         assert!(r.html.contains("class=\"hl-"));
+    }
+
+    #[test]
+    fn sanitize_removes_active_content_and_keeps_the_rest() {
+        let (t, p) = (HashMap::new(), HashSet::from(["mothers-forum".to_string()]));
+        let body = "## Part\n\n<script>alert(1)</script>\n\n<p onclick=\"x()\">Hi <a href=\"javascript:alert(1)\">a</a></p>\n\n{{ poll(id=\"mothers-forum\") }}\n\n- [x] done\n\n```rust\nfn main() {}\n```\n\n<iframe src=\"https://evil.example\"></iframe>\n";
+        let (r, _) = render(body, &cx(&t, &p));
+        let clean = sanitize(&r.html);
+        for gone in ["<script", "onclick", "javascript:", "<iframe"] {
+            assert!(!clean.contains(gone), "{gone} in {clean}");
+        }
+        assert!(clean.contains("<h2 id=\"part\">Part</h2>"), "{clean}");
+        assert!(clean.contains(&poll_marker("mothers-forum")), "{clean}");
+        assert!(clean.contains("type=\"checkbox\""), "{clean}");
+        assert!(clean.contains("class=\"hl-"), "{clean}");
+        assert!(
+            sanitize("<!--birge:poll:x\"><script>-->")
+                .find("<script")
+                .is_none()
+        );
     }
 
     #[test]

@@ -159,6 +159,15 @@ pub fn parse(id: &str, source: &str, text: &str, tz: &TimeZone) -> Result<Poll, 
         ),
         _ => {}
     }
+    if let Some(lang) = &raw.lang
+        && !((2..=3).contains(&lang.len()) && lang.bytes().all(|b| b.is_ascii_lowercase()))
+    {
+        problems.push(
+            Problem::new(source, format!("`{lang}` is not a language code"))
+                .at_opt(at("lang"))
+                .hint("use two- or three-letter codes such as en, kk, ru"),
+        );
+    }
     let mut date = |key: &str, value: &Option<String>, end_of_day: bool| -> Option<ZonedDateTime> {
         let text_value = value.as_deref()?;
         let parsed = crate::dates::parse_date(text_value, tz).and_then(|z| {
@@ -198,6 +207,21 @@ pub fn parse(id: &str, source: &str, text: &str, tz: &TimeZone) -> Result<Poll, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_language_must_be_a_code() {
+        let tz = TimeZone::UTC;
+        let text = "question: Q?\noptions: [a, b]\nlang: 'en\"><x>'\n";
+        let problems = parse("p", "content/polls/p.yaml", text, &tz).unwrap_err();
+        assert!(problems[0].message.contains("is not a language code"));
+        let ok = parse(
+            "p",
+            "content/polls/p.yaml",
+            "question: Q?\noptions: [a, b]\nlang: kk\n",
+            &tz,
+        );
+        assert_eq!(ok.unwrap().lang.as_deref(), Some("kk"));
+    }
 
     fn tz() -> TimeZone {
         crate::dates::parse_timezone("Asia/Almaty").unwrap()

@@ -143,6 +143,8 @@ pub fn render(
 ) -> String {
     let lang = poll.lang.as_deref().unwrap_or("en");
     let s = strings(lang);
+    // `lang` may come from a hand-written polls/index.json: it goes into an attribute.
+    let lang = escape(lang);
     let body = PollBody::new(poll, tally, state, voted);
     let message = match notice {
         Notice::None => None,

@@ -4,6 +4,7 @@ mod build;
 mod commands;
 mod errors;
 mod faults;
+mod hostile;
 mod http;
 mod polls;
 mod serve;
