@@ -37,7 +37,12 @@ fn convert(error: serde_yaml::Error) -> YamlError {
     if let Some(at) = message.find(" at line ") {
         message.truncate(at);
     }
-    let message = message.trim_start_matches(": ").to_string();
+    let mut message = message.trim_start_matches(": ").to_string();
+    if message.starts_with("repetition limit exceeded") {
+        message.push_str(": its aliases (`*name`) expand to too much data; write the values out");
+    } else if message.starts_with("recursion limit exceeded") {
+        message.push_str(": lists and maps nest too deep (at most 128 levels)");
+    }
     YamlError {
         line: location.as_ref().map(|l| l.line()),
         column: location.as_ref().map(|l| l.column()),
@@ -45,16 +50,69 @@ fn convert(error: serde_yaml::Error) -> YamlError {
     }
 }
 
+/// How deep `[` and `{` may nest. The YAML scanner checks every open bracket on every
+/// token, so its time grows with the square of the depth (50,000 levels took 23 s); the
+/// deserialiser refuses anything past 128 levels anyway.
+const MAX_FLOW_DEPTH: usize = 1000;
+
+/// Refuses text whose flow collections (`[`, `{`) nest deeper than [`MAX_FLOW_DEPTH`], before
+/// the scanner spends quadratic time on it. Quoted scalars are skipped; brackets inside plain
+/// scalars are counted, which only makes the check stricter for absurd texts.
+fn check_depth(text: &str) -> Result<(), YamlError> {
+    let (mut depth, mut line, mut column) = (0usize, 1usize, 0usize);
+    let mut chars = text.chars().peekable();
+    let mut quote: Option<char> = None;
+    // The last character that was not a space: a quote right after one of these (or at the
+    // start of a line) opens a quoted scalar; elsewhere it is part of a plain one (`don't`).
+    let mut previous = '\n';
+    while let Some(c) = chars.next() {
+        column += 1;
+        if c == '\n' {
+            (line, column) = (line + 1, 0);
+        }
+        let opens_scalar = matches!(previous, '\n' | ':' | '-' | ',' | '[' | '{' | '?');
+        if !matches!(c, ' ' | '\t') {
+            previous = c;
+        }
+        match (quote, c) {
+            (Some('"'), '\\') => {
+                chars.next();
+                column += 1;
+            }
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') if opens_scalar => quote = Some(c),
+            (None, '[' | '{') => {
+                depth += 1;
+                if depth > MAX_FLOW_DEPTH {
+                    return Err(YamlError {
+                        line: Some(line),
+                        column: Some(column),
+                        message: format!(
+                            "lists and maps nested more than {MAX_FLOW_DEPTH} levels deep"
+                        ),
+                    });
+                }
+            }
+            (None, ']' | '}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Parses YAML text into `T`. Empty text parses as an empty mapping.
 pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
     if text.trim().is_empty() {
         return serde_yaml::from_str("{}").map_err(convert);
     }
+    check_depth(text)?;
     serde_yaml::from_str(text).map_err(convert)
 }
 
 /// The top-level keys of a YAML mapping, in order, as text.
 pub fn top_level_keys(text: &str) -> Result<Vec<String>, YamlError> {
+    check_depth(text)?;
     let value: serde_yaml::Value = serde_yaml::from_str(text).map_err(convert)?;
     let Some(mapping) = value.as_mapping() else {
         return Ok(Vec::new());
@@ -216,6 +274,45 @@ mod tests {
         assert_eq!(value_position(text, "regions", "kostanay"), Some((2, 19)));
         assert_eq!(value_position(text, "tags", "youth"), Some((5, 5)));
         assert_eq!(key_position(text, "author"), None);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_quickly() {
+        let deep = format!("a: {}{}", "[".repeat(50_000), "]".repeat(50_000));
+        let started = std::time::Instant::now();
+        let err = parse::<serde_json::Value>(&deep).unwrap_err();
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        assert_eq!((err.line, err.column), (Some(1), Some(1004)));
+        assert!(err.message.contains("nested more than 1000 levels"));
+        // Brackets in quoted strings are text.
+        let quoted = format!("a: [\"{}\", '{}']", "[".repeat(2000), "{".repeat(2000));
+        assert!(parse::<serde_json::Value>(&quoted).is_ok());
+        let block = format!(
+            "a: \"{}\"\nb: it's [fine]\nc: '{}'",
+            "[".repeat(2000),
+            "{".repeat(2000)
+        );
+        assert!(parse::<serde_json::Value>(&block).is_ok());
+        let err =
+            parse::<serde_json::Value>(&format!("a: {}1{}", "[".repeat(200), "]".repeat(200)));
+        assert!(err.unwrap_err().message.contains("recursion limit"));
+        let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
+        for (p, n) in ["a", "b", "c", "d", "e", "f", "g", "h"]
+            .iter()
+            .zip(["b", "c", "d", "e", "f", "g", "h", "i"])
+        {
+            bomb.push_str(&format!(
+                "{n}: &{n} [{}]\n",
+                vec![format!("*{p}"); 9].join(", ")
+            ));
+        }
+        let err = parse::<serde_json::Value>(&bomb).unwrap_err();
+        assert!(
+            err.message
+                .contains("aliases (`*name`) expand to too much data"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

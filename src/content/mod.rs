@@ -317,7 +317,12 @@ fn markdown_files(root: &Path, dir: &str, problems: &mut Problems) -> Vec<PathBu
         return Vec::new();
     }
     let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(&base).sort_by_file_name() {
+    // Links are followed, so a linked article is published rather than silently left out;
+    // a link loop is reported as a problem.
+    for entry in walkdir::WalkDir::new(&base)
+        .follow_links(true)
+        .sort_by_file_name()
+    {
         match entry {
             Ok(entry) if entry.file_type().is_file() => {
                 let name = entry.file_name().to_string_lossy();
@@ -331,7 +336,17 @@ fn markdown_files(root: &Path, dir: &str, problems: &mut Problems) -> Vec<PathBu
                     .path()
                     .map(|p| relative(root, p))
                     .unwrap_or_else(|| dir.to_string());
-                problems.push(Problem::new(path, format!("cannot read: {error}")));
+                let is_loop = error.loop_ancestor().is_some()
+                    || error
+                        .io_error()
+                        .and_then(std::io::Error::raw_os_error)
+                        .is_some_and(|code| code == libc::ELOOP);
+                let problem = Problem::new(path, format!("cannot read: {error}"));
+                problems.push(if is_loop {
+                    problem.hint("a symbolic link here points back at itself or at a folder above it; remove it or point it elsewhere")
+                } else {
+                    problem
+                });
             }
         }
     }
