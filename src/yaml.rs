@@ -138,7 +138,10 @@ pub fn to_string<T: serde::Serialize>(value: &T) -> anyhow::Result<String> {
 pub fn key_position(text: &str, key: &str) -> Option<(usize, usize)> {
     text.lines().enumerate().find_map(|(i, line)| {
         let rest = line.strip_prefix(key)?;
-        rest.trim_start().starts_with(':').then_some((i + 1, 1))
+        // Only YAML's own blanks may stand before the colon (not any Unicode space).
+        rest.trim_start_matches([' ', '\t'])
+            .starts_with(':')
+            .then_some((i + 1, 1))
     })
 }
 
@@ -152,8 +155,12 @@ pub fn value_position(text: &str, key: &str, value: &str) -> Option<(usize, usiz
         if !is_continuation {
             break;
         }
-        let searchable_from = if i + 1 == key_line { key.len() + 1 } else { 0 };
-        if let Some(found) = find_token(&line[searchable_from.min(line.len())..], value) {
+        let searchable_from = if i + 1 == key_line {
+            line.find(':').map_or(line.len(), |colon| colon + 1)
+        } else {
+            0
+        };
+        if let Some(found) = find_token(&line[searchable_from..], value) {
             let column = line[..searchable_from + found].chars().count() + 1;
             return Some((i + 1, column));
         }
@@ -312,6 +319,19 @@ mod tests {
                 .contains("aliases (`*name`) expand to too much data"),
             "{}",
             err.message
+        );
+    }
+
+    #[test]
+    fn unicode_space_before_a_colon_is_not_a_key() {
+        // Found by fuzzing (article): this line was taken for the key `region`, and the
+        // search for its value started inside the ideographic space, a panic.
+        let text = "title: \"A\nregion\u{3000}: x\"\nregion: nope\n";
+        assert_eq!(key_position(text, "region"), Some((3, 1)));
+        assert_eq!(value_position(text, "region", "nope"), Some((3, 9)));
+        assert_eq!(
+            value_position("region  :  nope", "region", "nope"),
+            Some((1, 12))
         );
     }
 
