@@ -39,7 +39,9 @@ pub fn parse_date(text: &str, tz: &TimeZone) -> Result<ZonedDateTime, String> {
             "`{text}` is not a date: write YYYY-MM-DD or RFC 3339, e.g. 2020-03-26 or 2020-03-26T10:00:00+06:00"
         )
     };
-    let looks_like_date = text.len() >= 10
+    // Dates are ASCII; checking it first also keeps the byte slicing below on char boundaries.
+    let looks_like_date = text.is_ascii()
+        && text.len() >= 10
         && text.as_bytes()[4] == b'-'
         && text.as_bytes()[7] == b'-'
         && text[..4].bytes().all(|b| b.is_ascii_digit());
@@ -240,6 +242,16 @@ mod tests {
                 .contains("YYYY-MM-DD")
         );
         assert!(parse_timezone("Mars/Olympus").is_err());
+    }
+
+    #[test]
+    fn non_ascii_dates_are_refused_not_a_panic() {
+        // Found by fuzzing (data_files): a poll's `closes` with a Cyrillic letter at byte 9
+        // made the offset check slice inside it.
+        for text in ["2020-04-3еXX10:00:0e", "2020-04-30Ж10:00", "2020-04-30"] {
+            let result = parse_date(text, &almaty());
+            assert_eq!(result.is_ok(), text.is_ascii(), "{text}");
+        }
     }
 
     #[test]
