@@ -266,6 +266,7 @@ fn a_flood_from_one_address_gets_429() {
         &db(&site),
         &["--rate-limit", &PER_MINUTE.to_string()],
     );
+    let started = Instant::now();
     let threads: Vec<_> = (0..THREADS)
         .map(|t| {
             let addr = service.addr.clone();
@@ -291,6 +292,7 @@ fn a_flood_from_one_address_gets_429() {
         .into_iter()
         .flat_map(|t| t.join().unwrap())
         .collect();
+    let elapsed = started.elapsed().as_secs_f64();
     let accepted: Vec<String> = answers
         .iter()
         .filter(|(s, _)| *s == 200)
@@ -303,10 +305,11 @@ fn a_flood_from_one_address_gets_429() {
         .filter(|s| *s != 200 && *s != 429)
         .collect();
     assert!(other.is_empty(), "unexpected answers: {other:?}");
-    // The burst is the per-minute allowance; a few more may refill while the flood runs.
+    // The burst is the per-minute allowance; a few more refill while the flood runs.
+    let refilled = (elapsed * PER_MINUTE as f64 / 60.0).ceil() as usize;
     assert!(
-        (PER_MINUTE..PER_MINUTE + 10).contains(&accepted.len()),
-        "{} accepted",
+        (PER_MINUTE..=PER_MINUTE + refilled).contains(&accepted.len()),
+        "{} accepted in {elapsed:.1} s",
         accepted.len()
     );
     assert_eq!(accepted.len() + limited, THREADS * EACH);
