@@ -472,6 +472,20 @@ fn load_article(
         );
     }
     let slug = article_slug(&source, &fm, &lang, &key_at, &mut problems);
+    for tag in fm.tags.iter().filter(|t| !t.trim().is_empty()) {
+        // A tag with no letter or digit the slug tables know would have no page: it would
+        // vanish from the site without a word.
+        if slugify(tag, &lang).is_empty() {
+            problems.push(
+                Problem::new(
+                    &source,
+                    format!("tag `{tag}` cannot be made into a URL slug"),
+                )
+                .at_opt(value_at("tags", tag).or(key_at("tags")))
+                .hint("tags need a Latin, Kazakh or Russian letter or a digit, e.g. `masks`"),
+            );
+        }
+    }
     check_aliases(&source, &fm.aliases, &value_at, &mut problems);
 
     if !problems.is_empty() {

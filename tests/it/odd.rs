@@ -288,6 +288,23 @@ fn empty_files_are_explained() {
 }
 
 #[test]
+fn tags_without_a_slug_are_errors_not_lost() {
+    let site = Fixture::new();
+    site.article(
+        "2020/03/a.md",
+        "title: A\ndate: 2020-03-26\ntags: [masks, \"!!!\", 中文]",
+        "Text.\n",
+    );
+    let run = measured_build(&site);
+    assert_clear_error(
+        &run,
+        "content/news/2020/03/a.md:4:",
+        "tag `!!!` cannot be made",
+    );
+    assert!(run.stderr.contains("tag `中文`"), "{}", run.stderr);
+}
+
+#[test]
 fn symlink_loops_in_content_end() {
     let site = Fixture::new();
     site.article("2020/03/a.md", "title: A\ndate: 2020-03-26", "Text.\n");

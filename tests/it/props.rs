@@ -170,7 +170,11 @@ fn article() -> impl Strategy<Value = Article> {
                         } else {
                             regions
                         },
-                        tags: tags.into_iter().filter(|t| !t.trim().is_empty()).collect(),
+                        // A tag of hard signs alone has no slug, and is refused.
+                        tags: tags
+                            .into_iter()
+                            .filter(|t| !slugify(t, lang).is_empty())
+                            .collect(),
                         body,
                         draft,
                         poll,
