@@ -246,12 +246,18 @@ impl<'a> MarkdownScope<'a> {
                 rendered.summary = markdown::sanitize(&rendered.summary);
             }
         }
+        let size_of =
+            |src: &str| crate::render::views::image_size(article.bundle_dir.as_deref(), src);
+        rendered.html = markdown::polish(&rendered.html, &article.lang, size_of);
+        rendered.summary = markdown::polish(&rendered.summary, &article.lang, size_of);
         (rendered, found)
     }
 
     /// A page's body as HTML.
     pub fn page(&self, page: &crate::content::Page) -> (Rendered, Vec<Problem>) {
-        self.render(&page.source, &page.body, page.body_line)
+        let (mut rendered, found) = self.render(&page.source, &page.body, page.body_line);
+        rendered.html = markdown::polish(&rendered.html, &page.lang, |_| None);
+        (rendered, found)
     }
 }
 

@@ -76,6 +76,119 @@ pub fn render(body: &str, cx: &Context) -> (Rendered, Vec<Problem>) {
     )
 }
 
+/// Finishes rendered HTML for the web: images get `loading="lazy"` and, where `size_of`
+/// knows them, `width` and `height`; task-list check boxes get a label in `lang`; void
+/// elements lose the XHTML-style ` />`.
+pub fn polish(html: &str, lang: &str, size_of: impl Fn(&str) -> Option<(u32, u32)>) -> String {
+    if !html.contains("<img ") && !html.contains("type=\"checkbox\"") {
+        return html.to_string();
+    }
+    let (done, open) = match lang {
+        "ru" => ("выполнено", "не выполнено"),
+        "kk" => ("орындалды", "орындалмады"),
+        _ => ("done", "not done"),
+    };
+    let html = html
+        .replace(
+            "<input disabled=\"\" type=\"checkbox\" checked=\"\"/>",
+            &format!("<input disabled type=\"checkbox\" checked aria-label=\"{done}\">"),
+        )
+        .replace(
+            "<input disabled=\"\" type=\"checkbox\"/>",
+            &format!("<input disabled type=\"checkbox\" aria-label=\"{open}\">"),
+        );
+    let mut out = String::with_capacity(html.len() + 64);
+    let mut rest = html.as_str();
+    while let Some(at) = rest.find("<img src=\"") {
+        out.push_str(&rest[..at]);
+        let tag_end = rest[at..].find('>').map_or(rest.len(), |e| at + e + 1);
+        let tag = &rest[at..tag_end];
+        let src = tag["<img src=\"".len()..].split('"').next().unwrap_or("");
+        let mut tag = tag
+            .trim_end_matches('>')
+            .trim_end_matches('/')
+            .trim_end()
+            .to_string();
+        if !tag.contains(" loading=") {
+            tag.push_str(" loading=\"lazy\"");
+        }
+        if !tag.contains(" width=")
+            && let Some((width, height)) = size_of(&decode_entities(src))
+        {
+            tag.push_str(&format!(" width=\"{width}\" height=\"{height}\""));
+        }
+        tag.push('>');
+        out.push_str(&tag);
+        rest = &rest[tag_end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The text of an HTML fragment: tags dropped, entities decoded, white space folded.
+pub fn plain_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let decoded = decode_all_entities(&text);
+    decoded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Decodes named entities Markdown writes and any numeric entity.
+fn decode_all_entities(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let end = tail.find(';').filter(|&e| e <= 10);
+        let decoded = end.and_then(|e| {
+            let name = &tail[1..e];
+            let c = match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "nbsp" => Some('\u{a0}'),
+                _ => name
+                    .strip_prefix("#x")
+                    .or_else(|| name.strip_prefix("#X"))
+                    .and_then(|h| u32::from_str_radix(h, 16).ok())
+                    .or_else(|| name.strip_prefix('#').and_then(|d| d.parse().ok()))
+                    .and_then(char::from_u32),
+            };
+            c.map(|c| (c, e))
+        });
+        match decoded {
+            Some((c, e)) => {
+                out.push(c);
+                rest = &tail[e + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn decode_entities(text: &str) -> String {
+    text.replace("&amp;", "&")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+}
+
 /// Renders a short Markdown text (a summary or a description) with no links to check.
 pub fn render_snippet(text: &str) -> String {
     let mut html = String::with_capacity(text.len() * 3 / 2);
@@ -523,6 +636,25 @@ mod tests {
                 .find("<script")
                 .is_none()
         );
+    }
+
+    #[test]
+    fn images_and_check_boxes_are_finished() {
+        let html = "<p><img src=\"masks.svg\" alt=\"A mask\" /> <img src=\"/x.png\" alt=\"\" /></p>\n<li><input disabled=\"\" type=\"checkbox\" checked=\"\"/>\nSew</li>";
+        let out = polish(html, "en", |src| (src == "masks.svg").then_some((800, 450)));
+        assert_eq!(
+            out,
+            "<p><img src=\"masks.svg\" alt=\"A mask\" loading=\"lazy\" width=\"800\" height=\"450\"> <img src=\"/x.png\" alt=\"\" loading=\"lazy\"></p>\n<li><input disabled type=\"checkbox\" checked aria-label=\"done\">\nSew</li>"
+        );
+    }
+
+    #[test]
+    fn plain_text_of_html() {
+        assert_eq!(
+            plain_text("<p>Volunteers &amp; <em>doctors</em>&#33; &#x41;&quot;</p>\n"),
+            "Volunteers & doctors! A\""
+        );
+        assert_eq!(plain_text("a &bogus; b"), "a &bogus; b");
     }
 
     #[test]

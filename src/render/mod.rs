@@ -384,6 +384,7 @@ impl<'a> Renderer<'a> {
         cx.insert("page_kind", kind);
         cx.insert("generator", GENERATOR);
         cx.insert_value("nav_regions", self.views.nav_regions[tree].clone());
+        cx.insert_value("nav_pages", self.views.nav_pages[tree].clone());
         let featured = self
             .featured
             .filter(|&p| !shown_polls.contains(&self.site.polls[p].id.as_str()))
@@ -687,11 +688,13 @@ impl<'a> Renderer<'a> {
             url: &'p str,
             content: &'p str,
             summary: &'p str,
+            summary_text: String,
             lang: &'p str,
             updated: Option<String>,
             extra: &'p serde_json::Value,
         }
-        let summary = page.summary.as_deref().unwrap_or(&body.summary);
+        let written = page.summary.as_deref().map(crate::markdown::render_snippet);
+        let summary = written.as_deref().unwrap_or(&body.summary);
         cx.insert(
             "page",
             &PageView {
@@ -699,6 +702,7 @@ impl<'a> Renderer<'a> {
                 url: &page.path,
                 content: &content,
                 summary,
+                summary_text: crate::markdown::plain_text(summary),
                 lang: &page.lang,
                 updated: page.updated.as_ref().map(crate::dates::rfc3339),
                 extra: &page.extra,

@@ -83,6 +83,8 @@ pub struct ArticleView<'a> {
     pub date: String,
     pub updated: Option<String>,
     pub summary: &'a str,
+    /// The summary as plain text, for meta descriptions.
+    pub summary_text: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<&'a str>,
     pub author: Option<&'a str>,
@@ -171,6 +173,8 @@ pub struct Views {
     pub articles: Vec<Value>,
     /// Per tree (same order as [`Site::trees`]): its `nav_regions`.
     pub nav_regions: Vec<Value>,
+    /// Per tree: its `nav_pages`.
+    pub nav_pages: Vec<Value>,
     /// Each poll's view, by poll index.
     pub polls: Vec<Value>,
 }
@@ -202,12 +206,50 @@ impl Views {
             .iter()
             .map(|p| Value::from_serializable(&poll_view(site, p, results.get(&p.id), now)))
             .collect();
+        let nav_pages = site
+            .trees
+            .iter()
+            .map(|tree| Value::from_serializable(&page_links(site, &tree.lang)))
+            .collect();
         Views {
             site: Value::from_serializable(&site_view(site)),
             articles,
             nav_regions,
+            nav_pages,
             polls,
         }
+    }
+}
+
+/// A standalone page as menus link it.
+#[derive(Serialize)]
+pub struct PageLink<'a> {
+    pub title: &'a str,
+    pub url: &'a str,
+    pub lang: &'a str,
+}
+
+/// The pages a tree's menus link: those in its language, else those in the default one.
+pub fn page_links<'a>(site: &'a Site, lang: &str) -> Vec<PageLink<'a>> {
+    let link = |p: &'a crate::content::Page| PageLink {
+        title: &p.title,
+        url: &p.path,
+        lang: &p.lang,
+    };
+    let own: Vec<PageLink> = site
+        .pages
+        .iter()
+        .filter(|p| p.lang == lang)
+        .map(link)
+        .collect();
+    if own.is_empty() {
+        site.pages
+            .iter()
+            .filter(|p| p.lang == site.config.language)
+            .map(link)
+            .collect()
+    } else {
+        own
     }
 }
 
@@ -306,6 +348,7 @@ pub fn article_view<'a>(
         date: dates::rfc3339(&article.date),
         updated: article.updated.as_ref().map(dates::rfc3339),
         summary: &body.summary,
+        summary_text: crate::markdown::plain_text(&body.summary),
         content: full.then_some(body.html.as_str()),
         author: article.author.as_deref(),
         image: article.image.as_ref().map(|image| {
@@ -344,10 +387,15 @@ fn resolve_src(src: &str, article_path: &str) -> String {
 /// The pixel size of an article bundle's image, read from the file's header (SVG: its
 /// `width`/`height` or `viewBox`); `None` for other images or when it cannot be read.
 fn bundle_image_size(article: &Article, src: &str) -> Option<(u32, u32)> {
+    image_size(article.bundle_dir.as_deref(), src)
+}
+
+/// The pixel size of image `src` (relative) in a bundle folder, as [`bundle_image_size`].
+pub(crate) fn image_size(dir: Option<&std::path::Path>, src: &str) -> Option<(u32, u32)> {
     if src.starts_with('/') || src.contains("://") || src.starts_with("data:") {
         return None;
     }
-    let dir = article.bundle_dir.as_ref()?;
+    let dir = dir?;
     let rel = src.trim_start_matches("./");
     if rel.is_empty() || rel.split('/').any(|part| part == "..") {
         return None;

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use scraper::{ElementRef, Html, Selector};
+use scraper::{Html, Selector};
 use serde_json::Value;
 
 use super::util::{self, Fixture, Page};
@@ -1011,12 +1011,8 @@ fn pages_are_lean() {
                 "{rel}: {style}"
             );
         }
-        // Images of the theme have their size and load lazily. (Images written in the
-        // Markdown body are left to the Markdown renderer.)
+        // Every image, the theme's and those of article bodies, has its size and loads lazily.
         for img in doc.select(&sel("img")) {
-            if in_rendered_markdown(img) {
-                continue;
-            }
             images += 1;
             let v = img.value();
             let what = img.html();
@@ -1034,22 +1030,6 @@ fn pages_are_lean() {
     }
     assert!(images > 100, "{images} images checked");
     assert!(resources.contains_key("<script src>") && resources.contains_key("<img src>"));
-}
-
-fn in_rendered_markdown(el: ElementRef) -> bool {
-    el.ancestors().filter_map(ElementRef::wrap).any(|a| {
-        a.value().classes().any(|c| {
-            matches!(
-                c,
-                "article-body"
-                    | "page-body"
-                    | "page-description"
-                    | "region-description"
-                    | "card-summary"
-                    | "notice-text"
-            )
-        })
-    })
 }
 
 #[test]
