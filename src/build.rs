@@ -424,23 +424,30 @@ pub(crate) fn copy_static(prepared: &Prepared, staging: &dyn Sink) -> Result<usi
 pub(crate) fn copy_bundles(prepared: &Prepared, staging: &dyn Sink) -> Result<usize> {
     let mut count = 0;
     for article in &prepared.site.articles {
-        let Some(dir) = &article.bundle_dir else {
-            continue;
-        };
-        let base = render::output_path(&article.path);
-        let base = base.trim_end_matches("index.html");
-        for entry in walkdir::WalkDir::new(dir)
-            .into_iter()
-            .filter_map(Result::ok)
-        {
-            let is_asset = entry.file_type().is_file()
-                && entry.path().extension().is_none_or(|e| e != "md")
-                && !entry.file_name().to_string_lossy().starts_with('.');
-            if is_asset {
-                let rel = content::relative(dir, entry.path());
-                staging.copy(&format!("{base}{rel}"), entry.path())?;
-                count += 1;
-            }
+        count += copy_bundle(article, staging)?;
+    }
+    Ok(count)
+}
+
+/// Copies the files of an article bundle beside the article's page; gives how many.
+pub(crate) fn copy_bundle(article: &crate::content::Article, staging: &dyn Sink) -> Result<usize> {
+    let Some(dir) = &article.bundle_dir else {
+        return Ok(0);
+    };
+    let page = render::output_path(&article.path);
+    let base = page.trim_end_matches("index.html");
+    let mut count = 0;
+    for entry in walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        let is_asset = entry.file_type().is_file()
+            && entry.path().extension().is_none_or(|e| e != "md")
+            && !entry.file_name().to_string_lossy().starts_with('.');
+        if is_asset {
+            let rel = content::relative(dir, entry.path());
+            staging.copy(&format!("{base}{rel}"), entry.path())?;
+            count += 1;
         }
     }
     Ok(count)

@@ -14,7 +14,9 @@ use anyhow::Result;
 use rayon::prelude::*;
 use tera::Value;
 
-use crate::build::{BuildOptions, MarkdownScope, Prepared, copy_bundles, copy_static, prepare};
+use crate::build::{
+    BuildOptions, MarkdownScope, Prepared, copy_bundle, copy_bundles, copy_static, prepare,
+};
 use crate::content::{self, Article, Content, LoadOptions, Loaded, Page};
 use crate::diagnostics::{Problem, Problems};
 use crate::markdown::Rendered;
@@ -262,28 +264,11 @@ impl Session {
     }
 
     fn copy_touched_bundles(&self, site: &MemorySite, touched: &HashSet<String>) -> Result<()> {
-        for source in touched {
-            let Some(article) = self.articles.get(source) else {
-                continue;
-            };
-            let Some(dir) = &article.bundle_dir else {
-                continue;
-            };
-            let base = render::output_path(&article.path);
-            let base = base.trim_end_matches("index.html");
-            for entry in walkdir::WalkDir::new(dir)
-                .into_iter()
-                .filter_map(Result::ok)
-            {
-                let is_asset = entry.file_type().is_file()
-                    && entry.path().extension().is_none_or(|e| e != "md");
-                if is_asset {
-                    site.copy(
-                        &format!("{base}{}", content::relative(dir, entry.path())),
-                        entry.path(),
-                    )?;
-                }
-            }
+        for article in touched
+            .iter()
+            .filter_map(|source| self.articles.get(source))
+        {
+            copy_bundle(article, site)?;
         }
         Ok(())
     }
