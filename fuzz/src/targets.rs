@@ -49,6 +49,20 @@ fn scratch(name: &str) -> PathBuf {
     } else {
         std::env::temp_dir()
     };
+    // Statics are never dropped, so earlier processes left their folders: remove those
+    // whose process is gone.
+    for entry in std::fs::read_dir(&base).into_iter().flatten().flatten() {
+        let file_name = entry.file_name();
+        let pid = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix("birge-fuzz-"))
+            .and_then(|rest| rest.split('-').next());
+        if let Some(pid) = pid
+            && !Path::new("/proc").join(pid).exists()
+        {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
     let dir = base.join(format!("birge-fuzz-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("a scratch folder");
