@@ -229,12 +229,16 @@ impl<'a> MarkdownScope<'a> {
             polls: &self.polls,
             base_url: &self.site.config.base_url,
         };
-        let (mut rendered, found) = markdown::render(body, &cx);
+        markdown::render(body, &cx)
+    }
+
+    /// With `safe_html: true`, sanitises the finished HTML (after [`markdown::polish`], whose
+    /// attributes the sanitiser keeps).
+    fn sanitize(&self, rendered: &mut Rendered) {
         if self.site.config.safe_html {
             rendered.html = markdown::sanitize(&rendered.html);
             rendered.summary = markdown::sanitize(&rendered.summary);
         }
-        (rendered, found)
     }
 
     /// An article's body and summary as HTML.
@@ -242,14 +246,12 @@ impl<'a> MarkdownScope<'a> {
         let (mut rendered, found) = self.render(&article.source, &article.body, article.body_line);
         if let Some(summary) = &article.summary {
             rendered.summary = markdown::render_snippet(summary);
-            if self.site.config.safe_html {
-                rendered.summary = markdown::sanitize(&rendered.summary);
-            }
         }
         let size_of =
             |src: &str| crate::render::views::image_size(article.bundle_dir.as_deref(), src);
         rendered.html = markdown::polish(&rendered.html, &article.lang, size_of);
         rendered.summary = markdown::polish(&rendered.summary, &article.lang, size_of);
+        self.sanitize(&mut rendered);
         (rendered, found)
     }
 
@@ -257,6 +259,7 @@ impl<'a> MarkdownScope<'a> {
     pub fn page(&self, page: &crate::content::Page) -> (Rendered, Vec<Problem>) {
         let (mut rendered, found) = self.render(&page.source, &page.body, page.body_line);
         rendered.html = markdown::polish(&rendered.html, &page.lang, |_| None);
+        self.sanitize(&mut rendered);
         (rendered, found)
     }
 }

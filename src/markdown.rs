@@ -208,7 +208,8 @@ pub fn sanitize(html: &str) -> String {
         builder
             .add_generic_attributes(["id", "class"])
             .add_tags(["input"])
-            .add_tag_attributes("input", ["type", "checked", "disabled"])
+            .add_tag_attributes("input", ["type", "checked", "disabled", "aria-label"])
+            .add_tag_attributes("img", ["loading"])
             .add_tag_attributes("pre", ["data-lang"])
             .attribute_filter(|element, attribute, value| {
                 if element == "input" && attribute == "type" && value != "checkbox" {
@@ -635,6 +636,17 @@ mod tests {
             sanitize("<!--birge:poll:x\"><script>-->")
                 .find("<script")
                 .is_none()
+        );
+        let clean = sanitize(&polish(&r.html, "en", |_| None));
+        assert!(clean.contains("aria-label=\"done\""), "{clean}");
+        let image = sanitize(&polish(
+            "<p><img src=\"a.png\" alt=\"A\" onerror=\"x()\" /></p>",
+            "en",
+            |_| Some((8, 4)),
+        ));
+        assert_eq!(
+            image,
+            "<p><img src=\"a.png\" alt=\"A\" loading=\"lazy\" width=\"8\" height=\"4\"></p>"
         );
     }
 
