@@ -15,6 +15,14 @@ use proptest::prelude::*;
 
 use super::util::{POLL_YAML, REGIONS_YAML, SITE_YAML};
 
+/// `n`, or `PROPTEST_CASES` when it is set (for longer runs by hand).
+fn cases(n: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(n)
+}
+
 const LATIN: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 const RUSSIAN: &str = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ";
 const KAZAKH: &str = "аәбвгғдеёжзийкқлмнңоөпрстуұүфхһцчшщъыіьэюяӘҒҚҢӨҰҮҺІ";
@@ -58,7 +66,7 @@ fn any_lang() -> impl Strategy<Value = &'static str> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig::with_cases(cases(256)))]
 
     #[test]
     fn slugs_are_lowercase_ascii_and_stable(text in ".{0,40}", lang in any_lang()) {
@@ -241,7 +249,7 @@ fn is_article_page(path: &str) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(12))]
+    #![proptest_config(ProptestConfig::with_cases(cases(12)))]
 
     #[test]
     fn any_set_of_valid_articles_builds(articles in proptest::collection::vec(article(), 1..10)) {
@@ -324,7 +332,7 @@ fn apply(root: &Path, live: &mut Vec<Option<Article>>, edit: &Edit) -> PathBuf {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(10))]
+    #![proptest_config(ProptestConfig::with_cases(cases(10)))]
 
     #[test]
     fn incremental_rebuilds_equal_clean_builds(
