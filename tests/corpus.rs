@@ -28,7 +28,15 @@ fn replay(target: &str, run: fn(&[u8])) {
         let Ok(data) = std::fs::read(file) else {
             continue;
         };
+        let one = Instant::now();
         let result = std::panic::catch_unwind(|| run(&data));
+        if std::env::var_os("BIRGE_CORPUS_TIMES").is_some() {
+            eprintln!(
+                "{:8.1} ms {}",
+                one.elapsed().as_secs_f64() * 1000.0,
+                file.display()
+            );
+        }
         assert!(result.is_ok(), "{target} failed on {}", file.display());
     }
     eprintln!(
