@@ -82,6 +82,18 @@ fn fixture() -> tempfile::TempDir {
 
 const PAGE: &str = "/news/2020/03/masks/";
 
+/// Waits until the page's reload script has connected to the server's event stream.
+fn wait_until_live(browser: &Browser) {
+    browser.wait_for("the reload stream to connect", |b| {
+        let live = b.script("return document.documentElement.hasAttribute('data-birge-live');");
+        if live == true {
+            Ok(())
+        } else {
+            Err(format!("{live}"))
+        }
+    });
+}
+
 #[test]
 fn an_open_page_reloads_after_an_edit() {
     let dir = fixture();
@@ -94,14 +106,7 @@ fn an_open_page_reloads_after_an_edit() {
     );
     browser.script("window.birgeMarker = 'before the edit'; return true;");
     // Let the page's event stream connect before the edit.
-    browser.wait_for("the reload stream to connect", |b| {
-        let state = b.script("return document.documentElement.hasAttribute('data-birge-live');");
-        if state == true {
-            Ok(())
-        } else {
-            Err(format!("{state}"))
-        }
-    });
+    wait_until_live(&browser);
     article(dir.path(), "Atyrau volunteers sew 500 masks", "atyrau");
     browser.wait_for_text("the page to show the new headline", "h1", |t| {
         t == "Atyrau volunteers sew 500 masks"
@@ -120,14 +125,7 @@ fn a_stylesheet_edit_swaps_styles_without_reloading() {
     let browser = Browser::start(true);
     browser.go(&format!("http://{}{PAGE}", server.addr));
     browser.script("window.birgeMarker = 'kept'; return true;");
-    browser.wait_for("the reload stream to connect", |b| {
-        let state = b.script("return document.documentElement.hasAttribute('data-birge-live');");
-        if state == true {
-            Ok(())
-        } else {
-            Err(format!("{state}"))
-        }
-    });
+    wait_until_live(&browser);
     write(dir.path(), "static/extra.css", "body { margin: 3px; }\n");
     browser.wait_for("the stylesheets to be fetched again", |b| {
         let swapped = b.script("return [...document.querySelectorAll('link[rel=stylesheet]')].every(l => l.href.includes('birge='));");
@@ -146,14 +144,7 @@ fn a_broken_edit_shows_the_problems_and_the_fix_clears_them() {
     let server = DevServer::start(dir.path());
     let browser = Browser::start(true);
     browser.go(&format!("http://{}{PAGE}", server.addr));
-    browser.wait_for("the reload stream to connect", |b| {
-        let state = b.script("return document.documentElement.hasAttribute('data-birge-live');");
-        if state == true {
-            Ok(())
-        } else {
-            Err(format!("{state}"))
-        }
-    });
+    wait_until_live(&browser);
     article(dir.path(), "Atyrau volunteers sew masks", "atyraw");
     let text = browser.wait_for_text("the problems overlay", "#birge-problems", |t| {
         t.contains("unknown region `atyraw`")
