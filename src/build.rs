@@ -113,7 +113,7 @@ pub fn prepare(options: &BuildOptions) -> Result<Prepared, Problems> {
     let tera = theme
         .as_ref()
         .ok()
-        .map(|theme| render::compile(theme, &config.base_url));
+        .map(|theme| render::compile(theme, &config.base_url, config.safe_html));
     timer.lap("templates");
     let site = Site::assemble(config, content);
     timer.lap("assemble");

@@ -12,6 +12,7 @@ pub fn register(
     tera: &mut Tera,
     base_url: &str,
     strings: HashMap<String, HashMap<String, String>>,
+    safe_html: bool,
 ) {
     let base = base_url.trim_end_matches('/').to_string();
     let strings = with_english_fallback(strings);
@@ -24,8 +25,13 @@ pub fn register(
         translate(&strings, key, &kwargs, state)
     });
     tera.register_filter("json", json);
-    tera.register_filter("markdown", |text: &str, _: Kwargs, _: &State| {
-        Value::safe_string(&crate::markdown::render_snippet(text))
+    tera.register_filter("markdown", move |text: &str, _: Kwargs, _: &State| {
+        let html = crate::markdown::render_snippet(text);
+        Value::safe_string(&if safe_html {
+            crate::markdown::sanitize(&html)
+        } else {
+            html
+        })
     });
 }
 
@@ -201,7 +207,7 @@ mod tests {
                 HashMap::from([("more_from".to_string(), "Ещё: {region}".to_string())]),
             ),
         ]);
-        register(&mut tera, "https://x.kz/", strings);
+        register(&mut tera, "https://x.kz/", strings, false);
         tera.add_raw_template(
             "t.html",
             "{{ d | date }}|{{ d | date(format='rfc2822') }}|{{ '/a/' | url }}|{{ 'more_from' | t(region='Atyrau') }}|{{ v | json }}|{{ '*b*' | markdown }}",

@@ -198,7 +198,8 @@ pub fn output_path(site_path: &str) -> String {
 
 /// Compiles the theme's templates with birge's filters; syntax errors of every template are
 /// reported, each at its file, line and column.
-pub fn compile(theme: &Theme, base_url: &str) -> Result<Tera, Vec<Problem>> {
+/// With `safe_html`, the `markdown` filter sanitises what it renders, as bodies are.
+pub fn compile(theme: &Theme, base_url: &str, safe_html: bool) -> Result<Tera, Vec<Problem>> {
     let mut problems = Vec::new();
     for template in theme.templates.values() {
         let mut scratch = Tera::new();
@@ -212,7 +213,7 @@ pub fn compile(theme: &Theme, base_url: &str) -> Result<Tera, Vec<Problem>> {
         return Err(problems);
     }
     let mut tera = Tera::new();
-    filters::register(&mut tera, base_url, theme.strings.clone());
+    filters::register(&mut tera, base_url, theme.strings.clone(), safe_html);
     tera.autoescape_on(vec![".html", ".htm", ".xml"]);
     tera.add_raw_templates(
         theme

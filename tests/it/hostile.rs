@@ -47,8 +47,8 @@ fn hostile_site(safe_html: bool) -> Fixture {
         );
     // Summaries and update notes are Markdown that editors write like bodies, so by default
     // only text-breaking characters go in; with safe_html the summary carries markup too (it
-    // is sanitised). Update notes go through the theme's `markdown` filter, which does not
-    // sanitise yet: see `safe_html_sanitises_update_notes`.
+    // is sanitised). Update notes go through the theme's `markdown` filter, which sanitises
+    // too: see `safe_html_sanitises_update_notes`.
     let markdown_text = "\"quoted\" 'single' & </script> end";
     let summary = if safe_html {
         format!("Summary {EVIL}")
@@ -277,7 +277,6 @@ fn hostile_poll_language_stays_in_its_attribute() {
 }
 
 #[test]
-#[ignore = "the `markdown` filter (src/render/filters.rs) ignores safe_html; article.html renders update_note through it"]
 fn safe_html_sanitises_update_notes() {
     let site = Fixture::new();
     site.file(
