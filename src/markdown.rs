@@ -189,6 +189,23 @@ fn decode_entities(text: &str) -> String {
         .replace("&gt;", ">")
 }
 
+/// Text made safe for HTML content and attribute values: `&`, `<`, `>`, `"` and `'`
+/// escaped. The one escaper of the crate's hand-written HTML.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// Renders a short Markdown text (a summary or a description) with no links to check.
 pub fn render_snippet(text: &str) -> String {
     let mut html = String::with_capacity(text.len() * 3 / 2);
@@ -480,11 +497,7 @@ fn syntax_set() -> &'static SyntaxSet {
 /// A code block as HTML: highlighted with CSS classes when its language is known.
 /// Gives the HTML and whether it was highlighted.
 fn highlight(lang: &str, code: &str) -> (String, bool) {
-    let escaped = || {
-        let mut out = String::new();
-        pulldown_cmark_escape_html(&mut out, code);
-        out
-    };
+    let escaped = || escape_html(code);
     if lang.is_empty() {
         return (format!("<pre><code>{}</code></pre>\n", escaped()), false);
     }
@@ -533,18 +546,6 @@ fn attr(text: &str) -> String {
     text.chars()
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '#'))
         .collect()
-}
-
-fn pulldown_cmark_escape_html(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
 }
 
 /// The stylesheet for highlighted code, from syntect's InspiredGitHub theme.

@@ -117,21 +117,6 @@ fn strings(lang: &str) -> Strings {
     }
 }
 
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
 /// The results page.
 pub fn render(
     poll: &Definition,
@@ -144,7 +129,7 @@ pub fn render(
     let lang = poll.lang.as_deref().unwrap_or("en");
     let s = strings(lang);
     // `lang` may come from a hand-written polls/index.json: it goes into an attribute.
-    let lang = escape(lang);
+    let lang = crate::markdown::escape_html(lang);
     let body = PollBody::new(poll, tally, state, voted);
     let message = match notice {
         Notice::None => None,
@@ -160,7 +145,7 @@ pub fn render(
         rows.push_str(&format!(
             "<li{}><span class=\"label\">{}{}</span> <span class=\"count\">{} {} · {}%</span><span class=\"bar\" style=\"width:{}%\"></span></li>\n",
             if right { " class=\"right\"" } else { "" },
-            escape(option.label),
+            crate::markdown::escape_html(option.label),
             if right { format!(" <strong>({})</strong>", s.answer) } else { String::new() },
             option.votes,
             s.votes,
@@ -203,12 +188,12 @@ a{{color:#005b70}}
 </body>
 </html>
 ",
-        title = escape(&poll.question),
+        title = crate::markdown::escape_html(&poll.question),
         results = s.results,
         message = message.map(|m| format!("<p class=\"notice\" role=\"status\">{}</p>\n", m)).unwrap_or_default(),
-        id = escape(&poll.id),
+        id = crate::markdown::escape_html(&poll.id),
         total_n = body.total,
-        back = escape(back_to),
+        back = crate::markdown::escape_html(back_to),
         back_label = s.back,
     )
 }

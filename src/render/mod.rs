@@ -914,7 +914,7 @@ impl<'a> Renderer<'a> {
 
     fn redirect(&self, to: &str, lang: &str) -> String {
         let url = filters::absolute_url(&self.site.config.base_url, to);
-        let url = html_escape(&url);
+        let url = crate::markdown::escape_html(&url);
         let text = self.theme.string(lang, "redirect_notice");
         let text = if text == "redirect_notice" {
             "This page has moved to"
@@ -923,8 +923,8 @@ impl<'a> Renderer<'a> {
         };
         format!(
             "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<link rel=\"canonical\" href=\"{url}\">\n<meta name=\"robots\" content=\"noindex\">\n<meta http-equiv=\"refresh\" content=\"0; url={url}\">\n</head>\n<body>\n<p>{} <a href=\"{url}\">{url}</a>.</p>\n</body>\n</html>\n",
-            html_escape(&self.site.config.title),
-            html_escape(text),
+            crate::markdown::escape_html(&self.site.config.title),
+            crate::markdown::escape_html(text),
         )
     }
 
@@ -1087,13 +1087,6 @@ pub fn fingerprint(site: &Site, job: &Job, articles: &[u64], pages: &[u64], glob
         | Job::Robots => {}
     }
     h.finish()
-}
-
-fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

@@ -304,7 +304,7 @@ async fn static_file(State(live): State<Arc<Live>>, request: Request) -> Respons
         let page = files::inject(
             format!(
                 "<!doctype html><meta charset=utf-8><title>birge</title><pre>{}</pre>",
-                html_escape(&text)
+                crate::markdown::escape_html(&text)
             )
             .as_bytes(),
             &script_tag(),
@@ -345,12 +345,6 @@ fn not_found_page(site: &MemorySite, path: &str) -> String {
     } else {
         "404.html".to_string()
     }
-}
-
-fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 /// The folders of a site that `serve` watches (besides `site.yaml` at the root).
