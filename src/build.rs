@@ -6,6 +6,7 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
@@ -171,6 +172,69 @@ impl Timer {
     }
 }
 
+/// Time spent per kind of job, printed with the stage timings when `BIRGE_TIMINGS` is set.
+struct JobTimes {
+    enabled: bool,
+    render: [AtomicU64; render::Job::KINDS.len()],
+    write: [AtomicU64; render::Job::KINDS.len()],
+    count: [AtomicU64; render::Job::KINDS.len()],
+}
+
+impl JobTimes {
+    fn new() -> Self {
+        JobTimes {
+            enabled: std::env::var_os("BIRGE_TIMINGS").is_some(),
+            render: Default::default(),
+            write: Default::default(),
+            count: Default::default(),
+        }
+    }
+
+    /// Runs `f`, adding its time to the job's kind under `render` or `write`.
+    fn time<T>(&self, job: &render::Job, writing: bool, f: impl FnOnce() -> T) -> T {
+        if !self.enabled {
+            return f();
+        }
+        let started = Instant::now();
+        let out = f();
+        let nanos = started.elapsed().as_nanos() as u64;
+        let kind = job.kind();
+        let slot = if writing { &self.write } else { &self.render };
+        slot[kind].fetch_add(nanos, Ordering::Relaxed);
+        if !writing {
+            self.count[kind].fetch_add(1, Ordering::Relaxed);
+        }
+        out
+    }
+
+    /// Prints one line per kind of job, the costliest first (CPU time over all threads).
+    fn print(&self) {
+        if !self.enabled {
+            return;
+        }
+        let load = |a: &[AtomicU64], k: usize| a[k].load(Ordering::Relaxed);
+        let mut kinds: Vec<usize> = (0..render::Job::KINDS.len())
+            .filter(|&k| load(&self.count, k) > 0)
+            .collect();
+        kinds.sort_by_key(|&k| std::cmp::Reverse(load(&self.render, k) + load(&self.write, k)));
+        for k in kinds {
+            let (n, r, w) = (
+                load(&self.count, k),
+                load(&self.render, k),
+                load(&self.write, k),
+            );
+            eprintln!(
+                "timing:   {:<12} {n:>6} jobs  render {:>8.1} ms ({:>6.1} µs each)  write {:>8.1} ms ({:>6.1} µs each)",
+                render::Job::KINDS[k],
+                r as f64 / 1e6,
+                r as f64 / 1e3 / n as f64,
+                w as f64 / 1e6,
+                w as f64 / 1e3 / n as f64,
+            );
+        }
+    }
+}
+
 /// Results to bake into widgets: the store or export named by `polls.database`, when it exists.
 fn read_poll_results(
     root: &Path,
@@ -312,10 +376,12 @@ pub fn check(options: &BuildOptions) -> Result<(usize, usize), Problems> {
     let prepared = prepare(options)?;
     let renderer = renderer(&prepared);
     let jobs = render::jobs(&prepared.site);
+    let times = JobTimes::new();
     let problems: Vec<Problem> = jobs
         .par_iter()
-        .filter_map(|job| renderer.render(job).err())
+        .filter_map(|job| times.time(job, false, || renderer.render(job)).err())
         .collect();
+    times.print();
     if problems.is_empty() {
         Ok((prepared.site.articles.len(), prepared.site.pages.len()))
     } else {
@@ -369,12 +435,13 @@ pub fn write_site(
     timer.lap("views");
     let jobs = render::jobs(&prepared.site);
     let bar = progress_bar(progress, jobs.len());
+    let times = JobTimes::new();
     let results: Vec<Result<(), Problem>> = jobs
         .par_iter()
         .map(|job| {
-            let file = renderer.render(job)?;
-            staging
-                .write(&file.path, &file.bytes)
+            let file = times.time(job, false, || renderer.render(job))?;
+            times
+                .time(job, true, || staging.write(&file.path, &file.bytes))
                 .map_err(|e| Problem::new(file.path.clone(), format!("{e:#}")))?;
             bar.inc(1);
             Ok(())
@@ -386,6 +453,7 @@ pub fn write_site(
         return Err(Problems(problems).sorted().into());
     }
     timer.lap("render");
+    times.print();
     let mut files = jobs.len();
     files += copy_static(prepared, staging)?;
     files += copy_bundles(prepared, staging)?;

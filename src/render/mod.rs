@@ -15,7 +15,7 @@ use crate::diagnostics::Problem;
 use crate::markdown::{Rendered, poll_marker};
 use crate::site::{Pager, Site, paginate};
 use crate::theme::Theme;
-use views::{PaginatorView, Views, article_view, region_view};
+use views::{Paginators, Views, article_view, region_view};
 
 /// What birge says it is in pages' metadata.
 pub const GENERATOR: &str = concat!("birge ", env!("CARGO_PKG_VERSION"));
@@ -85,6 +85,56 @@ pub enum Job {
 }
 
 impl Job {
+    /// Every kind of job, in the order [`Job::kind`] numbers them.
+    pub const KINDS: [&'static str; 20] = [
+        "front",
+        "article",
+        "page",
+        "regions",
+        "region",
+        "region feed",
+        "archive",
+        "year",
+        "month",
+        "tags",
+        "tag",
+        "atom",
+        "rss",
+        "not found",
+        "polls",
+        "poll",
+        "poll index",
+        "redirect",
+        "sitemap",
+        "robots",
+    ];
+
+    /// The job's kind, as an index into [`Job::KINDS`].
+    pub fn kind(&self) -> usize {
+        match self {
+            Job::Front { .. } => 0,
+            Job::Article(_) => 1,
+            Job::Page(_) => 2,
+            Job::Regions { .. } => 3,
+            Job::Region { .. } => 4,
+            Job::RegionFeed { .. } => 5,
+            Job::Archive { .. } => 6,
+            Job::ArchiveYear { .. } => 7,
+            Job::ArchiveMonth { .. } => 8,
+            Job::Tags { .. } => 9,
+            Job::Tag { .. } => 10,
+            Job::Atom { .. } => 11,
+            Job::Rss { .. } => 12,
+            Job::NotFound { .. } => 13,
+            Job::Polls { .. } => 14,
+            Job::Poll { .. } => 15,
+            Job::PollIndex => 16,
+            Job::Redirect { .. } => 17,
+            Job::Sitemap => 18,
+            Job::Robots => 19,
+        }
+    }
+
     /// Whether this job writes an HTML page that counts as a page of the site.
     pub fn is_page(&self) -> bool {
         !matches!(
@@ -306,6 +356,7 @@ pub struct Renderer<'a> {
     theme: &'a Theme,
     tera: &'a Tera,
     views: Views,
+    paginators: Paginators,
     featured: Option<usize>,
     now: jiff::Timestamp,
 }
@@ -371,6 +422,7 @@ impl<'a> Renderer<'a> {
             theme,
             tera,
             views,
+            paginators: Paginators::default(),
             featured,
             now,
         }
@@ -428,7 +480,7 @@ impl<'a> Renderer<'a> {
                 let t = &site.trees[*tree];
                 let mut cx = self.context(*tree, &pager.path, "index", &[]);
                 cx.insert_value("articles", self.list(&t.front[pager.items.clone()]));
-                cx.insert("paginator", &PaginatorView::new(pager, &t.root));
+                cx.insert_value("paginator", self.paginators.view(pager, &t.root));
                 (pager.path.clone(), self.render_template("index.html", &cx)?)
             }
             Job::Regions { tree } => {
@@ -451,7 +503,7 @@ impl<'a> Renderer<'a> {
                     &region_view(site, t, &site.regions[*region], list.len()),
                 );
                 cx.insert_value("articles", self.list(&list[pager.items.clone()]));
-                cx.insert("paginator", &PaginatorView::new(pager, &base));
+                cx.insert_value("paginator", self.paginators.view(pager, &base));
                 (
                     pager.path.clone(),
                     self.render_template("region.html", &cx)?,
@@ -524,7 +576,7 @@ impl<'a> Renderer<'a> {
                 let mut cx = self.context(*tree, &pager.path, "tag", &[]);
                 cx.insert_value("tag", self.tag_view(*tree, g));
                 cx.insert_value("articles", self.list(&g.articles[pager.items.clone()]));
-                cx.insert("paginator", &PaginatorView::new(pager, &base));
+                cx.insert_value("paginator", self.paginators.view(pager, &base));
                 (pager.path.clone(), self.render_template("tag.html", &cx)?)
             }
             Job::Atom { tree } | Job::Rss { tree } => {
@@ -831,6 +883,20 @@ impl<'a> Renderer<'a> {
                 .max()
                 .map(crate::dates::rfc3339)
         };
+        // Every page of a paginated list shares the list's date: computed once per list, so
+        // the sitemap stays linear in the number of articles.
+        let newest_of_tree: Vec<Option<String>> =
+            site.trees.iter().map(|t| newest(&t.articles)).collect();
+        let newest_of_region: Vec<Vec<Option<String>>> = site
+            .trees
+            .iter()
+            .map(|t| t.regions.iter().map(|list| newest(list)).collect())
+            .collect();
+        let newest_of_tag: Vec<Vec<Option<String>>> = site
+            .trees
+            .iter()
+            .map(|t| t.tags.iter().map(|g| newest(&g.articles)).collect())
+            .collect();
         let mut entries = Vec::new();
         for job in jobs(site) {
             let entry = match &job {
@@ -844,7 +910,7 @@ impl<'a> Renderer<'a> {
                 },
                 Job::Front { tree, pager } => SitemapEntry {
                     url: pager.path.clone(),
-                    lastmod: newest(&site.trees[*tree].articles),
+                    lastmod: newest_of_tree[*tree].clone(),
                 },
                 Job::Region {
                     tree,
@@ -852,11 +918,11 @@ impl<'a> Renderer<'a> {
                     pager,
                 } => SitemapEntry {
                     url: pager.path.clone(),
-                    lastmod: newest(&site.trees[*tree].regions[*region]),
+                    lastmod: newest_of_region[*tree][*region].clone(),
                 },
                 Job::Tag { tree, tag, pager } => SitemapEntry {
                     url: pager.path.clone(),
-                    lastmod: newest(&site.trees[*tree].tags[*tag].articles),
+                    lastmod: newest_of_tag[*tree][*tag].clone(),
                 },
                 Job::Regions { tree } => SitemapEntry {
                     url: format!("{}regions/", site.trees[*tree].root),
@@ -876,7 +942,7 @@ impl<'a> Renderer<'a> {
                 },
                 Job::Archive { tree } => SitemapEntry {
                     url: format!("{}archive/", site.trees[*tree].root),
-                    lastmod: newest(&site.trees[*tree].articles),
+                    lastmod: newest_of_tree[*tree].clone(),
                 },
                 Job::ArchiveYear { tree, year } => {
                     let y = &site.trees[*tree].years[*year];

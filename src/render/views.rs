@@ -4,6 +4,9 @@
 //! Takes the [`Site`] and the rendered Markdown, gives `Serialize` views and [`Views`], the
 //! values computed once per build.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use rayon::prelude::*;
 use serde::Serialize;
 use tera::Value;
@@ -133,35 +136,62 @@ pub struct PagerLink {
     pub current: bool,
 }
 
-/// The `paginator` variable.
-#[derive(Serialize)]
-pub struct PaginatorView {
-    pub current: usize,
-    pub total: usize,
-    pub prev_url: Option<String>,
-    pub next_url: Option<String>,
-    pub first_url: String,
-    pub pages: Vec<PagerLink>,
+/// The `paginator` variables of a build. The pages of one list share their page links, so
+/// a list of P pages costs P links once, not P links on each of its P pages.
+#[derive(Default)]
+pub struct Paginators {
+    links: Mutex<HashMap<String, Arc<Vec<Value>>>>,
 }
 
-impl PaginatorView {
-    /// The paginator of one page of a list at `base`.
-    pub fn new(pager: &Pager, base: &str) -> Self {
+impl Paginators {
+    /// The `paginator` variable of one page of the list at `base`.
+    pub fn view(&self, pager: &Pager, base: &str) -> Value {
         let url = |n: usize| crate::site::page_path(base, n);
-        PaginatorView {
-            current: pager.number,
-            total: pager.total,
-            prev_url: (pager.number > 1).then(|| url(pager.number - 1)),
-            next_url: (pager.number < pager.total).then(|| url(pager.number + 1)),
-            first_url: base.to_string(),
-            pages: (1..=pager.total)
-                .map(|n| PagerLink {
-                    number: n,
-                    url: url(n),
-                    current: n == pager.number,
+        let shared = self.links_of(base, pager.total);
+        let mut pages: Vec<Value> = shared.as_ref().clone();
+        if let Some(current) = pages.get_mut(pager.number.wrapping_sub(1)) {
+            *current = Value::from_serializable(&PagerLink {
+                number: pager.number,
+                url: url(pager.number),
+                current: true,
+            });
+        }
+        let mut map = tera::Map::new();
+        map.insert("current".into(), Value::from(pager.number));
+        map.insert("total".into(), Value::from(pager.total));
+        let optional = |n: Option<usize>| n.map_or_else(Value::none, |n| Value::from(url(n)));
+        map.insert(
+            "prev_url".into(),
+            optional((pager.number > 1).then(|| pager.number - 1)),
+        );
+        map.insert(
+            "next_url".into(),
+            optional((pager.number < pager.total).then(|| pager.number + 1)),
+        );
+        map.insert("first_url".into(), Value::from(base));
+        map.insert("pages".into(), Value::from(pages));
+        Value::from(map)
+    }
+
+    /// The links to every page of the list at `base`, none of them current.
+    fn links_of(&self, base: &str, total: usize) -> Arc<Vec<Value>> {
+        let mut cache = self.links.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(links) = cache.get(base).filter(|l| l.len() == total) {
+            return Arc::clone(links);
+        }
+        let links: Arc<Vec<Value>> = Arc::new(
+            (1..=total)
+                .map(|number| {
+                    Value::from_serializable(&PagerLink {
+                        number,
+                        url: crate::site::page_path(base, number),
+                        current: false,
+                    })
                 })
                 .collect(),
-        }
+        );
+        cache.insert(base.to_string(), Arc::clone(&links));
+        links
     }
 }
 
