@@ -374,6 +374,7 @@ pub struct OutputFile {
 struct FeedView<'a> {
     title: String,
     url: &'a str,
+    permalink: String,
     feed_url: String,
     updated: String,
 }
@@ -381,6 +382,7 @@ struct FeedView<'a> {
 #[derive(Serialize)]
 struct SitemapEntry {
     url: String,
+    permalink: String,
     lastmod: Option<String>,
 }
 
@@ -395,7 +397,7 @@ impl<'a> Renderer<'a> {
         results: &views::Results,
         now: jiff::Timestamp,
     ) -> Self {
-        let views = Views::new(site, bodies, results, now);
+        let views = Views::new(site, bodies, theme, results, now);
         Renderer::with_views(site, bodies, page_bodies, theme, tera, views, now)
     }
 
@@ -422,7 +424,7 @@ impl<'a> Renderer<'a> {
             theme,
             tera,
             views,
-            paginators: Paginators::default(),
+            paginators: Paginators::new(&site.config.base_url),
             featured,
             now,
         }
@@ -486,7 +488,7 @@ impl<'a> Renderer<'a> {
             Job::Regions { tree } => {
                 let path = format!("{}regions/", site.trees[*tree].root);
                 let mut cx = self.context(*tree, &path, "regions", &[]);
-                cx.insert_value("regions", self.views.nav_regions[*tree].clone());
+                cx.insert_value("regions", self.views.regions[*tree].clone());
                 (path, self.render_template("regions.html", &cx)?)
             }
             Job::Region {
@@ -500,7 +502,7 @@ impl<'a> Renderer<'a> {
                 let mut cx = self.context(*tree, &pager.path, "region", &[]);
                 cx.insert(
                     "region",
-                    &region_view(site, t, &site.regions[*region], list.len()),
+                    &region_view(site, t, &site.regions[*region], list.len(), self.theme),
                 );
                 cx.insert_value("articles", self.list(&list[pager.items.clone()]));
                 cx.insert_value("paginator", self.paginators.view(pager, &base));
@@ -683,6 +685,7 @@ impl<'a> Renderer<'a> {
                         t,
                         &site.regions[r],
                         t.regions[r].len(),
+                        self.theme,
                     )),
                 );
                 entry.insert("articles".into(), self.list(&others));
@@ -739,6 +742,7 @@ impl<'a> Renderer<'a> {
         struct PageView<'p> {
             title: &'p str,
             url: &'p str,
+            permalink: String,
             content: &'p str,
             summary: &'p str,
             summary_text: String,
@@ -753,6 +757,7 @@ impl<'a> Renderer<'a> {
             &PageView {
                 title: &page.title,
                 url: &page.path,
+                permalink: views::permalink(self.site, &page.path),
                 content: &content,
                 summary,
                 summary_text: crate::markdown::plain_text(summary),
@@ -768,10 +773,12 @@ impl<'a> Renderer<'a> {
         let root = &self.site.trees[tree].root;
         let mut map = tera::Map::new();
         map.insert("year".into(), Value::from(year.year as i64));
+        let url = format!("{root}archive/{}/", year.year);
         map.insert(
-            "url".into(),
-            Value::from(format!("{root}archive/{}/", year.year)),
+            "permalink".into(),
+            Value::from(views::permalink(self.site, &url)),
         );
+        map.insert("url".into(), Value::from(url));
         map.insert("count".into(), Value::from(year.count()));
         let months: Vec<Value> = year
             .months
@@ -801,10 +808,12 @@ impl<'a> Renderer<'a> {
             "title".into(),
             Value::from(crate::dates::month_year(year, month.month, &t.lang)),
         );
+        let url = format!("{}archive/{year}/{:02}/", t.root, month.month);
         map.insert(
-            "url".into(),
-            Value::from(format!("{}archive/{year}/{:02}/", t.root, month.month)),
+            "permalink".into(),
+            Value::from(views::permalink(self.site, &url)),
         );
+        map.insert("url".into(), Value::from(url));
         map.insert("count".into(), Value::from(month.articles.len()));
         if with_articles {
             map.insert("articles".into(), self.list(&month.articles));
@@ -814,10 +823,12 @@ impl<'a> Renderer<'a> {
 
     fn tag_view(&self, tree: usize, tag: &crate::site::Tag) -> Value {
         let root = &self.site.trees[tree].root;
+        let url = format!("{root}tags/{}/", tag.slug);
         Value::from_serializable(&views::TagView {
             name: &tag.name,
             slug: tag.slug.clone(),
-            url: format!("{root}tags/{}/", tag.slug),
+            permalink: views::permalink(self.site, &url),
+            url,
             count: tag.articles.len(),
         })
     }
@@ -850,6 +861,7 @@ impl<'a> Renderer<'a> {
             &FeedView {
                 title,
                 url: page,
+                permalink: views::permalink(site, page),
                 feed_url: feed_path.clone(),
                 updated,
             },
@@ -899,51 +911,32 @@ impl<'a> Renderer<'a> {
             .collect();
         let mut entries = Vec::new();
         for job in jobs(site) {
-            let entry = match &job {
-                Job::Article(i) => SitemapEntry {
-                    url: site.articles[*i].path.clone(),
-                    lastmod: Some(lastmod(*i)),
-                },
-                Job::Page(i) => SitemapEntry {
-                    url: site.pages[*i].path.clone(),
-                    lastmod: site.pages[*i].updated.as_ref().map(crate::dates::rfc3339),
-                },
-                Job::Front { tree, pager } => SitemapEntry {
-                    url: pager.path.clone(),
-                    lastmod: newest_of_tree[*tree].clone(),
-                },
+            let (url, lastmod): (String, Option<String>) = match &job {
+                Job::Article(i) => (site.articles[*i].path.clone(), Some(lastmod(*i))),
+                Job::Page(i) => (
+                    site.pages[*i].path.clone(),
+                    site.pages[*i].updated.as_ref().map(crate::dates::rfc3339),
+                ),
+                Job::Front { tree, pager } => (pager.path.clone(), newest_of_tree[*tree].clone()),
                 Job::Region {
                     tree,
                     region,
                     pager,
-                } => SitemapEntry {
-                    url: pager.path.clone(),
-                    lastmod: newest_of_region[*tree][*region].clone(),
-                },
-                Job::Tag { tree, tag, pager } => SitemapEntry {
-                    url: pager.path.clone(),
-                    lastmod: newest_of_tag[*tree][*tag].clone(),
-                },
-                Job::Regions { tree } => SitemapEntry {
-                    url: format!("{}regions/", site.trees[*tree].root),
-                    lastmod: None,
-                },
-                Job::Tags { tree } => SitemapEntry {
-                    url: format!("{}tags/", site.trees[*tree].root),
-                    lastmod: None,
-                },
-                Job::Polls { tree } => SitemapEntry {
-                    url: format!("{}polls/", site.trees[*tree].root),
-                    lastmod: None,
-                },
-                Job::Poll { tree, poll } => SitemapEntry {
-                    url: format!("{}polls/{}/", site.trees[*tree].root, site.polls[*poll].id),
-                    lastmod: None,
-                },
-                Job::Archive { tree } => SitemapEntry {
-                    url: format!("{}archive/", site.trees[*tree].root),
-                    lastmod: newest_of_tree[*tree].clone(),
-                },
+                } => (pager.path.clone(), newest_of_region[*tree][*region].clone()),
+                Job::Tag { tree, tag, pager } => {
+                    (pager.path.clone(), newest_of_tag[*tree][*tag].clone())
+                }
+                Job::Regions { tree } => (format!("{}regions/", site.trees[*tree].root), None),
+                Job::Tags { tree } => (format!("{}tags/", site.trees[*tree].root), None),
+                Job::Polls { tree } => (format!("{}polls/", site.trees[*tree].root), None),
+                Job::Poll { tree, poll } => (
+                    format!("{}polls/{}/", site.trees[*tree].root, site.polls[*poll].id),
+                    None,
+                ),
+                Job::Archive { tree } => (
+                    format!("{}archive/", site.trees[*tree].root),
+                    newest_of_tree[*tree].clone(),
+                ),
                 Job::ArchiveYear { tree, year } => {
                     let y = &site.trees[*tree].years[*year];
                     let all: Vec<usize> = y
@@ -951,25 +944,29 @@ impl<'a> Renderer<'a> {
                         .iter()
                         .flat_map(|m| m.articles.iter().copied())
                         .collect();
-                    SitemapEntry {
-                        url: format!("{}archive/{}/", site.trees[*tree].root, y.year),
-                        lastmod: newest(&all),
-                    }
+                    (
+                        format!("{}archive/{}/", site.trees[*tree].root, y.year),
+                        newest(&all),
+                    )
                 }
                 Job::ArchiveMonth { tree, year, month } => {
                     let y = &site.trees[*tree].years[*year];
                     let m = &y.months[*month];
-                    SitemapEntry {
-                        url: format!(
+                    (
+                        format!(
                             "{}archive/{}/{:02}/",
                             site.trees[*tree].root, y.year, m.month
                         ),
-                        lastmod: newest(&m.articles),
-                    }
+                        newest(&m.articles),
+                    )
                 }
                 _ => continue,
             };
-            entries.push(entry);
+            entries.push(SitemapEntry {
+                permalink: views::permalink(site, &url),
+                url,
+                lastmod,
+            });
         }
         let mut cx = Context::new();
         cx.insert_value("site", self.views.site.clone());

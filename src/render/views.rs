@@ -16,6 +16,7 @@ use crate::dates;
 use crate::markdown::Rendered;
 use crate::site::{Pager, Site, Tree};
 use crate::slug::slugify;
+use crate::theme::Theme;
 
 /// The `site` variable.
 #[derive(Serialize)]
@@ -35,8 +36,12 @@ pub struct RegionView<'a> {
     pub slug: &'a str,
     pub name: &'a str,
     pub url: String,
+    /// `url` under the base URL.
+    pub permalink: String,
     pub feed_url: String,
     pub count: usize,
+    /// "12 articles" in the tree's language (the theme's `articles_count` strings).
+    pub count_text: String,
     /// HTML rendered from the Markdown description.
     pub description: Option<String>,
 }
@@ -47,6 +52,7 @@ pub struct RegionRef<'a> {
     pub slug: &'a str,
     pub name: &'a str,
     pub url: String,
+    pub permalink: String,
     pub feed_url: String,
 }
 
@@ -56,6 +62,7 @@ pub struct TagView<'a> {
     pub name: &'a str,
     pub slug: String,
     pub url: String,
+    pub permalink: String,
     pub count: usize,
 }
 
@@ -76,6 +83,7 @@ pub struct TranslationRef<'a> {
     pub lang: &'a str,
     pub title: &'a str,
     pub url: &'a str,
+    pub permalink: String,
 }
 
 /// An article as lists show it; on its own page and in feeds `content` is set too.
@@ -83,6 +91,7 @@ pub struct TranslationRef<'a> {
 pub struct ArticleView<'a> {
     pub title: &'a str,
     pub url: &'a str,
+    pub permalink: String,
     pub date: String,
     pub updated: Option<String>,
     pub summary: &'a str,
@@ -124,6 +133,7 @@ pub struct PollView<'a> {
     pub total: u64,
     pub answer: Option<usize>,
     pub url: String,
+    pub permalink: String,
     pub action: String,
     pub results_url: String,
 }
@@ -133,28 +143,48 @@ pub struct PollView<'a> {
 pub struct PagerLink {
     pub number: usize,
     pub url: String,
+    pub permalink: String,
     pub current: bool,
+}
+
+/// A site path as a URL under the site's base URL.
+pub fn permalink(site: &Site, path: &str) -> String {
+    super::filters::absolute_url(&site.config.base_url, path)
 }
 
 /// The `paginator` variables of a build. The pages of one list share their page links, so
 /// a list of P pages costs P links once, not P links on each of its P pages.
-#[derive(Default)]
 pub struct Paginators {
+    base_url: String,
     links: Mutex<HashMap<String, Arc<Vec<Value>>>>,
 }
 
 impl Paginators {
+    /// The paginators of a site at `base_url`.
+    pub fn new(base_url: &str) -> Paginators {
+        Paginators {
+            base_url: base_url.to_string(),
+            links: Mutex::default(),
+        }
+    }
+
+    fn link(&self, base: &str, number: usize, current: bool) -> PagerLink {
+        let url = crate::site::page_path(base, number);
+        PagerLink {
+            number,
+            permalink: super::filters::absolute_url(&self.base_url, &url),
+            url,
+            current,
+        }
+    }
+
     /// The `paginator` variable of one page of the list at `base`.
     pub fn view(&self, pager: &Pager, base: &str) -> Value {
         let url = |n: usize| crate::site::page_path(base, n);
         let shared = self.links_of(base, pager.total);
         let mut pages: Vec<Value> = shared.as_ref().clone();
         if let Some(current) = pages.get_mut(pager.number.wrapping_sub(1)) {
-            *current = Value::from_serializable(&PagerLink {
-                number: pager.number,
-                url: url(pager.number),
-                current: true,
-            });
+            *current = Value::from_serializable(&self.link(base, pager.number, true));
         }
         let mut map = tera::Map::new();
         map.insert("current".into(), Value::from(pager.number));
@@ -181,13 +211,7 @@ impl Paginators {
         }
         let links: Arc<Vec<Value>> = Arc::new(
             (1..=total)
-                .map(|number| {
-                    Value::from_serializable(&PagerLink {
-                        number,
-                        url: crate::site::page_path(base, number),
-                        current: false,
-                    })
-                })
+                .map(|number| Value::from_serializable(&self.link(base, number, false)))
                 .collect(),
         );
         cache.insert(base.to_string(), Arc::clone(&links));
@@ -201,7 +225,9 @@ pub struct Views {
     pub site: Value,
     /// Each article's list view, by article index.
     pub articles: Vec<Value>,
-    /// Per tree (same order as [`Site::trees`]): its `nav_regions`.
+    /// Per tree (same order as [`Site::trees`]): its regions in display order.
+    pub regions: Vec<Value>,
+    /// Per tree: its `nav_regions`, those with articles first.
     pub nav_regions: Vec<Value>,
     /// Per tree: its `nav_pages`.
     pub nav_pages: Vec<Value>,
@@ -211,26 +237,36 @@ pub struct Views {
 
 impl Views {
     /// Serialises the shared views of the site.
-    pub fn new(site: &Site, bodies: &[Rendered], results: &Results, now: jiff::Timestamp) -> Views {
+    pub fn new(
+        site: &Site,
+        bodies: &[Rendered],
+        theme: &Theme,
+        results: &Results,
+        now: jiff::Timestamp,
+    ) -> Views {
         let articles = (0..site.articles.len())
             .into_par_iter()
             .map(|i| Value::from_serializable(&article_view(site, i, &bodies[i], false)))
             .collect();
-        Views::with_articles(site, articles, results, now)
+        Views::with_articles(site, articles, theme, results, now)
     }
 
     /// The shared views around article views computed elsewhere (kept between rebuilds).
     pub fn with_articles(
         site: &Site,
         articles: Vec<Value>,
+        theme: &Theme,
         results: &Results,
         now: jiff::Timestamp,
     ) -> Views {
-        let nav_regions = site
-            .trees
-            .iter()
-            .map(|tree| Value::from_serializable(&region_views(site, tree)))
-            .collect();
+        let per_tree = |view: for<'s> fn(&'s Site, &Tree, &Theme) -> Vec<RegionView<'s>>| {
+            site.trees
+                .iter()
+                .map(|tree| Value::from_serializable(&view(site, tree, theme)))
+                .collect()
+        };
+        let regions = per_tree(region_views);
+        let nav_regions = per_tree(nav_region_views);
         let polls = site
             .polls
             .iter()
@@ -244,6 +280,7 @@ impl Views {
         Views {
             site: Value::from_serializable(&site_view(site)),
             articles,
+            regions,
             nav_regions,
             nav_pages,
             polls,
@@ -256,6 +293,7 @@ impl Views {
 pub struct PageLink<'a> {
     pub title: &'a str,
     pub url: &'a str,
+    pub permalink: String,
     pub lang: &'a str,
 }
 
@@ -264,6 +302,7 @@ pub fn page_links<'a>(site: &'a Site, lang: &str) -> Vec<PageLink<'a>> {
     let link = |p: &'a crate::content::Page| PageLink {
         title: &p.title,
         url: &p.path,
+        permalink: permalink(site, &p.path),
         lang: &p.lang,
     };
     let own: Vec<PageLink> = site
@@ -298,12 +337,34 @@ pub fn site_view(site: &Site) -> SiteView<'_> {
 }
 
 /// All regions of a tree, with counts and rendered descriptions.
-pub fn region_views<'a>(site: &'a Site, tree: &Tree) -> Vec<RegionView<'a>> {
+pub fn region_views<'a>(site: &'a Site, tree: &Tree, theme: &Theme) -> Vec<RegionView<'a>> {
     site.regions
         .iter()
         .enumerate()
-        .map(|(i, region)| region_view(site, tree, region, tree.regions.get(i).map_or(0, Vec::len)))
+        .map(|(i, region)| {
+            let count = tree.regions.get(i).map_or(0, Vec::len);
+            region_view(site, tree, region, count, theme)
+        })
         .collect()
+}
+
+/// A tree's regions as menus list them: those with articles first, then the quiet ones,
+/// each group in display order.
+pub fn nav_region_views<'a>(site: &'a Site, tree: &Tree, theme: &Theme) -> Vec<RegionView<'a>> {
+    let mut regions = region_views(site, tree, theme);
+    regions.sort_by_key(|r| r.count == 0);
+    regions
+}
+
+/// "1 article" or "12 articles" in `lang`, from the theme's `articles_count_one` and
+/// `articles_count` strings.
+pub fn count_text(theme: &Theme, lang: &str, count: usize) -> String {
+    let key = if count == 1 {
+        "articles_count_one"
+    } else {
+        "articles_count"
+    };
+    theme.string(lang, key).replace("{n}", &count.to_string())
 }
 
 /// One region in a tree's language.
@@ -312,13 +373,17 @@ pub fn region_view<'a>(
     tree: &Tree,
     region: &'a Region,
     count: usize,
+    theme: &Theme,
 ) -> RegionView<'a> {
+    let url = format!("{}regions/{}/", tree.root, region.slug);
     RegionView {
         slug: &region.slug,
         name: region.name(&tree.lang, &site.config.language),
-        url: format!("{}regions/{}/", tree.root, region.slug),
+        permalink: permalink(site, &url),
+        url,
         feed_url: format!("{}regions/{}/atom.xml", tree.root, region.slug),
         count,
+        count_text: count_text(theme, &tree.lang, count),
         description: region
             .description
             .as_deref()
@@ -343,6 +408,7 @@ pub fn article_view<'a>(
             slug: &region.slug,
             name: region.name(&article.lang, &site.config.language),
             url: format!("{root}regions/{}/", region.slug),
+            permalink: permalink(site, &format!("{root}regions/{}/", region.slug)),
             feed_url: format!("{root}regions/{}/atom.xml", region.slug),
         })
         .collect();
@@ -351,9 +417,11 @@ pub fn article_view<'a>(
         .iter()
         .map(|name| {
             let slug = slugify(name, &article.lang);
+            let url = format!("{root}tags/{slug}/");
             TagView {
                 name,
-                url: format!("{root}tags/{slug}/"),
+                permalink: permalink(site, &url),
+                url,
                 slug,
                 count: 0,
             }
@@ -369,12 +437,14 @@ pub fn article_view<'a>(
                 lang: &other.lang,
                 title: &other.title,
                 url: &other.path,
+                permalink: permalink(site, &other.path),
             }
         })
         .collect();
     ArticleView {
         title: &article.title,
         url: &article.path,
+        permalink: permalink(site, &article.path),
         date: dates::rfc3339(&article.date),
         updated: article.updated.as_ref().map(dates::rfc3339),
         summary: &body.summary,
@@ -555,6 +625,7 @@ pub fn poll_view<'a>(
         total: tally.total,
         answer: if state == "closed" { poll.answer } else { None },
         url: format!("/polls/{}/", poll.id),
+        permalink: permalink(site, &format!("/polls/{}/", poll.id)),
         action: format!("{endpoint}/polls/{}/vote", poll.id),
         results_url: format!("{endpoint}/polls/{}/results", poll.id),
     }

@@ -416,8 +416,13 @@ impl Session {
         };
 
         timer.lap("views");
-        let views =
-            Views::with_articles(model, article_values, &self.frame.results, self.frame.now);
+        let views = Views::with_articles(
+            model,
+            article_values,
+            &self.frame.theme,
+            &self.frame.results,
+            self.frame.now,
+        );
         let renderer = Renderer::with_views(
             model,
             bodies,

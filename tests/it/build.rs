@@ -524,3 +524,66 @@ fn code_blocks_are_highlighted_with_the_stylesheet_linked() {
         0
     );
 }
+
+#[test]
+fn template_values_carry_permalinks_counts_and_shared_pager_links() {
+    let site = Fixture::new();
+    site.file(
+        "site.yaml",
+        &util::SITE_YAML.replace("paginate: 20", "paginate: 1"),
+    );
+    numbered(&site, 3);
+    site.article(
+        "2020/05/kostanay.md",
+        "title: Kostanay\ndate: 2020-05-01\nregion: kostanay",
+        "Text.\n",
+    );
+    site.file(
+        "templates/regions.html",
+        "<ul id=display>{% for r in regions %}<li data-slug=\"{{ r.slug }}\" data-url=\"{{ r.url | url }}\" data-permalink=\"{{ r.permalink }}\">{{ r.count_text }}</li>{% endfor %}</ul>\
+         <ul id=nav>{% for r in nav_regions %}<li>{{ r.slug }}</li>{% endfor %}</ul>",
+    );
+    site.file(
+        "templates/tag.html",
+        "<ol>{% for p in paginator.pages %}<li data-url=\"{{ p.url | url }}\" data-permalink=\"{{ p.permalink }}\"{% if p.current %} class=current{% endif %}>{{ p.number }}</li>{% endfor %}</ol>",
+    );
+    site.build(&[]);
+
+    let regions = site.html("regions/index.html");
+    assert_eq!(
+        regions.attrs("#display li", "data-url"),
+        regions.attrs("#display li", "data-permalink")
+    );
+    let slugs = regions.attrs("#display li", "data-slug");
+    let counts = regions.texts("#display li");
+    let count_of = |slug: &str| counts[slugs.iter().position(|s| s == slug).unwrap()].clone();
+    assert_eq!(count_of("atyrau"), "3 articles");
+    assert_eq!(count_of("kostanay"), "1 article");
+    assert_eq!(count_of("astana"), "0 articles");
+    let nav = regions.texts("#nav li");
+    let active: Vec<&String> = slugs
+        .iter()
+        .filter(|s| ["atyrau", "kostanay"].contains(&s.as_str()))
+        .collect();
+    assert_eq!(
+        nav.iter().take(2).collect::<Vec<_>>(),
+        active,
+        "regions with articles come first, in display order"
+    );
+    assert_eq!(nav.len(), slugs.len());
+
+    for (page, current) in [
+        ("tags/masks/", "1"),
+        ("tags/masks/page/2/", "2"),
+        ("tags/masks/page/3/", "3"),
+    ] {
+        let pager = site.html(&format!("{page}index.html"));
+        assert_eq!(pager.texts("li"), ["1", "2", "3"], "{page}");
+        assert_eq!(pager.texts("li.current"), [current], "{page}");
+        assert_eq!(
+            pager.attrs("li", "data-url"),
+            pager.attrs("li", "data-permalink"),
+            "{page}"
+        );
+    }
+}
