@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Full-build benchmark: birge against Hugo on the same generated corpus.
 #
-#   bash scripts/bench.sh [SIZE...] [--runs N] [--no-hugo] [--keep-outputs]
+#   bash scripts/bench.sh [SIZE...] [--runs N] [--no-hugo] [--keep-outputs] [--cooldown S]
 #
-# SIZE is a number of articles (default: 1000 10000); --runs is the number of timed
+# SIZE is a number of articles (default: 1000 10000 50000); --runs is the number of timed
 # builds per tool and size (default 3); --no-hugo times birge alone; --keep-outputs
-# deletes the output folders only on exit instead of right after each run.
+# deletes the output folders only on exit instead of right after each run; --cooldown is
+# how long to wait after a deletion before the next timed run (default 65 s, see below).
 #
 # birge is built once in release mode. Each corpus is generated once into a temporary
 # folder (removed on exit). For each size the runs alternate birge and Hugo; every run
@@ -19,8 +20,10 @@
 # table is not yet written back) and scans past every such inode each time it creates a
 # file or folder. A build that starts soon after a large tree was deleted (the previous
 # run's output, a previous benchmark's temp folder) then spends seconds in mkdir/open:
-# a high "sys" time in the per-run lines shows it. --keep-outputs avoids the deletions
-# between runs; wait a few minutes after deleting anything large before benchmarking.
+# a high "sys" time in the per-run lines shows it. So after deleting a run's output the
+# script syncs (the inode table written back, the window is 60 s) and waits --cooldown
+# seconds before the next timed run: every run of either tool starts on a quiet file
+# system. Wait a few minutes after deleting anything large before benchmarking.
 set -euo pipefail
 
 usage() {
@@ -30,6 +33,7 @@ usage() {
 runs=3
 hugo=1
 keep=0
+cooldown=65
 sizes=()
 while (($# > 0)); do
     case "$1" in
@@ -50,6 +54,15 @@ while (($# > 0)); do
             keep=1
             shift
             ;;
+        --cooldown)
+            [[ $# -ge 2 ]] || { echo "bench.sh: --cooldown needs a number of seconds" >&2; exit 2; }
+            cooldown=$2
+            shift 2
+            ;;
+        --cooldown=*)
+            cooldown=${1#--cooldown=}
+            shift
+            ;;
         -h | --help)
             usage
             exit 0
@@ -65,8 +78,9 @@ while (($# > 0)); do
             ;;
     esac
 done
-((${#sizes[@]} > 0)) || sizes=(1000 10000)
+((${#sizes[@]} > 0)) || sizes=(1000 10000 50000)
 [[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: --runs must be a positive integer, not '$runs'" >&2; exit 2; }
+[[ $cooldown =~ ^[0-9]+$ ]] || { echo "bench.sh: --cooldown must be a whole number of seconds, not '$cooldown'" >&2; exit 2; }
 for size in "${sizes[@]}"; do
     [[ $size =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: size must be a positive integer, not '$size'" >&2; exit 2; }
 done
@@ -114,7 +128,7 @@ birge=$top/target/release/birge
     if ((keep)); then
         echo "== output folders are kept until exit"
     else
-        echo "== output folders are deleted right after each run"
+        echo "== output folders are deleted right after each run, then sync and ${cooldown} s of rest before the next run"
     fi
 } >&2
 
@@ -134,6 +148,15 @@ busy_ticks() {
     awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat
 }
 
+# rest_after_deletion: waits until --cooldown seconds have passed since the last deletion.
+deleted_at=
+rest_after_deletion() {
+    [[ -n $deleted_at ]] || return 0
+    local left=$((deleted_at + cooldown - SECONDS))
+    ((left > 0)) && sleep "$left"
+    return 0
+}
+
 # timed_run TOOL SIZE RUN OUT CMD...: runs CMD under GNU time, stops the benchmark with the
 # tool's own output if it fails, counts the files in OUT, deletes OUT (unless --keep-outputs), and appends
 # "seconds peak-kB files" to $tmp/results-TOOL-SIZE. It also prints the CPU time of the
@@ -147,6 +170,7 @@ timed_run() {
         echo "bench.sh: output folder $out already exists" >&2
         exit 1
     fi
+    rest_after_deletion
     local before after
     before=$(busy_ticks)
     "$timer" -f '%e %M %U %S' -o "$tfile" "$@" >"$log" 2>&1 || status=$?
@@ -160,7 +184,11 @@ timed_run() {
     local secs kb usr sys files own other
     read -r secs kb usr sys <"$tfile"
     files=$(find "$out" -type f | wc -l)
-    ((keep)) || rm -rf "$out"
+    if ((!keep)); then
+        rm -rf "$out"
+        sync
+        deleted_at=$SECONDS
+    fi
     echo "$secs $kb $files" >>"$tmp/results-$tool-$size"
     own=$(awk -v u="$usr" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
     # CPU time of the machine's other processes during the run (never below 0).

@@ -587,3 +587,34 @@ fn template_values_carry_permalinks_counts_and_shared_pager_links() {
         );
     }
 }
+
+#[test]
+fn region_counts_sit_in_the_sidebar_of_list_pages_only() {
+    let site = bulletin();
+    site.build(&[]);
+    for list in [
+        "index.html",
+        "regions/atyrau/index.html",
+        "tags/masks/index.html",
+        "archive/index.html",
+        "archive/2020/index.html",
+        "archive/2020/03/index.html",
+    ] {
+        let page = site.html(list);
+        assert_eq!(page.count("aside .region-list li"), 3, "{list}");
+    }
+    let article = site.html("news/2020/03/capital-assembly-hands-out-3-500-masks/index.html");
+    assert_eq!(article.count("aside .region-list"), 0);
+    assert_eq!(article.count("aside form[data-poll=mothers-forum]"), 1);
+    assert_eq!(article.count(".region-nav li"), 3, "the region bar stays");
+
+    site.file(
+        "site.yaml",
+        &util::SITE_YAML.replace("polls:\n  featured: mothers-forum\n", ""),
+    );
+    site.build(&[]);
+    let article = site.html("news/2020/03/capital-assembly-hands-out-3-500-masks/index.html");
+    assert_eq!(article.count("aside"), 0, "no empty sidebar");
+    assert_eq!(site.html("about/index.html").count("aside"), 0);
+    assert_eq!(site.html("index.html").count("aside .region-list li"), 3);
+}
