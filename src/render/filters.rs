@@ -155,17 +155,27 @@ fn json(value: &Value, _: Kwargs, _: &State) -> TeraResult<Value> {
 
 /// JSON that is safe inside `<script>`: `<`, `>` and `&` as `\u003c`, `\u003e`, `\u0026`.
 pub fn escape_json_for_script(json: &str) -> String {
+    let bytes = json.as_bytes();
     let mut out = String::with_capacity(json.len());
-    for c in json.chars() {
-        match c {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            _ => out.push(c),
-        }
+    let mut copied = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape = match b {
+            b'<' => "\\u003c",
+            b'>' => "\\u003e",
+            b'&' => "\\u0026",
+            // U+2028 and U+2029 are E2 80 A8 and E2 80 A9 in UTF-8.
+            0xE2 if bytes.get(i + 1) == Some(&0x80) => match bytes.get(i + 2) {
+                Some(0xA8) => "\\u2028",
+                Some(0xA9) => "\\u2029",
+                _ => continue,
+            },
+            _ => continue,
+        };
+        out.push_str(&json[copied..i]);
+        out.push_str(escape);
+        copied = i + if b == 0xE2 { 3 } else { 1 };
     }
+    out.push_str(&json[copied..]);
     out
 }
 
@@ -191,6 +201,10 @@ mod tests {
         assert_eq!(
             escape_json_for_script("\"</script>&\""),
             "\"\\u003c/script\\u003e\\u0026\""
+        );
+        assert_eq!(
+            escape_json_for_script("\"a\u{2028}b\u{2029}c — Қазақ “x” <\""),
+            "\"a\\u2028b\\u2029c — Қазақ “x” \\u003c\""
         );
     }
 
