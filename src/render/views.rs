@@ -5,7 +5,7 @@
 //! values computed once per build.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -144,7 +144,6 @@ pub struct PagerLink {
     pub number: usize,
     pub url: String,
     pub permalink: String,
-    pub current: bool,
 }
 
 /// A site path as a URL under the site's base URL.
@@ -152,11 +151,12 @@ pub fn permalink(site: &Site, path: &str) -> String {
     super::filters::absolute_url(&site.config.base_url, path)
 }
 
-/// The `paginator` variables of a build. The pages of one list share their page links, so
-/// a list of P pages costs P links once, not P links on each of its P pages.
+/// The `paginator` variables of a build. The pages of one list share one list of page
+/// links (which page is current is `paginator.current`), so a list of P pages costs P
+/// links once, not P links on each of its P pages.
 pub struct Paginators {
     base_url: String,
-    links: Mutex<HashMap<String, Arc<Vec<Value>>>>,
+    links: Mutex<HashMap<String, Value>>,
 }
 
 impl Paginators {
@@ -168,24 +168,18 @@ impl Paginators {
         }
     }
 
-    fn link(&self, base: &str, number: usize, current: bool) -> PagerLink {
+    fn link(&self, base: &str, number: usize) -> PagerLink {
         let url = crate::site::page_path(base, number);
         PagerLink {
             number,
             permalink: super::filters::absolute_url(&self.base_url, &url),
             url,
-            current,
         }
     }
 
     /// The `paginator` variable of one page of the list at `base`.
     pub fn view(&self, pager: &Pager, base: &str) -> Value {
         let url = |n: usize| crate::site::page_path(base, n);
-        let shared = self.links_of(base, pager.total);
-        let mut pages: Vec<Value> = shared.as_ref().clone();
-        if let Some(current) = pages.get_mut(pager.number.wrapping_sub(1)) {
-            *current = Value::from_serializable(&self.link(base, pager.number, true));
-        }
         let mut map = tera::Map::new();
         map.insert("current".into(), Value::from(pager.number));
         map.insert("total".into(), Value::from(pager.total));
@@ -199,22 +193,22 @@ impl Paginators {
             optional((pager.number < pager.total).then(|| pager.number + 1)),
         );
         map.insert("first_url".into(), Value::from(base));
-        map.insert("pages".into(), Value::from(pages));
+        map.insert("pages".into(), self.links_of(base, pager.total));
         Value::from(map)
     }
 
-    /// The links to every page of the list at `base`, none of them current.
-    fn links_of(&self, base: &str, total: usize) -> Arc<Vec<Value>> {
+    /// The links to every page of the list at `base` (a shared value: cloning it is cheap).
+    fn links_of(&self, base: &str, total: usize) -> Value {
         let mut cache = self.links.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(links) = cache.get(base).filter(|l| l.len() == total) {
-            return Arc::clone(links);
+        if let Some(links) = cache.get(base).filter(|l| l.len() == Some(total)) {
+            return links.clone();
         }
-        let links: Arc<Vec<Value>> = Arc::new(
+        let links = Value::from(
             (1..=total)
-                .map(|number| Value::from_serializable(&self.link(base, number, false)))
-                .collect(),
+                .map(|number| Value::from_serializable(&self.link(base, number)))
+                .collect::<Vec<_>>(),
         );
-        cache.insert(base.to_string(), Arc::clone(&links));
+        cache.insert(base.to_string(), links.clone());
         links
     }
 }

@@ -526,7 +526,7 @@ fn code_blocks_are_highlighted_with_the_stylesheet_linked() {
 }
 
 #[test]
-fn template_values_carry_permalinks_counts_and_shared_pager_links() {
+fn template_values_carry_permalinks_counts_and_pager_links() {
     let site = Fixture::new();
     site.file(
         "site.yaml",
@@ -545,7 +545,7 @@ fn template_values_carry_permalinks_counts_and_shared_pager_links() {
     );
     site.file(
         "templates/tag.html",
-        "<ol>{% for p in paginator.pages %}<li data-url=\"{{ p.url | url }}\" data-permalink=\"{{ p.permalink }}\"{% if p.current %} class=current{% endif %}>{{ p.number }}</li>{% endfor %}</ol>",
+        "<ol>{% for p in paginator.pages %}<li data-url=\"{{ p.url | url }}\" data-permalink=\"{{ p.permalink }}\"{% if p.number == paginator.current %} class=current{% endif %}>{{ p.number }}</li>{% endfor %}</ol>",
     );
     site.build(&[]);
 
