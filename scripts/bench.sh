@@ -21,9 +21,12 @@
 # file or folder. A build that starts soon after a large tree was deleted (the previous
 # run's output, a previous benchmark's temp folder) then spends seconds in mkdir/open:
 # a high "sys" time in the per-run lines shows it. So after deleting a run's output the
-# script syncs (the inode table written back, the window is 60 s) and waits --cooldown
-# seconds before the next timed run: every run of either tool starts on a quiet file
-# system. Wait a few minutes after deleting anything large before benchmarking.
+# script syncs (inode tables written back: the window is 60 s) and waits --cooldown
+# seconds before the next timed run. That removes most of the effect but not all: creating
+# files dirties those inode tables again, and for a dirty table the window is 6 minutes,
+# so system time still creeps up over a series (for both tools alike, as runs alternate).
+# --cooldown 361 removes it entirely, at 6 minutes per run. Wait a few minutes after
+# deleting anything large before benchmarking.
 set -euo pipefail
 
 usage() {
