@@ -65,8 +65,63 @@ pub fn remove_dir_all(path: &Path) -> Result<()> {
     }
 }
 
+/// Removes a folder tree on every core: its files in parallel, then its folders, deepest
+/// first (those of one depth in parallel). Symbolic links are removed, never followed. What
+/// is left (a file that could not be removed) is reported by a last [`remove_dir_all`].
+pub fn remove_tree(path: &Path) -> Result<()> {
+    use rayon::prelude::*;
+    let mut files = Vec::new();
+    let mut folders = Vec::new();
+    for entry in walkdir::WalkDir::new(path).into_iter().flatten() {
+        if entry.file_type().is_dir() {
+            folders.push((entry.depth(), entry.into_path()));
+        } else {
+            files.push(entry.into_path());
+        }
+    }
+    files.par_iter().for_each(|file| {
+        let _ = std::fs::remove_file(file);
+    });
+    folders.sort_by_key(|(depth, _)| std::cmp::Reverse(*depth));
+    for level in folders.chunk_by(|a, b| a.0 == b.0) {
+        level.par_iter().for_each(|(_, folder)| {
+            let _ = std::fs::remove_dir(folder);
+        });
+    }
+    remove_dir_all(path)
+}
+
 /// Renames a file or folder.
 pub fn rename(from: &Path, to: &Path) -> Result<()> {
     std::fs::rename(from, to)
         .with_context(|| format!("cannot rename {} to {}", from.display(), to.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remove_tree_removes_everything_and_follows_no_link() {
+        let tmp = tempfile::tempdir().unwrap();
+        let outside = tmp.path().join("outside");
+        std::fs::create_dir(&outside).unwrap();
+        std::fs::write(outside.join("keep.txt"), "keep").unwrap();
+        let tree = tmp.path().join("tree");
+        for dir in ["a/b/c", "a/d", "e"] {
+            std::fs::create_dir_all(tree.join(dir)).unwrap();
+        }
+        for file in ["x.html", "a/y.html", "a/b/c/z.html", "a/d/w.html"] {
+            std::fs::write(tree.join(file), file).unwrap();
+        }
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&outside, tree.join("a/link")).unwrap();
+        remove_tree(&tree).unwrap();
+        assert!(!tree.exists());
+        assert_eq!(
+            std::fs::read_to_string(outside.join("keep.txt")).unwrap(),
+            "keep"
+        );
+        remove_tree(&tree).unwrap_or_else(|e| panic!("a missing tree is fine: {e:#}"));
+    }
 }

@@ -57,7 +57,7 @@ impl Committed {
     /// Removes the previous output tree.
     pub fn cleanup(self) -> Result<()> {
         match self.old {
-            Some(old) => crate::fs::remove_dir_all(&old),
+            Some(old) => crate::fs::remove_tree(&old),
             None => Ok(()),
         }
     }
