@@ -65,7 +65,8 @@ pub fn safe_return_to(return_to: Option<&str>, poll_id: &str) -> String {
 
 struct Strings {
     results: &'static str,
-    votes: &'static str,
+    /// The word for a number of votes, by plural form: one, few, many.
+    votes: [&'static str; 3],
     no_votes: &'static str,
     back: &'static str,
     answer: &'static str,
@@ -76,11 +77,25 @@ struct Strings {
     bad_option: &'static str,
 }
 
+/// "1 vote", "3 votes"; in Russian "1 голос", "3 голоса", "5 голосов", "21 голос".
+fn votes_text(strings: &Strings, lang: &str, n: u64) -> String {
+    let form = match lang {
+        "ru" => match (n % 10, n % 100) {
+            (1, h) if h != 11 => 0,
+            (2..=4, h) if !(12..=14).contains(&h) => 1,
+            _ => 2,
+        },
+        _ if n == 1 => 0,
+        _ => 2,
+    };
+    format!("{n} {}", strings.votes[form])
+}
+
 fn strings(lang: &str) -> Strings {
     match lang {
         "kk" => Strings {
             results: "Сауалнама нәтижелері",
-            votes: "дауыс",
+            votes: ["дауыс", "дауыс", "дауыс"],
             no_votes: "Әзірге дауыс жоқ",
             back: "Оралу",
             answer: "Дұрыс жауап",
@@ -92,7 +107,7 @@ fn strings(lang: &str) -> Strings {
         },
         "ru" => Strings {
             results: "Результаты опроса",
-            votes: "голосов",
+            votes: ["голос", "голоса", "голосов"],
             no_votes: "Голосов пока нет",
             back: "Вернуться",
             answer: "Правильный ответ",
@@ -104,7 +119,7 @@ fn strings(lang: &str) -> Strings {
         },
         _ => Strings {
             results: "Poll results",
-            votes: "votes",
+            votes: ["vote", "votes", "votes"],
             no_votes: "No votes yet",
             back: "Back",
             answer: "Right answer",
@@ -143,12 +158,11 @@ pub fn render(
     for (i, option) in body.options.iter().enumerate() {
         let right = body.answer == Some(i);
         rows.push_str(&format!(
-            "<li{}><span class=\"label\">{}{}</span> <span class=\"count\">{} {} · {}%</span><span class=\"bar\" style=\"width:{}%\"></span></li>\n",
+            "<li{}><span class=\"label\">{}{}</span> <span class=\"count\">{} · {}%</span><span class=\"bar\" style=\"width:{}%\"></span></li>\n",
             if right { " class=\"right\"" } else { "" },
             crate::markdown::escape_html(option.label),
             if right { format!(" <strong>({})</strong>", s.answer) } else { String::new() },
-            option.votes,
-            s.votes,
+            votes_text(&s, &lang, option.votes),
             option.percent,
             option.percent,
         ));
@@ -156,7 +170,7 @@ pub fn render(
     let total = if body.total == 0 {
         s.no_votes.to_string()
     } else {
-        format!("{} {}", body.total, s.votes)
+        votes_text(&s, &lang, body.total)
     };
     format!(
         "<!doctype html>
@@ -218,5 +232,37 @@ mod tests {
             assert_eq!(safe_return_to(Some(bad), "p"), "/polls/p/", "{bad}");
         }
         assert_eq!(safe_return_to(None, "p"), "/polls/p/");
+    }
+
+    #[test]
+    fn vote_counts_take_the_plural_form_of_their_language() {
+        let text = |lang: &str, n: u64| votes_text(&strings(lang), lang, n);
+        assert_eq!(text("en", 0), "0 votes");
+        assert_eq!(text("en", 1), "1 vote");
+        assert_eq!(text("en", 21), "21 votes");
+        let ru: Vec<String> = [1, 2, 4, 5, 11, 12, 14, 21, 22, 25, 101, 111, 112]
+            .into_iter()
+            .map(|n| text("ru", n))
+            .collect();
+        assert_eq!(
+            ru,
+            [
+                "1 голос",
+                "2 голоса",
+                "4 голоса",
+                "5 голосов",
+                "11 голосов",
+                "12 голосов",
+                "14 голосов",
+                "21 голос",
+                "22 голоса",
+                "25 голосов",
+                "101 голос",
+                "111 голосов",
+                "112 голосов"
+            ]
+        );
+        assert_eq!(text("kk", 1), "1 дауыс");
+        assert_eq!(text("kk", 7), "7 дауыс");
     }
 }

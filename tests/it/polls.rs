@@ -641,7 +641,7 @@ fn form_post_redirects_to_the_results_page() {
     assert_eq!(page.texts("ol.results li .label"), LABELS);
     assert_eq!(
         page.texts("ol.results li .count"),
-        ["0 votes · 0%", "1 votes · 100%", "0 votes · 0%"]
+        ["0 votes · 0%", "1 vote · 100%", "0 votes · 0%"]
     );
     assert_eq!(page.text(".notice"), "Thank you, your vote was counted.");
     assert_eq!(page.attrs("a[href]", "href"), ["/news/2020/03/a/"]);
