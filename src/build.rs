@@ -198,7 +198,10 @@ impl JobTimes {
         let started = Instant::now();
         let out = f();
         let nanos = started.elapsed().as_nanos() as u64;
-        let kind = job.kind();
+        let kind = render::Job::KINDS
+            .iter()
+            .position(|k| *k == job.kind())
+            .unwrap_or_default();
         let slot = if writing { &self.write } else { &self.render };
         slot[kind].fetch_add(nanos, Ordering::Relaxed);
         if !writing {

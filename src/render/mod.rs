@@ -15,7 +15,7 @@ use crate::diagnostics::Problem;
 use crate::markdown::{Rendered, poll_marker};
 use crate::site::{Pager, Site, paginate};
 use crate::theme::Theme;
-use views::{Paginators, Views, article_view, region_view};
+use views::{Paginators, Views, region_view};
 
 /// What birge says it is in pages' metadata.
 pub const GENERATOR: &str = concat!("birge ", env!("CARGO_PKG_VERSION"));
@@ -85,7 +85,7 @@ pub enum Job {
 }
 
 impl Job {
-    /// Every kind of job, in the order [`Job::kind`] numbers them.
+    /// Every kind of job [`Job::kind`] names.
     pub const KINDS: [&'static str; 20] = [
         "front",
         "article",
@@ -109,29 +109,29 @@ impl Job {
         "robots",
     ];
 
-    /// The job's kind, as an index into [`Job::KINDS`].
-    pub fn kind(&self) -> usize {
+    /// The job's kind, one of [`Job::KINDS`].
+    pub fn kind(&self) -> &'static str {
         match self {
-            Job::Front { .. } => 0,
-            Job::Article(_) => 1,
-            Job::Page(_) => 2,
-            Job::Regions { .. } => 3,
-            Job::Region { .. } => 4,
-            Job::RegionFeed { .. } => 5,
-            Job::Archive { .. } => 6,
-            Job::ArchiveYear { .. } => 7,
-            Job::ArchiveMonth { .. } => 8,
-            Job::Tags { .. } => 9,
-            Job::Tag { .. } => 10,
-            Job::Atom { .. } => 11,
-            Job::Rss { .. } => 12,
-            Job::NotFound { .. } => 13,
-            Job::Polls { .. } => 14,
-            Job::Poll { .. } => 15,
-            Job::PollIndex => 16,
-            Job::Redirect { .. } => 17,
-            Job::Sitemap => 18,
-            Job::Robots => 19,
+            Job::Front { .. } => "front",
+            Job::Article(_) => "article",
+            Job::Page(_) => "page",
+            Job::Regions { .. } => "regions",
+            Job::Region { .. } => "region",
+            Job::RegionFeed { .. } => "region feed",
+            Job::Archive { .. } => "archive",
+            Job::ArchiveYear { .. } => "year",
+            Job::ArchiveMonth { .. } => "month",
+            Job::Tags { .. } => "tags",
+            Job::Tag { .. } => "tag",
+            Job::Atom { .. } => "atom",
+            Job::Rss { .. } => "rss",
+            Job::NotFound { .. } => "not found",
+            Job::Polls { .. } => "polls",
+            Job::Poll { .. } => "poll",
+            Job::PollIndex => "poll index",
+            Job::Redirect { .. } => "redirect",
+            Job::Sitemap => "sitemap",
+            Job::Robots => "robots",
         }
     }
 
@@ -457,6 +457,16 @@ impl<'a> Renderer<'a> {
         )
     }
 
+    /// An article's shared list view with its `content` added, for its page and feeds.
+    fn with_content(&self, index: usize, content: &str) -> Value {
+        let mut view = self.views.articles[index]
+            .as_map()
+            .cloned()
+            .unwrap_or_default();
+        view.insert("content".into(), Value::from(content));
+        Value::from(view)
+    }
+
     fn tree_of_lang(&self, lang: &str) -> usize {
         self.site
             .trees
@@ -659,9 +669,7 @@ impl<'a> Renderer<'a> {
         shown.extend(article.poll.as_deref());
         let mut cx = self.context(tree, &article.path, "article", &shown);
         let content = self.with_poll_widgets(&body.html, &body.polls, tree, &article.path)?;
-        let mut view = article_view(site, index, body, true);
-        view.content = Some(&content);
-        cx.insert("article", &view);
+        cx.insert_value("article", self.with_content(index, &content));
         let neighbours = site.neighbours[index];
         let pick =
             |i: Option<usize>| i.map_or_else(Value::none, |i| self.views.articles[i].clone());
@@ -866,11 +874,11 @@ impl<'a> Renderer<'a> {
                 updated,
             },
         );
-        let articles: Vec<_> = newest
+        let articles: Vec<Value> = newest
             .iter()
-            .map(|&i| article_view(site, i, &self.bodies[i], true))
+            .map(|&i| self.with_content(i, &self.bodies[i].html))
             .collect();
-        cx.insert("articles", &articles);
+        cx.insert_value("articles", Value::from(articles));
         self.render_template(template, &cx)
     }
 

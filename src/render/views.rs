@@ -86,7 +86,7 @@ pub struct TranslationRef<'a> {
     pub permalink: String,
 }
 
-/// An article as lists show it; on its own page and in feeds `content` is set too.
+/// An article as lists show it; its page and feeds add `content` to this view.
 #[derive(Serialize)]
 pub struct ArticleView<'a> {
     pub title: &'a str,
@@ -97,8 +97,6 @@ pub struct ArticleView<'a> {
     pub summary: &'a str,
     /// The summary as plain text, for meta descriptions.
     pub summary_text: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub content: Option<&'a str>,
     pub author: Option<&'a str>,
     pub image: Option<ImageView<'a>>,
     pub regions: Vec<RegionRef<'a>>,
@@ -240,7 +238,7 @@ impl Views {
     ) -> Views {
         let articles = (0..site.articles.len())
             .into_par_iter()
-            .map(|i| Value::from_serializable(&article_view(site, i, &bodies[i], false)))
+            .map(|i| Value::from_serializable(&article_view(site, i, &bodies[i])))
             .collect();
         Views::with_articles(site, articles, theme, results, now)
     }
@@ -385,25 +383,23 @@ pub fn region_view<'a>(
     }
 }
 
-/// An article's view; with `full`, its content too.
-pub fn article_view<'a>(
-    site: &'a Site,
-    index: usize,
-    body: &'a Rendered,
-    full: bool,
-) -> ArticleView<'a> {
+/// An article's view, as lists show it.
+pub fn article_view<'a>(site: &'a Site, index: usize, body: &'a Rendered) -> ArticleView<'a> {
     let article: &Article = &site.articles[index];
     let root = site.config.language_root(&article.lang);
     let regions = article
         .regions
         .iter()
         .filter_map(|slug| site.regions.iter().find(|r| &r.slug == slug))
-        .map(|region| RegionRef {
-            slug: &region.slug,
-            name: region.name(&article.lang, &site.config.language),
-            url: format!("{root}regions/{}/", region.slug),
-            permalink: permalink(site, &format!("{root}regions/{}/", region.slug)),
-            feed_url: format!("{root}regions/{}/atom.xml", region.slug),
+        .map(|region| {
+            let url = format!("{root}regions/{}/", region.slug);
+            RegionRef {
+                slug: &region.slug,
+                name: region.name(&article.lang, &site.config.language),
+                permalink: permalink(site, &url),
+                feed_url: format!("{url}atom.xml"),
+                url,
+            }
         })
         .collect();
     let tags = article
@@ -443,7 +439,6 @@ pub fn article_view<'a>(
         updated: article.updated.as_ref().map(dates::rfc3339),
         summary: &body.summary,
         summary_text: crate::markdown::plain_text(&body.summary),
-        content: full.then_some(body.html.as_str()),
         author: article.author.as_deref(),
         image: article.image.as_ref().map(|image| {
             let size = bundle_image_size(article, &image.src);

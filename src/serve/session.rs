@@ -374,7 +374,7 @@ impl Session {
             .map(|&i| {
                 (
                     i,
-                    Value::from_serializable(&article_view(model, i, &bodies[i], false)),
+                    Value::from_serializable(&article_view(model, i, &bodies[i])),
                 )
             })
             .collect();
