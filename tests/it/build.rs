@@ -476,21 +476,8 @@ fn output_and_base_url_flags() {
 
 #[test]
 fn the_sample_site_builds() {
-    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = tempfile::tempdir().unwrap();
-    let target = out.path().join("public");
-    let result = std::process::Command::new(util::BIRGE)
-        .args(["build", "--quiet", "--root"])
-        .arg(repo)
-        .arg("--output")
-        .arg(&target)
-        .output()
-        .unwrap();
-    assert!(
-        result.status.success(),
-        "{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
+    let sample = util::sample();
+    let target = &sample.out;
     let front = util::Page(scraper::Html::parse_document(
         &std::fs::read_to_string(target.join("index.html")).unwrap(),
     ));

@@ -3,7 +3,6 @@
 //! cleanly, and every vote it acknowledged is in the database afterwards. (A SIGKILL under
 //! load is `polls::acknowledged_votes_survive_a_crash`.)
 
-use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -11,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::http::{Response, VoteService, get, request};
-use super::util::Fixture;
+use super::util::{Fixture, stored_voters};
 
 fn db(site: &Fixture) -> PathBuf {
     site.root().join("votes.sqlite")
@@ -28,20 +27,6 @@ fn vote_once(addr: &str, option: usize) -> (u16, Option<String>, Response) {
     )
     .expect("the vote is answered");
     (response.status, response.voter_cookie(), response)
-}
-
-/// The voter ids stored for `poll`, read straight from the SQLite file.
-fn stored_voters(db: &Path, poll: &str) -> HashSet<String> {
-    let conn =
-        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .unwrap();
-    let mut stmt = conn
-        .prepare("SELECT voter FROM votes WHERE poll = ?1")
-        .unwrap();
-    stmt.query_map([poll], |row| row.get::<_, String>(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
 }
 
 fn assert_all_stored(db: &Path, acknowledged: &[String]) {

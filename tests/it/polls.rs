@@ -14,7 +14,7 @@ use scraper::Html;
 use serde_json::{Value, json};
 
 use super::http::{Response, VoteService, cookie, get, post_json, request};
-use super::util::{Fixture, Page, SITE_YAML};
+use super::util::{Fixture, Page, SITE_YAML, stored_voters};
 
 const QUESTION: &str = "When was the First Republican Forum of Mothers Council held?";
 const LABELS: [&str; 3] = ["September 7, 2011", "April 24, 2013", "November 13, 2014"];
@@ -790,20 +790,6 @@ fn vote_raw(addr: &str, option: usize) -> Option<(u16, Option<String>)> {
             .then(|| value.split(';').next().unwrap_or("").to_string())
     });
     Some((status, voter))
-}
-
-/// The voter ids stored for `poll`, read straight from the SQLite file.
-fn stored_voters(db: &std::path::Path, poll: &str) -> HashSet<String> {
-    let conn =
-        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .unwrap();
-    let mut stmt = conn
-        .prepare("SELECT voter FROM votes WHERE poll = ?1")
-        .unwrap();
-    stmt.query_map([poll], |row| row.get::<_, String>(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
 }
 
 #[test]

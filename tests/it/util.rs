@@ -196,3 +196,46 @@ fn walkdir(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// The voter ids stored for `poll`, read straight from the SQLite file.
+pub fn stored_voters(db: &std::path::Path, poll: &str) -> std::collections::HashSet<String> {
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let mut stmt = conn
+        .prepare("SELECT voter FROM votes WHERE poll = ?1")
+        .unwrap();
+    stmt.query_map([poll], |row| row.get::<_, String>(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// The base URL of the sample site (this repository's site.yaml).
+pub const SAMPLE_BASE: &str = "https://assembly.example.kz";
+
+/// The sample site (this repository) built into a temporary folder.
+pub struct Sample {
+    _dir: tempfile::TempDir,
+    /// The output folder.
+    pub out: std::path::PathBuf,
+}
+
+pub fn sample() -> Sample {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("public");
+    let result = std::process::Command::new(BIRGE)
+        .args(["build", "--quiet", "--base-url", SAMPLE_BASE, "--root"])
+        .arg(repo)
+        .arg("--output")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    Sample { _dir: dir, out }
+}

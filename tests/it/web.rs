@@ -8,41 +8,14 @@
 //! `scripts/validate.sh`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use scraper::{Html, Selector};
 use serde_json::Value;
 
-use super::util::{self, Fixture, Page};
+use super::util::{self, Fixture, Page, SAMPLE_BASE, sample};
 
-const SAMPLE_BASE: &str = "https://assembly.example.kz";
 const ATOM: &str = "http://www.w3.org/2005/Atom";
-
-/// The sample site (this repository) built into a temporary folder.
-struct Sample {
-    _dir: tempfile::TempDir,
-    out: PathBuf,
-}
-
-fn sample() -> Sample {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("public");
-    let result = Command::new(util::BIRGE)
-        .args(["build", "--quiet", "--base-url", SAMPLE_BASE, "--root"])
-        .arg(repo)
-        .arg("--output")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        result.status.success(),
-        "{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
-    Sample { _dir: dir, out }
-}
 
 /// Every file under `dir`, as paths relative to it with `/` separators, sorted.
 fn files(dir: &Path) -> Vec<String> {
