@@ -92,6 +92,8 @@ pub struct Prepared {
     pub results: crate::render::views::Results,
     /// The build's present.
     pub now: jiff::Timestamp,
+    /// What the build leaves out (drafts, future articles), and why.
+    pub left_out: content::LeftOut,
 }
 
 /// Loads, checks and renders the Markdown of the site; every problem found is returned.
@@ -107,7 +109,8 @@ pub fn prepare(options: &BuildOptions) -> Result<Prepared, Problems> {
         now,
     };
     let timer = Timer::start();
-    let (content, mut problems) = content::load(&options.root, &config, &load_options);
+    let (mut content, mut problems) = content::load(&options.root, &config, &load_options);
+    let left_out = std::mem::take(&mut content.left_out);
     timer.lap("load");
     check_featured_poll(&config, &content, &mut problems);
     let theme = Theme::load(&options.root, &config.theme).map_err(|p| Problems(vec![p]));
@@ -141,6 +144,7 @@ pub fn prepare(options: &BuildOptions) -> Result<Prepared, Problems> {
         tera,
         results,
         now,
+        left_out,
     })
 }
 

@@ -144,6 +144,7 @@ impl Site {
             mut polls,
             mut articles,
             mut pages,
+            ..
         } = content;
         articles.sort_by_cached_key(|a| (std::cmp::Reverse(a.date.timestamp()), a.source.clone()));
         pages.sort_by(|a, b| a.path.cmp(&b.path));

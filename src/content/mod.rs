@@ -97,6 +97,8 @@ pub struct Article {
     pub draft: bool,
     /// Whether it is pinned now, `pinned_until` taken into account.
     pub pinned: bool,
+    /// Until when it stays pinned, when `pinned_until` is given.
+    pub pinned_until: Option<ZonedDateTime>,
     /// The free map for themes.
     pub extra: serde_json::Value,
     /// The Markdown body.
@@ -149,6 +151,44 @@ pub struct Content {
     pub articles: Vec<Article>,
     /// The standalone pages this build publishes.
     pub pages: Vec<Page>,
+    /// What this build leaves out, and why.
+    pub left_out: LeftOut,
+}
+
+/// The articles and pages that loaded without problems but are not published, and why;
+/// sources are relative to the site root (`content/news/x.md`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LeftOut {
+    /// Articles and pages marked `draft: true` (when drafts are not included), sorted.
+    pub drafts: Vec<String>,
+    /// Articles dated after the present (when future ones are not included), with their
+    /// dates, soonest first.
+    pub future: Vec<(String, Timestamp)>,
+}
+
+impl LeftOut {
+    /// Sorts both lists: drafts by source, future articles by date, then source.
+    pub fn sort(&mut self) {
+        self.drafts.sort();
+        self.future.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+    }
+}
+
+/// A file that loaded without problems: published, or left out and why.
+enum Outcome<T> {
+    Published(T),
+    Draft,
+    Future(Timestamp),
+}
+
+impl<T> Outcome<T> {
+    fn into_loaded(self, wrap: impl FnOnce(T) -> Loaded) -> Loaded {
+        match self {
+            Outcome::Published(item) => wrap(item),
+            Outcome::Draft => Loaded::Draft,
+            Outcome::Future(date) => Loaded::Future(date),
+        }
+    }
 }
 
 /// Loads everything under `root/content`; problems are collected, not thrown.
@@ -157,17 +197,19 @@ pub fn load(root: &Path, config: &Config, options: &LoadOptions) -> (Content, Pr
     let regions = load_regions(root, config, &mut problems);
     let polls = load_polls(root, config, &mut problems);
     let lookup = Lookup::new(&regions, &polls, config);
+    let mut left_out = LeftOut::default();
 
     let article_files = markdown_files(root, "content/news", &mut problems);
-    let results: Vec<Result<Option<Article>, Vec<Problem>>> = article_files
+    let results: Vec<Result<Outcome<Article>, Vec<Problem>>> = article_files
         .par_iter()
         .map(|path| load_article(root, path, config, &lookup, options))
         .collect();
     let mut articles = Vec::with_capacity(results.len());
-    for result in results {
+    for (path, result) in article_files.iter().zip(results) {
         match result {
-            Ok(Some(article)) => articles.push(article),
-            Ok(None) => {}
+            Ok(Outcome::Published(article)) => articles.push(article),
+            Ok(Outcome::Draft) => left_out.drafts.push(relative(root, path)),
+            Ok(Outcome::Future(date)) => left_out.future.push((relative(root, path), date)),
             Err(found) => problems.extend(found),
         }
     }
@@ -176,17 +218,20 @@ pub fn load(root: &Path, config: &Config, options: &LoadOptions) -> (Content, Pr
     let mut pages = Vec::new();
     for path in &page_files {
         match load_page(root, path, config, options) {
-            Ok(Some(page)) => pages.push(page),
-            Ok(None) => {}
+            Ok(Outcome::Published(page)) => pages.push(page),
+            Ok(Outcome::Draft) => left_out.drafts.push(relative(root, path)),
+            Ok(Outcome::Future(date)) => left_out.future.push((relative(root, path), date)),
             Err(found) => problems.extend(found),
         }
     }
+    left_out.sort();
     (
         Content {
             regions,
             polls,
             articles,
             pages,
+            left_out,
         },
         problems,
     )
@@ -199,11 +244,14 @@ pub enum Loaded {
     Article(Box<Article>),
     /// A page under `content/pages/`.
     Page(Box<Page>),
+    /// An article or page left out as a draft.
+    Draft,
+    /// An article left out because it is dated after the present: this date.
+    Future(Timestamp),
 }
 
 /// Loads one Markdown file of `content/news/` or `content/pages/` (for rebuilds that
-/// re-read only what changed). `Ok(None)`: a draft or future article left out, or a file
-/// that is not content.
+/// re-read only what changed). `Ok(None)`: a file that is not content.
 pub fn load_file(
     root: &Path,
     path: &Path,
@@ -221,10 +269,11 @@ pub fn load_file(
     }
     if rel.starts_with("content/news/") {
         let lookup = Lookup::new(&content.regions, &content.polls, config);
-        Ok(load_article(root, path, config, &lookup, options)?
-            .map(|a| Loaded::Article(Box::new(a))))
+        let outcome = load_article(root, path, config, &lookup, options)?;
+        Ok(Some(outcome.into_loaded(|a| Loaded::Article(Box::new(a)))))
     } else if rel.starts_with("content/pages/") {
-        Ok(load_page(root, path, config, options)?.map(|p| Loaded::Page(Box::new(p))))
+        let outcome = load_page(root, path, config, options)?;
+        Ok(Some(outcome.into_loaded(|p| Loaded::Page(Box::new(p)))))
     } else {
         Ok(None)
     }
@@ -394,7 +443,7 @@ fn load_article(
     config: &Config,
     lookup: &Lookup,
     options: &LoadOptions,
-) -> Result<Option<Article>, Vec<Problem>> {
+) -> Result<Outcome<Article>, Vec<Problem>> {
     let source = relative(root, path);
     let text = read_text(root, path).map_err(|p| vec![p])?;
     let split = front_matter::split(&source, &text).map_err(|p| vec![p])?;
@@ -493,10 +542,10 @@ fn load_article(
     }
     let (title, date) = (title.expect("checked"), date.expect("checked"));
     if fm.draft && !options.drafts {
-        return Ok(None);
+        return Ok(Outcome::Draft);
     }
     if !options.future && date.timestamp() > options.now {
-        return Ok(None);
+        return Ok(Outcome::Future(date.timestamp()));
     }
     let is_bundle = path.file_name().is_some_and(|n| n == "index.md");
     let content_path = source
@@ -513,8 +562,11 @@ fn load_article(
         date.year(),
         date.month()
     );
-    let pinned = fm.pinned && pinned_until.is_none_or(|until| until.timestamp() > options.now);
-    Ok(Some(Article {
+    let pinned = fm.pinned
+        && pinned_until
+            .as_ref()
+            .is_none_or(|until| until.timestamp() > options.now);
+    Ok(Outcome::Published(Article {
         bundle_dir: is_bundle
             .then(|| path.parent().map(Path::to_path_buf))
             .flatten(),
@@ -545,6 +597,7 @@ fn load_article(
         aliases: fm.aliases,
         draft: fm.draft,
         pinned,
+        pinned_until,
         extra: fm
             .extra
             .unwrap_or_else(|| serde_json::Value::Object(Default::default())),
@@ -652,7 +705,7 @@ fn load_page(
     path: &Path,
     config: &Config,
     options: &LoadOptions,
-) -> Result<Option<Page>, Vec<Problem>> {
+) -> Result<Outcome<Page>, Vec<Problem>> {
     let source = relative(root, path);
     let text = read_text(root, path).map_err(|p| vec![p])?;
     let split = front_matter::split(&source, &text).map_err(|p| vec![p])?;
@@ -711,14 +764,14 @@ fn load_page(
         return Err(problems);
     }
     if fm.draft && !options.drafts {
-        return Ok(None);
+        return Ok(Outcome::Draft);
     }
     let lang_prefix = if lang == config.language {
         String::new()
     } else {
         format!("/{lang}")
     };
-    Ok(Some(Page {
+    Ok(Outcome::Published(Page {
         content_path: source
             .strip_prefix("content/")
             .unwrap_or(&source)

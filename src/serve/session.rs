@@ -96,6 +96,7 @@ impl Session {
             tera,
             results,
             now,
+            ..
         } = prepared;
         let Site {
             config,
@@ -208,7 +209,7 @@ impl Session {
                     self.pages.insert(source.clone(), page);
                     Some(path)
                 }
-                None => None,
+                Some(Loaded::Draft | Loaded::Future(_)) | None => None,
             };
             if let Some(article) = self.articles.get(&source) {
                 touched.extend(self.translation_group(article));
@@ -281,6 +282,7 @@ impl Session {
             polls: self.frame.polls.clone(),
             articles: self.articles.drain().map(|(_, a)| a).collect(),
             pages: self.pages.drain().map(|(_, p)| p).collect(),
+            left_out: content::LeftOut::default(),
         };
         let timer = crate::build::Timer::start();
         let model = Site::assemble(self.frame.config.clone(), content)?;

@@ -6,6 +6,7 @@ mod errors;
 mod faults;
 mod hostile;
 mod http;
+mod left_out;
 mod odd;
 mod polls;
 mod props;
