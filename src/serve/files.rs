@@ -113,9 +113,24 @@ pub fn resolve(site: &MemorySite, raw_path: &str) -> Target {
         return Target::File(rel.to_string());
     }
     if site.get(&format!("{rel}/index.html")).is_some() {
-        return Target::Redirect(format!("{path}/"));
+        // One leading `/`, whatever the request had: `//about` must not become `//about/`,
+        // which a browser reads as the host `about`.
+        return Target::Redirect(format!("/{}/", percent_encode(rel)));
     }
     Target::NotFound
+}
+
+/// Escapes what may not stand in a path as it is (so a `Location` header is always valid).
+fn percent_encode(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        if byte.is_ascii_alphanumeric() || b"/-._~!$&'()*+,;=:@".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 /// The content type of an output file, by its extension.
@@ -180,6 +195,14 @@ mod tests {
             Target::File("news/a/index.html".into())
         );
         assert_eq!(resolve(&s, "/news/a"), Target::Redirect("/news/a/".into()));
+        // Never a protocol-relative `//host/` redirect.
+        for path in ["//news/a", "///news/a", "/%2Fnews/a", "//%2F/news/a"] {
+            assert_eq!(
+                resolve(&s, path),
+                Target::Redirect("/news/a/".into()),
+                "{path}"
+            );
+        }
         assert_eq!(resolve(&s, "/style.css"), Target::File("style.css".into()));
         for bad in [
             "/../etc/passwd",

@@ -1,15 +1,18 @@
 //! `birge serve`: builds the site into memory, serves it with the vote API on a throwaway
 //! database, watches the site's files and rebuilds on every save, and reloads open pages.
 //!
-//! Takes [`ServeOptions`], runs until interrupted. The pieces: [`watch`] says what a change
-//! means, [`files`] serves the in-memory site safely, and the reload channel is a
+//! Takes [`ServeOptions`], runs until stopped. The pieces: [`watch`] says what a change
+//! means, [`session`] rebuilds what an edit affects, [`files`] serves the in-memory site
+//! safely, [`net`] keeps the server a local tool, and the reload channel is a
 //! server-sent-events stream at [`EVENTS_PATH`] that the injected script listens to.
+//! Rebuilds always use the present, and one is scheduled for the time the site next
+//! changes by itself (a future-dated article comes due, a pin or a poll ends).
 
 pub mod files;
+pub mod net;
 pub mod session;
 pub mod watch;
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -51,7 +54,7 @@ pub struct ServeOptions {
     pub bind: String,
     /// The port.
     pub port: u16,
-    /// Include drafts.
+    /// Include drafts (the default of `birge serve`).
     pub drafts: bool,
     /// Include future-dated articles.
     pub future: bool,
@@ -65,6 +68,8 @@ enum Signal {
     Reload,
     Styles,
     Problems(String),
+    /// The server stops: event streams end.
+    Stop,
 }
 
 /// The state shared by the server and the rebuilder.
@@ -82,6 +87,12 @@ impl Live {
     fn site(&self) -> Arc<MemorySite> {
         Arc::clone(&self.site.read().expect("site lock"))
     }
+
+    /// The next time the site changes by itself, when the last build succeeded.
+    fn next_change(&self) -> Option<session::Due> {
+        let session = self.session.lock().expect("session lock");
+        session.as_ref().and_then(Session::next_change)
+    }
 }
 
 /// Builds the whole site into memory, keeping a session for later edits.
@@ -98,26 +109,38 @@ fn describe(error: &anyhow::Error) -> String {
     }
 }
 
-/// Runs the development server until Ctrl-C.
-pub fn run(options: ServeOptions) -> Result<()> {
+/// Runs the development server until Ctrl-C, SIGTERM or SIGHUP.
+pub fn run(mut options: ServeOptions) -> Result<()> {
+    options.root = absolute_root(&options.root)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(serve(options))
 }
 
+/// The site's folder as an absolute path, so that the watcher's paths and the build's
+/// agree wherever `serve` was started from. Symbolic links are resolved, as some watchers
+/// report resolved paths; a folder that does not exist stays as given, for the build to
+/// report.
+fn absolute_root(root: &Path) -> Result<PathBuf> {
+    match root.canonicalize() {
+        Ok(root) => Ok(root),
+        Err(_) => std::path::absolute(root)
+            .with_context(|| format!("cannot find the site's folder {}", root.display())),
+    }
+}
+
 async fn serve(options: ServeOptions) -> Result<()> {
-    let address = format!("{}:{}", options.bind, options.port);
-    let listener = tokio::net::TcpListener::bind(&address)
-        .await
-        .with_context(|| format!("cannot listen on {address}"))?;
-    let local = listener.local_addr()?;
-    let base_url = format!("http://{}", display_host(&options.bind, local));
+    let listener = net::bind(&options.bind, options.port).await?;
+    let listening = net::Listening::new(&options.bind, listener.local_addr()?);
+    // Handlers are in place before the server says it listens: a signal sent as soon as it
+    // does must stop it cleanly, not kill it with its database left behind.
+    let stop = net::stop_signal();
     let build = BuildOptions {
         root: options.root.clone(),
         drafts: options.drafts,
         future: options.future,
-        base_url: Some(base_url.clone()),
+        base_url: Some(listening.url.clone()),
         ..BuildOptions::default()
     };
     let started = Instant::now();
@@ -163,40 +186,28 @@ async fn serve(options: ServeOptions) -> Result<()> {
     ));
 
     start_watcher(Arc::clone(&live), Arc::clone(&service))?;
-    let app = router(Arc::clone(&live), Arc::clone(&service));
-    eprintln!("serving {base_url}/ (Ctrl-C to stop)");
+    let hosts = Arc::new(net::Hosts::new(&options.bind, &listening));
+    let app = router(Arc::clone(&live), Arc::clone(&service))
+        .layer(axum::middleware::from_fn_with_state(hosts, net::check_host));
+    for line in listening.announcement() {
+        eprintln!("{line}");
+    }
     if options.open {
         let _ = std::process::Command::new("xdg-open")
-            .arg(format!("{base_url}/"))
+            .arg(format!("{}/", listening.url))
             .spawn();
     }
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
+    net::serve(listener, app, stop, || {
+        let _ = live.signals.send(Signal::Stop);
     })
-    .await?;
+    .await;
     service.store().close();
+    drop(database);
     Ok(())
 }
 
-/// The host part of the served URL: the bind address, with the port actually bound.
-fn display_host(bind: &str, local: SocketAddr) -> String {
-    let host = if bind == "0.0.0.0" || bind == "::" {
-        "127.0.0.1"
-    } else {
-        bind
-    };
-    if host.contains(':') {
-        format!("[{host}]:{}", local.port())
-    } else {
-        format!("{host}:{}", local.port())
-    }
-}
-
-/// The vote store of a `serve` session, removed when it ends.
+/// The vote store of a `serve` session, removed when it ends, however it ends (a stop
+/// signal, an error or a panic unwinding past it).
 struct ThrowawayDatabase {
     path: PathBuf,
 }
@@ -215,7 +226,7 @@ impl ThrowawayDatabase {
 
 impl Drop for ThrowawayDatabase {
     fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm"] {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", self.path.display()));
         }
     }
@@ -274,6 +285,7 @@ async fn events(State(live): State<Arc<Live>>) -> impl IntoResponse {
                 Signal::Reload => Event::default().event("reload").data("reload"),
                 Signal::Styles => Event::default().event("styles").data("styles"),
                 Signal::Problems(text) => Event::default().event("problems").data(text),
+                Signal::Stop => return None,
             };
             Some((Ok::<_, std::convert::Infallible>(event), (receiver, None)))
         });
@@ -350,9 +362,10 @@ fn not_found_page(site: &MemorySite, path: &str) -> String {
 /// The folders of a site that `serve` watches (besides `site.yaml` at the root).
 const WATCHED: [&str; 4] = ["content", "templates", "themes", "static"];
 
-/// Watches the site's sources and rebuilds after each burst of changes.
+/// Watches the site's sources and rebuilds after each burst of changes, and when the time
+/// comes for the site to change by itself.
 fn start_watcher(live: Arc<Live>, service: Arc<Service>) -> Result<()> {
-    let root = std::path::absolute(&live.build.root)?;
+    let root = live.build.root.clone();
     let (sender, receiver) = std::sync::mpsc::channel::<notify::Result<notify::Event>>();
     let mut watcher = notify::recommended_watcher(sender)?;
     watch_folders(&mut watcher, &root)?;
@@ -365,13 +378,15 @@ fn start_watcher(live: Arc<Live>, service: Arc<Service>) -> Result<()> {
 /// Watches the root (not recursively) and each watched folder that exists (recursively).
 fn watch_folders(watcher: &mut notify::RecommendedWatcher, root: &Path) -> Result<()> {
     use notify::{RecursiveMode, Watcher};
-    watcher.watch(root, RecursiveMode::NonRecursive)?;
+    watcher
+        .watch(root, RecursiveMode::NonRecursive)
+        .context("cannot watch the site's folder")?;
     for name in WATCHED {
         let path = root.join(name);
         if path.is_dir() {
             watcher
                 .watch(&path, RecursiveMode::Recursive)
-                .with_context(|| format!("cannot watch {}", path.display()))?;
+                .with_context(|| format!("cannot watch {name}/"))?;
         }
     }
     Ok(())
@@ -400,6 +415,45 @@ fn changes_of(root: &Path, event: &notify::Event) -> (Vec<(Change, PathBuf)>, bo
     (changes, new_folder)
 }
 
+/// The longest the rebuilder sleeps before it looks at the clock again: a machine that was
+/// suspended wakes with its wall clock ahead of the timers.
+const CLOCK_CHECK: Duration = Duration::from_secs(30);
+
+/// What woke the rebuilder.
+enum Wake {
+    /// The watcher reported something.
+    Event(notify::Result<notify::Event>),
+    /// The time came for the site to change by itself.
+    Due(session::Due),
+    /// The watcher is gone.
+    Closed,
+}
+
+/// Waits for the watcher, or until `due`, whichever comes first.
+fn wait(
+    receiver: &std::sync::mpsc::Receiver<notify::Result<notify::Event>>,
+    due: Option<session::Due>,
+) -> Wake {
+    use std::sync::mpsc::RecvTimeoutError;
+    let Some(due) = due else {
+        return receiver.recv().map_or(Wake::Closed, Wake::Event);
+    };
+    loop {
+        let left = due.at.duration_since(jiff::Timestamp::now());
+        let Ok(left) = Duration::try_from(left) else {
+            return Wake::Due(due);
+        };
+        if left.is_zero() {
+            return Wake::Due(due);
+        }
+        match receiver.recv_timeout(left.min(CLOCK_CHECK)) {
+            Ok(event) => return Wake::Event(event),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return Wake::Closed,
+        }
+    }
+}
+
 fn rebuild_loop(
     root: &Path,
     mut watcher: notify::RecommendedWatcher,
@@ -407,7 +461,16 @@ fn rebuild_loop(
     live: &Live,
     service: &Service,
 ) {
-    while let Ok(first) = receiver.recv() {
+    loop {
+        let due = live.next_change();
+        let first = match wait(receiver, due.clone()) {
+            Wake::Event(event) => event,
+            Wake::Due(due) => {
+                rebuild(live, Batch::everything(), None, Some(&due.what));
+                continue;
+            }
+            Wake::Closed => return,
+        };
         let mut changes = Vec::new();
         let mut new_folder = false;
         let mut take = |event: notify::Result<notify::Event>| {
@@ -431,21 +494,26 @@ fn rebuild_loop(
         if kinds.contains(&Change::Data) {
             let _ = service.reload();
         }
-        let content_only = kinds
-            .iter()
-            .all(|c| matches!(c, Change::Content | Change::Ignored));
+        // Past a time at which the site changes by itself, an edit alone is not enough:
+        // everything is built again for the present.
+        let overdue = due.is_some_and(|d| d.at <= jiff::Timestamp::now());
+        let content_only = !overdue
+            && kinds
+                .iter()
+                .all(|c| matches!(c, Change::Content | Change::Ignored));
         let paths: Vec<PathBuf> = changes
             .into_iter()
             .filter(|(c, _)| *c == Change::Content)
             .map(|(_, p)| p)
             .collect();
-        rebuild(live, batch, content_only.then_some(paths.as_slice()));
+        rebuild(live, batch, content_only.then_some(paths.as_slice()), None);
     }
 }
 
 /// Rebuilds after a batch of changes: content edits update the session in place, anything
-/// else (or an edit after a failed build) builds everything again.
-fn rebuild(live: &Live, batch: Batch, content: Option<&[PathBuf]>) {
+/// else (or an edit after a failed build) builds everything again. `because` says why a
+/// rebuild that no edit asked for runs.
+fn rebuild(live: &Live, batch: Batch, content: Option<&[PathBuf]>, because: Option<&str>) {
     let started = Instant::now();
     let mut session = live.session.lock().expect("session lock");
     let outcome = match (session.as_mut(), content) {
@@ -470,8 +538,9 @@ fn rebuild(live: &Live, batch: Batch, content: Option<&[PathBuf]>) {
                 .expect("problems lock")
                 .take()
                 .is_some();
+            let because = because.map(|b| format!("{b}: ")).unwrap_or_default();
             eprintln!(
-                "{summary} in {:.0} ms",
+                "{because}{summary} in {:.0} ms",
                 started.elapsed().as_secs_f64() * 1000.0
             );
             live.generation

@@ -4,7 +4,9 @@
 //! Takes the changed paths of a batch of edits, gives an updated [`MemorySite`]. Each output
 //! file remembers a fingerprint of what it was rendered from ([`render::fingerprint`]);
 //! a file is rendered again only when its fingerprint changes. Settings, regions, polls,
-//! templates and static files start a new session (a full rebuild).
+//! templates and static files start a new session (a full rebuild). Edits are read at the
+//! present; [`Session::next_change`] says when the site next changes with no edit (a
+//! future-dated article comes due, a pin or a poll ends), for a new session to start then.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
@@ -17,7 +19,7 @@ use tera::Value;
 use crate::build::{
     BuildOptions, MarkdownScope, Prepared, copy_bundle, copy_bundles, copy_static, prepare,
 };
-use crate::content::{self, Article, Content, LoadOptions, Loaded, Page};
+use crate::content::{self, Article, Content, LeftOut, LoadOptions, Loaded, Page};
 use crate::diagnostics::{Problem, Problems};
 use crate::markdown::Rendered;
 use crate::output::Sink;
@@ -46,6 +48,17 @@ pub struct Session {
     /// Output identity -> (fingerprint, output path).
     outputs: HashMap<u64, (u64, String)>,
     next_version: u64,
+    /// The drafts and future articles left out, kept up to date by edits.
+    left_out: LeftOut,
+}
+
+/// A time at which the site changes with no edit, and what changes then.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Due {
+    /// When.
+    pub at: jiff::Timestamp,
+    /// What, for the log (`content/news/x.md comes due`).
+    pub what: String,
 }
 
 /// The parts of a prepared build that an article edit does not change.
@@ -56,6 +69,7 @@ struct Frame {
     theme: crate::theme::Theme,
     tera: tera::Tera,
     results: crate::render::views::Results,
+    /// The present of the last rendering.
     now: jiff::Timestamp,
 }
 
@@ -96,7 +110,7 @@ impl Session {
             tera,
             results,
             now,
-            ..
+            left_out,
         } = prepared;
         let Site {
             config,
@@ -124,6 +138,7 @@ impl Session {
             views: HashMap::new(),
             outputs: HashMap::new(),
             next_version: 1,
+            left_out,
         };
         for (article, body) in articles.into_iter().zip(bodies) {
             session.bodies.insert(article.source.clone(), body);
@@ -137,9 +152,12 @@ impl Session {
         Ok(session)
     }
 
-    /// Re-reads the changed content files and re-renders what depends on them.
+    /// Re-reads the changed content files at the present and re-renders what depends on
+    /// them. (Other articles whose time came since the session started wait for a new
+    /// session: see [`Session::next_change`].)
     pub fn update(&mut self, site: &MemorySite, changed: &[PathBuf]) -> Result<Update> {
         let root = &self.options.root;
+        self.frame.now = self.options.now.unwrap_or_else(jiff::Timestamp::now);
         let load_options = LoadOptions {
             drafts: self.options.drafts,
             future: self.options.future,
@@ -187,6 +205,7 @@ impl Session {
             return Err(problems.sorted().into());
         }
         for (source, found) in loaded {
+            self.note_left_out(&source, found.as_ref());
             let old_article = self.articles.remove(&source);
             let old_page = self.pages.remove(&source);
             if let Some(old) = &old_article {
@@ -253,6 +272,50 @@ impl Session {
         Ok(update)
     }
 
+    /// Records whether the file `source` is left out now, and why.
+    fn note_left_out(&mut self, source: &str, found: Option<&Loaded>) {
+        self.left_out.drafts.retain(|s| s != source);
+        self.left_out.future.retain(|(s, _)| s != source);
+        match found {
+            Some(Loaded::Draft) => self.left_out.drafts.push(source.to_string()),
+            Some(Loaded::Future(at)) => self.left_out.future.push((source.to_string(), *at)),
+            _ => {}
+        }
+        self.left_out.sort();
+    }
+
+    /// The next time the site changes with no edit: the soonest of a future-dated article
+    /// coming due, a pinned article's `pinned_until` passing, and a poll opening or
+    /// closing. `None` when nothing is scheduled.
+    pub fn next_change(&self) -> Option<Due> {
+        let now = self.frame.now;
+        let due = |at: jiff::Timestamp, what: String| Due { at, what };
+        let future = self
+            .left_out
+            .future
+            .iter()
+            .map(|(source, at)| due(*at, format!("{source} comes due")));
+        let pins = self.articles.values().filter(|a| a.pinned).filter_map(|a| {
+            let until = a.pinned_until.as_ref()?.timestamp();
+            Some(due(until, format!("the pin of {} ends", a.source)))
+        });
+        // A poll is closed once its `closes` has passed, so it changes just after.
+        let just_after = |t: jiff::Timestamp| t.checked_add(jiff::SignedDuration::from_millis(1));
+        let polls = self.frame.polls.iter().flat_map(|p| {
+            let opens = p.opens.as_ref().map(|t| (t.timestamp(), "opens"));
+            let closes = p
+                .closes
+                .as_ref()
+                .and_then(|t| Some((just_after(t.timestamp()).ok()?, "closes")));
+            opens
+                .into_iter()
+                .chain(closes)
+                .filter(|(at, _)| *at > now)
+                .map(|(at, what)| due(at, format!("poll {} {what}", p.id)))
+        });
+        future.chain(pins).chain(polls).min_by_key(|d| d.at)
+    }
+
     fn translation_group(&self, article: &Article) -> Vec<String> {
         let Some(key) = &article.translation else {
             return Vec::new();
@@ -282,7 +345,7 @@ impl Session {
             polls: self.frame.polls.clone(),
             articles: self.articles.drain().map(|(_, a)| a).collect(),
             pages: self.pages.drain().map(|(_, p)| p).collect(),
-            left_out: content::LeftOut::default(),
+            left_out: LeftOut::default(),
         };
         let timer = crate::build::Timer::start();
         let model = Site::assemble(self.frame.config.clone(), content)?;

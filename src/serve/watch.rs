@@ -86,6 +86,16 @@ pub struct Batch {
     pub styles_only: bool,
 }
 
+impl Batch {
+    /// Everything may have changed: open pages reload.
+    pub fn everything() -> Batch {
+        Batch {
+            reload: true,
+            styles_only: false,
+        }
+    }
+}
+
 /// Sums up a batch of changes; `None` when nothing relevant changed.
 pub fn summarize(changes: &[Change]) -> Option<Batch> {
     let relevant: Vec<Change> = changes

@@ -11,5 +11,6 @@ mod odd;
 mod polls;
 mod props;
 mod serve;
+mod serve_local;
 mod util;
 mod web;

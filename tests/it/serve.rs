@@ -4,49 +4,80 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::http;
-use super::util::{self, Fixture};
+use super::util::{self, Fixture, Page};
 
 /// A running `birge serve`, killed when dropped.
-struct DevServer {
-    child: Child,
-    addr: String,
+pub struct DevServer {
+    pub child: Child,
+    /// Where it serves (`127.0.0.1:PORT`).
+    pub addr: String,
+    /// Every line it printed on stderr so far.
+    pub log: Arc<Mutex<Vec<String>>>,
 }
 
 impl DevServer {
-    fn start(root: &Path) -> DevServer {
-        let mut child = Command::new(util::BIRGE)
-            .args(["serve", "--port", "0", "--root"])
-            .arg(root)
+    /// Serves the site at `root` (given as `--root` with its absolute path) on a free port.
+    pub fn start(root: &Path) -> DevServer {
+        DevServer::spawn(|command| {
+            command.arg("--root").arg(root);
+        })
+    }
+
+    /// Runs `birge serve --port 0` with what `configure` adds (arguments, folder,
+    /// environment) and waits until it says where it serves.
+    pub fn spawn(configure: impl FnOnce(&mut Command)) -> DevServer {
+        let mut command = Command::new(util::BIRGE);
+        command
+            .args(["serve", "--port", "0"])
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("birge serve starts");
+            .stderr(Stdio::piped());
+        configure(&mut command);
+        let mut child = command.spawn().expect("birge serve starts");
         let stderr = child.stderr.take().unwrap();
         let (sender, receiver) = std::sync::mpsc::channel();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let thread_log = Arc::clone(&log);
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some(rest) = line.strip_prefix("serving http://") {
                     let _ = sender.send(rest.split('/').next().unwrap_or("").to_string());
                 }
+                thread_log.lock().unwrap().push(line);
             }
         });
         let addr = receiver
-            .recv_timeout(Duration::from_secs(30))
-            .expect("birge serve announces its address");
-        DevServer { child, addr }
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| {
+                panic!(
+                    "birge serve did not announce its address: {:?}",
+                    log.lock().unwrap()
+                )
+            });
+        DevServer { child, addr, log }
     }
 
-    fn generation(&self) -> u64 {
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.addr.rsplit(':').next().unwrap().parse().unwrap()
+    }
+
+    /// Everything printed on stderr so far, one line each.
+    pub fn stderr(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    pub fn generation(&self) -> u64 {
         http::get(&self.addr, "/__birge/status", &[]).json()["generation"]
             .as_u64()
             .unwrap()
     }
 
     /// Applies an edit and waits until the server has rebuilt after it.
-    fn edit(&self, change: impl FnOnce()) -> serde_json::Value {
+    pub fn edit(&self, change: impl FnOnce()) -> serde_json::Value {
         let before = self.generation();
         // Let the watcher settle so that the edit is a new event.
         std::thread::sleep(Duration::from_millis(50));
@@ -60,6 +91,42 @@ impl DevServer {
             std::thread::sleep(Duration::from_millis(20));
         }
         panic!("no rebuild after the edit");
+    }
+
+    /// The page at `path`, parsed, once it is served with status 200; `None` if it is not
+    /// within `patience`.
+    pub fn page_within(&self, path: &str, patience: Duration) -> Option<Page> {
+        let deadline = Instant::now() + patience;
+        loop {
+            let response = http::get(&self.addr, path, &[]);
+            if response.status == 200 {
+                return Some(Page(scraper::Html::parse_document(&response.text())));
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Sends `signal` and waits (at most `patience`) for the process to end.
+    pub fn stop_with(&mut self, signal: i32, patience: Duration) -> std::process::ExitStatus {
+        // SAFETY: sending a signal to our own child process.
+        unsafe {
+            libc::kill(self.child.id() as i32, signal);
+        }
+        let deadline = Instant::now() + patience;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "birge serve did not stop within {patience:?}: {}",
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 
@@ -274,4 +341,169 @@ fn serving_is_safe_and_correct() {
     assert_eq!(api.status, 200);
     assert_eq!(api.json()["id"], "mothers-forum");
     assert!(!site.public().exists(), "serve never writes public/");
+}
+
+/// Writes the settings, regions and poll of [`Fixture::new`] and article A into `root`.
+fn write_site(root: &Path) {
+    let write = |rel: &str, text: &str| {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("site.yaml", util::SITE_YAML);
+    write("content/regions.yaml", util::REGIONS_YAML);
+    write("content/polls/mothers-forum.yaml", util::POLL_YAML);
+    write(
+        "content/news/2020/03/a.md",
+        "---\ntitle: Atyrau sews masks\ndate: 2020-03-20\nregion: atyrau\n---\nText of A.\n",
+    );
+}
+
+const PAGE_A: &str = "/news/2020/03/atyrau-sews-masks/";
+
+/// Edits article A's text and asserts that the served page shows the new text.
+fn assert_edits_are_served(server: &DevServer, site: &Path) {
+    let page = server.page_within(PAGE_A, Duration::ZERO).unwrap();
+    assert_eq!(page.text(".article-body"), "Text of A.");
+    server.edit(|| {
+        std::fs::write(
+            site.join("content/news/2020/03/a.md"),
+            "---\ntitle: Atyrau sews masks\ndate: 2020-03-20\nregion: atyrau\n---\nA new text.\n",
+        )
+        .unwrap();
+    });
+    let page = server.page_within(PAGE_A, Duration::ZERO).unwrap();
+    assert_eq!(
+        page.text(".article-body"),
+        "A new text.",
+        "the edit is served; the log says:\n{}",
+        server.stderr()
+    );
+}
+
+#[test]
+fn edits_are_served_with_an_absolute_root() {
+    let top = tempfile::tempdir().unwrap();
+    let site = top.path().join("site");
+    write_site(&site);
+    let server = DevServer::spawn(|command| {
+        command.arg("--root").arg(&site).current_dir(top.path());
+    });
+    assert_edits_are_served(&server, &site);
+}
+
+#[test]
+fn edits_are_served_when_started_in_the_site_folder() {
+    let top = tempfile::tempdir().unwrap();
+    let site = top.path().join("site");
+    write_site(&site);
+    let server = DevServer::spawn(|command| {
+        command.current_dir(&site);
+    });
+    assert_edits_are_served(&server, &site);
+}
+
+#[test]
+fn edits_are_served_with_a_relative_root_from_a_sibling_folder() {
+    let top = tempfile::tempdir().unwrap();
+    let site = top.path().join("site");
+    write_site(&site);
+    let sibling = top.path().join("notes");
+    std::fs::create_dir_all(&sibling).unwrap();
+    let server = DevServer::spawn(|command| {
+        command.args(["--root", "../site"]).current_dir(&sibling);
+    });
+    assert_edits_are_served(&server, &site);
+}
+
+/// A date `ahead` from now in RFC 3339 (whole seconds), and the `YYYY/MM` of its URL in
+/// the fixture's time zone.
+fn date_from_now(ahead: Duration) -> (String, String) {
+    let at = jiff::Timestamp::now() + jiff::SignedDuration::try_from(ahead).unwrap();
+    let zoned = at.in_tz("Asia/Almaty").unwrap();
+    (
+        zoned.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+        zoned.strftime("%Y/%m").to_string(),
+    )
+}
+
+#[test]
+fn a_scheduled_article_appears_when_its_time_comes() {
+    let site = fixture();
+    let (date, month) = date_from_now(Duration::from_secs(6));
+    site.article(
+        "2020/03/soon.md",
+        &format!("title: Kostanay opens a Mothers Council\ndate: \"{date}\"\nregion: kostanay"),
+        "Scheduled.\n",
+    );
+    let due = Instant::now() + Duration::from_secs(6);
+    let path = format!("/news/{month}/kostanay-opens-a-mothers-council/");
+    let server = DevServer::start(site.root());
+    if Instant::now() + Duration::from_millis(500) < due {
+        assert_eq!(http::get(&server.addr, &path, &[]).status, 404, "not yet");
+    }
+    // No edit, no restart: the page appears on its own once its date has passed.
+    let page = server
+        .page_within(&path, Duration::from_secs(25))
+        .unwrap_or_else(|| panic!("{path} never appeared; the log says:\n{}", server.stderr()));
+    assert_eq!(page.text("h1"), "Kostanay opens a Mothers Council");
+    let front = server.page_within("/", Duration::ZERO).unwrap();
+    assert!(
+        front
+            .texts(".card-title")
+            .contains(&"Kostanay opens a Mothers Council".to_string()),
+        "the front page lists it too"
+    );
+}
+
+#[test]
+fn an_article_dated_now_written_while_serving_is_served() {
+    let site = fixture();
+    let server = DevServer::start(site.root());
+    // Dated after the server started, in whole seconds as editors write dates.
+    std::thread::sleep(Duration::from_millis(1100));
+    let (date, month) = date_from_now(Duration::ZERO);
+    let status = server.edit(|| {
+        site.article(
+            "2020/03/now.md",
+            &format!("title: Astana volunteers deliver food\ndate: \"{date}\"\nregion: astana"),
+            "Just now.\n",
+        );
+    });
+    assert_eq!(status["ok"], true);
+    let path = format!("/news/{month}/astana-volunteers-deliver-food/");
+    let page = server
+        .page_within(&path, Duration::from_secs(2))
+        .unwrap_or_else(|| panic!("{path} is not served; the log says:\n{}", server.stderr()));
+    assert_eq!(page.text(".article-body"), "Just now.");
+}
+
+#[test]
+fn drafts_are_previewed_unless_no_drafts() {
+    let site = fixture();
+    site.article(
+        "2020/03/draft.md",
+        "title: Atyrau plans a forum\ndate: 2020-03-23\nregion: atyrau\ndraft: true",
+        "Not yet.\n",
+    );
+    let path = "/news/2020/03/atyrau-plans-a-forum/";
+    let start = |flags: &'static [&'static str]| {
+        DevServer::spawn(|command| {
+            command.args(flags).arg("--root").arg(site.root());
+        })
+    };
+    let by_default = start(&[]);
+    let page = by_default.page_within(path, Duration::ZERO);
+    assert_eq!(
+        page.expect("a draft is previewed").text("h1"),
+        "Atyrau plans a forum"
+    );
+    drop(by_default);
+    assert_eq!(
+        http::get(&start(&["--no-drafts"]).addr, path, &[]).status,
+        404
+    );
+    assert_eq!(http::get(&start(&["--drafts"]).addr, path, &[]).status, 200);
+    let last_wins = start(&["--drafts", "--no-drafts"]);
+    assert_eq!(http::get(&last_wins.addr, path, &[]).status, 404);
 }
