@@ -300,7 +300,7 @@ impl Session {
             Some(due(until, format!("the pin of {} ends", a.source)))
         });
         // A poll is closed once its `closes` has passed, so it changes just after.
-        let just_after = |t: jiff::Timestamp| t.checked_add(jiff::SignedDuration::from_millis(1));
+        let just_after = |t: jiff::Timestamp| t.checked_add(jiff::SignedDuration::from_nanos(1));
         let polls = self.frame.polls.iter().flat_map(|p| {
             let opens = p.opens.as_ref().map(|t| (t.timestamp(), "opens"));
             let closes = p

@@ -507,3 +507,63 @@ fn drafts_are_previewed_unless_no_drafts() {
     let last_wins = start(&["--drafts", "--no-drafts"]);
     assert_eq!(http::get(&last_wins.addr, path, &[]).status, 404);
 }
+
+/// The next time a session's site changes by itself, for a session at `now`.
+fn next_change(site: &Fixture, now: &str) -> Option<(String, String)> {
+    let options = birge::build::BuildOptions {
+        root: site.root().to_path_buf(),
+        now: Some(now.parse().unwrap()),
+        ..Default::default()
+    };
+    let served = birge::serve::files::MemorySite::default();
+    let session = birge::serve::session::Session::start(&options, &served).unwrap();
+    session
+        .next_change()
+        .map(|due| (due.at.to_string(), due.what))
+}
+
+#[test]
+fn the_next_change_is_the_soonest_timed_event() {
+    let site = fixture();
+    site.article(
+        "2020/04/pinned.md",
+        "title: Forum of Mothers Council\ndate: 2020-04-01\npinned: true\npinned_until: 2020-04-10T12:00:00+06:00",
+        "Pinned.\n",
+    )
+    .article(
+        "2020/05/later.md",
+        "title: Atyrau later\ndate: 2020-05-01T09:00:00+06:00",
+        "Later.\n",
+    )
+    .file(
+        "content/polls/spring.yaml",
+        "question: Spring?\noptions: [yes, no]\nopens: 2020-04-05\ncloses: 2020-04-20\n",
+    );
+    let at = |now: &str| next_change(&site, now);
+    let pair = |at: &str, what: &str| Some((at.to_string(), what.to_string()));
+    // Dates without an offset are in the site's zone, Asia/Almaty (+06:00 in 2020; a
+    // poll takes votes until the end of its closing day).
+    assert_eq!(
+        at("2020-04-02T00:00:00Z"),
+        pair("2020-04-04T18:00:00Z", "poll spring opens")
+    );
+    assert_eq!(
+        at("2020-04-05T00:00:00Z"),
+        pair(
+            "2020-04-10T06:00:00Z",
+            "the pin of content/news/2020/04/pinned.md ends"
+        )
+    );
+    assert_eq!(
+        at("2020-04-11T00:00:00Z"),
+        pair("2020-04-20T18:00:00Z", "poll spring closes")
+    );
+    assert_eq!(
+        at("2020-04-21T00:00:00Z"),
+        pair(
+            "2020-05-01T03:00:00Z",
+            "content/news/2020/05/later.md comes due"
+        )
+    );
+    assert_eq!(at("2020-06-01T00:00:00Z"), None);
+}
