@@ -9,8 +9,7 @@ use crate::serve::{ServeOptions, run as serve};
 /// Options of `birge serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The address to listen on: 127.0.0.1 keeps the preview on this machine; 0.0.0.0 (or
-    /// another address of this machine) lets other machines on the network open it.
+    /// The address to listen on; 0.0.0.0 lets other machines on the network open the preview.
     #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
     bind: String,
     /// The port to listen on (0 picks a free one).

@@ -172,7 +172,7 @@ impl Session {
         let mut touched: HashSet<String> = HashSet::new();
         let mut moved_paths: Vec<String> = Vec::new();
         let mut loaded: Vec<(String, Option<Loaded>)> = Vec::new();
-        for path in changed {
+        for path in &self.files_of(changed) {
             let source = content::relative(root, path);
             let is_markdown = path.extension().is_some_and(|e| e == "md");
             if !is_markdown {
@@ -270,6 +270,45 @@ impl Session {
         let update = self.render(site, &touched)?;
         self.copy_touched_bundles(site, &touched)?;
         Ok(update)
+    }
+
+    /// The files that changed paths stand for: a folder that appeared stands for every
+    /// file in it (a watcher may report a new folder and miss the files written into it
+    /// before it watched it, as `birge new` does in a new month's folder); a folder that
+    /// went stands for the articles and pages that were in it.
+    fn files_of(&self, changed: &[PathBuf]) -> Vec<PathBuf> {
+        let root = &self.options.root;
+        let mut files = Vec::new();
+        for path in changed {
+            if path.is_dir() {
+                files.extend(
+                    walkdir::WalkDir::new(path)
+                        .follow_links(true)
+                        .into_iter()
+                        .filter_map(Result::ok)
+                        .filter(|e| e.file_type().is_file())
+                        .map(walkdir::DirEntry::into_path),
+                );
+                continue;
+            }
+            files.push(path.clone());
+            if !path.exists() && path.extension().is_none_or(|e| e != "md") {
+                let folder = format!("{}/", content::relative(root, path));
+                let known = self.articles.keys().chain(self.pages.keys());
+                let left_out = self.left_out.drafts.iter();
+                let future = self.left_out.future.iter().map(|(source, _)| source);
+                files.extend(
+                    known
+                        .chain(left_out)
+                        .chain(future)
+                        .filter(|source| source.starts_with(&folder))
+                        .map(|source| root.join(source)),
+                );
+            }
+        }
+        files.sort();
+        files.dedup();
+        files
     }
 
     /// Records whether the file `source` is left out now, and why.

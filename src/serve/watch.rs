@@ -51,7 +51,11 @@ pub fn classify(rel: &str) -> Change {
     };
     if rel == "site.yaml" || rel == "content/regions.yaml" || rel.starts_with("content/polls/") {
         Change::Data
-    } else if rel.starts_with("content/news/") || rel.starts_with("content/pages/") {
+    } else if rel.starts_with("content/news/")
+        || rel.starts_with("content/pages/")
+        || rel == "content/news"
+        || rel == "content/pages"
+    {
         Change::Content
     } else if in_theme_part("templates") || (rel.starts_with("themes/") && name == "theme.yaml") {
         Change::Template
@@ -123,6 +127,9 @@ mod tests {
             ("content/news/2020/03/a.md", Change::Content),
             ("content/news/2020/semey/masks.svg", Change::Content),
             ("content/pages/about.md", Change::Content),
+            // A folder that appears or goes: its files are read again.
+            ("content/news/2026/11", Change::Content),
+            ("content/pages", Change::Content),
             ("content/regions.yaml", Change::Data),
             ("content/polls/mothers-forum.yaml", Change::Data),
             ("site.yaml", Change::Data),

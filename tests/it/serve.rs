@@ -10,9 +10,11 @@ use std::time::{Duration, Instant};
 use super::http;
 use super::util::{self, Fixture, Page};
 
-/// A running `birge serve`, killed when dropped.
+/// A running `birge serve`, stopped when dropped.
 pub struct DevServer {
     pub child: Child,
+    /// Its TMPDIR (where its throwaway vote database goes), unless the test gave another.
+    _temp: tempfile::TempDir,
     /// Where it serves (`127.0.0.1:PORT`).
     pub addr: String,
     /// Every line it printed on stderr so far.
@@ -30,9 +32,11 @@ impl DevServer {
     /// Runs `birge serve --port 0` with what `configure` adds (arguments, folder,
     /// environment) and waits until it says where it serves.
     pub fn spawn(configure: impl FnOnce(&mut Command)) -> DevServer {
+        let temp = tempfile::tempdir().unwrap();
         let mut command = Command::new(util::BIRGE);
         command
             .args(["serve", "--port", "0"])
+            .env("TMPDIR", temp.path())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         configure(&mut command);
@@ -57,7 +61,12 @@ impl DevServer {
                     log.lock().unwrap()
                 )
             });
-        DevServer { child, addr, log }
+        DevServer {
+            child,
+            _temp: temp,
+            addr,
+            log,
+        }
     }
 
     /// The port it listens on.
@@ -132,6 +141,16 @@ impl DevServer {
 
 impl Drop for DevServer {
     fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            // SAFETY: sending a signal to our own child process.
+            unsafe {
+                libc::kill(self.child.id() as i32, libc::SIGTERM);
+            }
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -566,4 +585,38 @@ fn the_next_change_is_the_soonest_timed_event() {
         )
     );
     assert_eq!(at("2020-06-01T00:00:00Z"), None);
+}
+
+#[test]
+fn articles_written_into_new_folders_while_serving_are_served() {
+    let site = fixture();
+    let server = DevServer::start(site.root());
+    // `birge new` writes into a new month's folder: the folder appears, and its file is
+    // written before the watcher watches it.
+    server.edit(|| {
+        site.article(
+            "2020/04/first/second/new.md",
+            "title: Semey opens a volunteer centre\ndate: 2020-04-02\nregion: astana",
+            "Opened.\n",
+        );
+    });
+    let path = "/news/2020/04/semey-opens-a-volunteer-centre/";
+    let page = server
+        .page_within(path, Duration::from_secs(2))
+        .unwrap_or_else(|| panic!("{path} is not served; the log says:\n{}", server.stderr()));
+    assert_eq!(page.text(".article-body"), "Opened.");
+    // A folder moved away takes its articles with it.
+    server.edit(|| {
+        std::fs::rename(
+            site.root().join("content/news/2020/04"),
+            site.root().join("moved-away"),
+        )
+        .unwrap();
+    });
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while http::get(&server.addr, path, &[]).status != 404 {
+        assert!(Instant::now() < deadline, "{path} is still served");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_served_equals_clean_build(&site, &server);
 }
