@@ -88,17 +88,16 @@ impl Listening {
         let mut lines = Vec::new();
         if self.local.ip().is_unspecified() {
             lines.push(format!(
-                "listening on {} (every network interface of this machine)",
+                "listening on {}: every network interface of this machine",
                 self.local
             ));
         }
         if self.public {
-            lines.push(format!(
-                "warning: other machines on the network can open this preview (drafts \
-                 included) and vote in its polls; use --bind 127.0.0.1 to keep it on this \
-                 machine (port {})",
-                self.local.port()
-            ));
+            lines.push(
+                "warning: other machines on the network can open this preview, drafts \
+                 included, and vote in its polls; --bind 127.0.0.1 keeps it on this machine"
+                    .to_string(),
+            );
         }
         lines.push(format!("serving {}/ (Ctrl-C to stop)", self.url));
         lines
@@ -347,7 +346,7 @@ mod tests {
         let all = listening("0.0.0.0", "0.0.0.0:1111").announcement();
         assert_eq!(
             all[0],
-            "listening on 0.0.0.0:1111 (every network interface of this machine)"
+            "listening on 0.0.0.0:1111: every network interface of this machine"
         );
         assert!(all[1].starts_with("warning: other machines on the network"));
         assert_eq!(all[2], "serving http://127.0.0.1:1111/ (Ctrl-C to stop)");
