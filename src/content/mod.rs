@@ -124,10 +124,16 @@ pub struct Page {
     pub lang: String,
     /// A key shared by the language versions of one page.
     pub translation: Option<String>,
+    /// When it was first published, if given (never part of its URL).
+    pub date: Option<ZonedDateTime>,
     /// When it was last changed.
     pub updated: Option<ZonedDateTime>,
+    /// The lead image.
+    pub image: Option<Image>,
     /// Old site paths that redirect here.
     pub aliases: Vec<String>,
+    /// Whether it is a draft (only present with `--drafts`).
+    pub draft: bool,
     /// The free map for themes.
     pub extra: serde_json::Value,
     /// The Markdown body.
@@ -149,6 +155,69 @@ pub struct Content {
     pub articles: Vec<Article>,
     /// The standalone pages this build publishes.
     pub pages: Vec<Page>,
+    /// What the build leaves out, and why.
+    pub left_out: LeftOut,
+}
+
+/// Articles and pages a build leaves out: drafts without `--drafts`, articles dated in the
+/// future without `--future`. Sources are relative to the site root, sorted.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LeftOut {
+    /// Drafts (articles and pages).
+    pub drafts: Vec<String>,
+    /// Articles dated after the build's present, with their dates.
+    pub future: Vec<(String, Timestamp)>,
+}
+
+impl LeftOut {
+    /// The first article to come out, and when.
+    pub fn next_scheduled(&self) -> Option<(&str, Timestamp)> {
+        self.future
+            .iter()
+            .min_by_key(|(source, at)| (*at, source.as_str()))
+            .map(|(source, at)| (source.as_str(), *at))
+    }
+
+    /// Whether nothing was left out.
+    pub fn is_empty(&self) -> bool {
+        self.drafts.is_empty() && self.future.is_empty()
+    }
+
+    fn sort(&mut self) {
+        self.drafts.sort();
+        self.future.sort();
+    }
+}
+
+/// Whether a file is published by this build, and if not, why.
+enum Inclusion<T> {
+    Published(T),
+    Draft,
+    Scheduled(Timestamp),
+}
+
+impl<T> Inclusion<T> {
+    /// The published item, noting in `left_out` why anything else was left out.
+    fn take(self, source: &Path, root: &Path, left_out: &mut LeftOut) -> Option<T> {
+        match self {
+            Inclusion::Published(item) => Some(item),
+            Inclusion::Draft => {
+                left_out.drafts.push(relative(root, source));
+                None
+            }
+            Inclusion::Scheduled(at) => {
+                left_out.future.push((relative(root, source), at));
+                None
+            }
+        }
+    }
+
+    fn published(self) -> Option<T> {
+        match self {
+            Inclusion::Published(item) => Some(item),
+            _ => None,
+        }
+    }
 }
 
 /// Loads everything under `root/content`; problems are collected, not thrown.
@@ -159,15 +228,15 @@ pub fn load(root: &Path, config: &Config, options: &LoadOptions) -> (Content, Pr
     let lookup = Lookup::new(&regions, &polls, config);
 
     let article_files = markdown_files(root, "content/news", &mut problems);
-    let results: Vec<Result<Option<Article>, Vec<Problem>>> = article_files
+    let results: Vec<Result<Inclusion<Article>, Vec<Problem>>> = article_files
         .par_iter()
         .map(|path| load_article(root, path, config, &lookup, options))
         .collect();
+    let mut left_out = LeftOut::default();
     let mut articles = Vec::with_capacity(results.len());
-    for result in results {
+    for (path, result) in article_files.iter().zip(results) {
         match result {
-            Ok(Some(article)) => articles.push(article),
-            Ok(None) => {}
+            Ok(inclusion) => articles.extend(inclusion.take(path, root, &mut left_out)),
             Err(found) => problems.extend(found),
         }
     }
@@ -176,17 +245,18 @@ pub fn load(root: &Path, config: &Config, options: &LoadOptions) -> (Content, Pr
     let mut pages = Vec::new();
     for path in &page_files {
         match load_page(root, path, config, options) {
-            Ok(Some(page)) => pages.push(page),
-            Ok(None) => {}
+            Ok(inclusion) => pages.extend(inclusion.take(path, root, &mut left_out)),
             Err(found) => problems.extend(found),
         }
     }
+    left_out.sort();
     (
         Content {
             regions,
             polls,
             articles,
             pages,
+            left_out,
         },
         problems,
     )
@@ -222,9 +292,12 @@ pub fn load_file(
     if rel.starts_with("content/news/") {
         let lookup = Lookup::new(&content.regions, &content.polls, config);
         Ok(load_article(root, path, config, &lookup, options)?
+            .published()
             .map(|a| Loaded::Article(Box::new(a))))
     } else if rel.starts_with("content/pages/") {
-        Ok(load_page(root, path, config, options)?.map(|p| Loaded::Page(Box::new(p))))
+        Ok(load_page(root, path, config, options)?
+            .published()
+            .map(|p| Loaded::Page(Box::new(p))))
     } else {
         Ok(None)
     }
@@ -394,7 +467,7 @@ fn load_article(
     config: &Config,
     lookup: &Lookup,
     options: &LoadOptions,
-) -> Result<Option<Article>, Vec<Problem>> {
+) -> Result<Inclusion<Article>, Vec<Problem>> {
     let source = relative(root, path);
     let text = read_text(root, path).map_err(|p| vec![p])?;
     let split = front_matter::split(&source, &text).map_err(|p| vec![p])?;
@@ -492,11 +565,11 @@ fn load_article(
         return Err(problems);
     }
     let (title, date) = (title.expect("checked"), date.expect("checked"));
-    if fm.draft && !options.drafts {
-        return Ok(None);
-    }
     if !options.future && date.timestamp() > options.now {
-        return Ok(None);
+        return Ok(Inclusion::Scheduled(date.timestamp()));
+    }
+    if fm.draft && !options.drafts {
+        return Ok(Inclusion::Draft);
     }
     let is_bundle = path.file_name().is_some_and(|n| n == "index.md");
     let content_path = source
@@ -514,7 +587,7 @@ fn load_article(
         date.month()
     );
     let pinned = fm.pinned && pinned_until.is_none_or(|until| until.timestamp() > options.now);
-    Ok(Some(Article {
+    Ok(Inclusion::Published(Article {
         bundle_dir: is_bundle
             .then(|| path.parent().map(Path::to_path_buf))
             .flatten(),
@@ -652,7 +725,7 @@ fn load_page(
     path: &Path,
     config: &Config,
     options: &LoadOptions,
-) -> Result<Option<Page>, Vec<Problem>> {
+) -> Result<Inclusion<Page>, Vec<Problem>> {
     let source = relative(root, path);
     let text = read_text(root, path).map_err(|p| vec![p])?;
     let split = front_matter::split(&source, &text).map_err(|p| vec![p])?;
@@ -698,27 +771,31 @@ fn load_page(
             .hint("give it another `slug:`"),
         );
     }
-    let updated = fm.updated.as_deref().and_then(|text| {
-        crate::dates::parse_date(text, &config.timezone)
-            .map_err(|message| {
-                problems.push(Problem::new(&source, message).at_opt(key_at("updated")))
-            })
-            .ok()
-    });
+    let mut date_of = |key: &str, text: Option<&str>| {
+        text.and_then(|text| {
+            crate::dates::parse_date(text, &config.timezone)
+                .map_err(|message| {
+                    problems.push(Problem::new(&source, message).at_opt(key_at(key)))
+                })
+                .ok()
+        })
+    };
+    let date = date_of("date", fm.date.as_deref());
+    let updated = date_of("updated", fm.updated.as_deref());
     let value_at = |key: &str, value: &str| in_file(yaml::value_position(split.yaml, key, value));
     check_aliases(&source, &fm.aliases, &value_at, &mut problems);
     if !problems.is_empty() {
         return Err(problems);
     }
     if fm.draft && !options.drafts {
-        return Ok(None);
+        return Ok(Inclusion::Draft);
     }
     let lang_prefix = if lang == config.language {
         String::new()
     } else {
         format!("/{lang}")
     };
-    Ok(Some(Page {
+    Ok(Inclusion::Published(Page {
         content_path: source
             .strip_prefix("content/")
             .unwrap_or(&source)
@@ -730,8 +807,16 @@ fn load_page(
         summary: fm.summary,
         lang,
         translation: fm.translation,
+        date,
         updated,
+        image: fm.image.map(|src| Image {
+            src,
+            alt: fm.image_alt,
+            caption: fm.image_caption,
+            credit: fm.image_credit,
+        }),
         aliases: fm.aliases,
+        draft: fm.draft,
         extra: fm
             .extra
             .unwrap_or_else(|| serde_json::Value::Object(Default::default())),

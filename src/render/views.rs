@@ -26,8 +26,15 @@ pub struct SiteView<'a> {
     pub base_url: &'a str,
     pub language: &'a str,
     pub languages: &'a [String],
-    pub publisher: &'a crate::config::Publisher,
+    pub publisher: PublisherView<'a>,
     pub extra: &'a serde_json::Value,
+}
+
+/// The `site.publisher` variable, in a tree's language.
+#[derive(Serialize)]
+pub struct PublisherView<'a> {
+    pub name: &'a str,
+    pub logo: &'a str,
 }
 
 /// A region as lists and navigation show it.
@@ -213,8 +220,8 @@ impl Paginators {
 
 /// Values computed once per build and shared by every page.
 pub struct Views {
-    /// The `site` variable.
-    pub site: Value,
+    /// Per tree: the `site` variable in its language.
+    pub site: Vec<Value>,
     /// Each article's list view, by article index.
     pub articles: Vec<Value>,
     /// Per tree (same order as [`Site::trees`]): its regions in display order.
@@ -270,7 +277,11 @@ impl Views {
             .map(|tree| Value::from_serializable(&page_links(site, &tree.lang)))
             .collect();
         Views {
-            site: Value::from_serializable(&site_view(site)),
+            site: site
+                .trees
+                .iter()
+                .map(|tree| Value::from_serializable(&site_view(site, &tree.lang)))
+                .collect(),
             articles,
             regions,
             nav_regions,
@@ -314,16 +325,19 @@ pub fn page_links<'a>(site: &'a Site, lang: &str) -> Vec<PageLink<'a>> {
     }
 }
 
-/// The `site` variable's view.
-pub fn site_view(site: &Site) -> SiteView<'_> {
+/// The `site` variable's view in a tree's language.
+pub fn site_view<'a>(site: &'a Site, lang: &str) -> SiteView<'a> {
     let c = &site.config;
     SiteView {
-        title: &c.title,
-        description: c.description.as_deref(),
+        title: c.title.get(lang),
+        description: c.description.as_ref().map(|d| d.get(lang)),
         base_url: &c.base_url,
         language: &c.language,
         languages: &c.languages,
-        publisher: &c.publisher,
+        publisher: PublisherView {
+            name: c.publisher.name.get(lang),
+            logo: &c.publisher.logo,
+        },
         extra: &c.extra,
     }
 }
@@ -446,7 +460,7 @@ pub fn article_view<'a>(site: &'a Site, index: usize, body: &'a Rendered) -> Art
                 src: resolve_src(&image.src, &article.path),
                 alt: image.alt.as_deref().unwrap_or(""),
                 caption: image.caption.as_deref(),
-                credit: image.credit.as_deref(),
+                credit: image.credit.as_deref().map(credit_text),
                 width: size.map(|(w, _)| w),
                 height: size.map(|(_, h)| h),
             }
@@ -462,6 +476,43 @@ pub fn article_view<'a>(site: &'a Site, index: usize, body: &'a Rendered) -> Art
         has_code: body.has_code,
         extra: &article.extra,
     }
+}
+
+/// A standalone page's lead image (a site path or URL; pages have no bundles).
+pub fn page_image_view(image: &crate::content::Image) -> ImageView<'_> {
+    ImageView {
+        src: image.src.clone(),
+        alt: image.alt.as_deref().unwrap_or(""),
+        caption: image.caption.as_deref(),
+        credit: image.credit.as_deref().map(credit_text),
+        width: None,
+        height: None,
+    }
+}
+
+/// A credit without the label the theme puts before it: editors often write
+/// `image_credit: "Photo: Aigerim Bekova"`, which would show as "Photo: Photo: ...".
+pub fn credit_text(credit: &str) -> &str {
+    const LABELS: [&str; 5] = ["photo by", "photo", "фото", "сурет", "суреттер"];
+    let trimmed = credit.trim();
+    for label in LABELS {
+        let letters = label.chars().count();
+        let cut = trimmed
+            .char_indices()
+            .nth(letters)
+            .map_or(trimmed.len(), |(i, _)| i);
+        if trimmed[..cut].to_lowercase() != label {
+            continue;
+        }
+        let rest = trimmed[cut..].trim_start();
+        if let Some(after) = rest.strip_prefix([':', '—', '–', '-']) {
+            return after.trim_start();
+        }
+        if label == "photo by" && !rest.is_empty() {
+            return rest;
+        }
+    }
+    trimmed
 }
 
 /// A bundle-relative image path resolved against the article's path; others unchanged.
@@ -622,6 +673,20 @@ pub fn poll_view<'a>(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn credits_lose_a_written_label() {
+        use super::credit_text;
+        assert_eq!(credit_text("Photo: Aigerim Bekova"), "Aigerim Bekova");
+        assert_eq!(credit_text("photo by Aigerim Bekova"), "Aigerim Bekova");
+        assert_eq!(credit_text("Фото: пресс-служба АНК"), "пресс-служба АНК");
+        assert_eq!(
+            credit_text("Сурет — ҚХА баспасөз қызметі"),
+            "ҚХА баспасөз қызметі"
+        );
+        assert_eq!(credit_text("Photographer's Guild"), "Photographer's Guild");
+        assert_eq!(credit_text("APK press service"), "APK press service");
+    }
+
     use super::svg_size;
 
     #[test]

@@ -281,6 +281,7 @@ impl Session {
             polls: self.frame.polls.clone(),
             articles: self.articles.drain().map(|(_, a)| a).collect(),
             pages: self.pages.drain().map(|(_, p)| p).collect(),
+            left_out: Default::default(),
         };
         let timer = crate::build::Timer::start();
         let model = Site::assemble(self.frame.config.clone(), content)?;
