@@ -79,7 +79,11 @@ pub struct ImageView<'a> {
     pub src: String,
     pub alt: &'a str,
     pub caption: Option<&'a str>,
+    /// Who made it, without a label the editor wrote before it.
     pub credit: Option<&'a str>,
+    /// The label the editor wrote before the credit when it is not a photo label
+    /// (`Illustration`); templates show the theme's "Photo" otherwise.
+    pub credit_label: Option<&'a str>,
     pub width: Option<u32>,
     pub height: Option<u32>,
 }
@@ -460,7 +464,8 @@ pub fn article_view<'a>(site: &'a Site, index: usize, body: &'a Rendered) -> Art
                 src: resolve_src(&image.src, &article.path),
                 alt: image.alt.as_deref().unwrap_or(""),
                 caption: image.caption.as_deref(),
-                credit: image.credit.as_deref().map(credit_text),
+                credit: image.credit.as_deref().map(|c| split_credit(c).1),
+                credit_label: image.credit.as_deref().and_then(|c| split_credit(c).0),
                 width: size.map(|(w, _)| w),
                 height: size.map(|(_, h)| h),
             }
@@ -484,18 +489,21 @@ pub fn page_image_view(image: &crate::content::Image) -> ImageView<'_> {
         src: image.src.clone(),
         alt: image.alt.as_deref().unwrap_or(""),
         caption: image.caption.as_deref(),
-        credit: image.credit.as_deref().map(credit_text),
+        credit: image.credit.as_deref().map(|c| split_credit(c).1),
+        credit_label: image.credit.as_deref().and_then(|c| split_credit(c).0),
         width: None,
         height: None,
     }
 }
 
-/// A credit without the label the theme puts before it: editors often write
-/// `image_credit: "Photo: Aigerim Bekova"`, which would show as "Photo: Photo: ...".
-pub fn credit_text(credit: &str) -> &str {
-    const LABELS: [&str; 5] = ["photo by", "photo", "фото", "сурет", "суреттер"];
+/// A credit split into the label an editor wrote before it, if any, and the credit itself.
+/// Editors often write `image_credit: "Photo: Aigerim Bekova"`, which would show as
+/// "Photo: Photo: ..." after the theme's label: a photo label is dropped (the theme says it
+/// in the page's language); another label (`Illustration: ...`) replaces the theme's.
+pub fn split_credit(credit: &str) -> (Option<&str>, &str) {
+    const PHOTO_LABELS: [&str; 4] = ["photo by", "photo", "фото", "сурет"];
     let trimmed = credit.trim();
-    for label in LABELS {
+    for label in PHOTO_LABELS {
         let letters = label.chars().count();
         let cut = trimmed
             .char_indices()
@@ -505,14 +513,23 @@ pub fn credit_text(credit: &str) -> &str {
             continue;
         }
         let rest = trimmed[cut..].trim_start();
-        if let Some(after) = rest.strip_prefix([':', '—', '–', '-']) {
-            return after.trim_start();
+        if let Some(after) = rest.strip_prefix([':', '—', '–']) {
+            return (None, after.trim_start());
         }
         if label == "photo by" && !rest.is_empty() {
-            return rest;
+            return (None, rest);
         }
     }
-    trimmed
+    if let Some((label, rest)) = trimmed.split_once(':') {
+        let is_label = label.chars().count() <= 24
+            && label.split_whitespace().count() <= 2
+            && label.chars().all(|c| c.is_alphabetic() || c == ' ')
+            && !rest.trim().is_empty();
+        if is_label {
+            return (Some(label.trim()), rest.trim_start());
+        }
+    }
+    (None, trimmed)
 }
 
 /// A bundle-relative image path resolved against the article's path; others unchanged.
