@@ -692,16 +692,28 @@ pub fn poll_view<'a>(
 mod tests {
     #[test]
     fn credits_lose_a_written_label() {
-        use super::credit_text;
-        assert_eq!(credit_text("Photo: Aigerim Bekova"), "Aigerim Bekova");
-        assert_eq!(credit_text("photo by Aigerim Bekova"), "Aigerim Bekova");
-        assert_eq!(credit_text("Фото: пресс-служба АНК"), "пресс-служба АНК");
-        assert_eq!(
-            credit_text("Сурет — ҚХА баспасөз қызметі"),
-            "ҚХА баспасөз қызметі"
-        );
-        assert_eq!(credit_text("Photographer's Guild"), "Photographer's Guild");
-        assert_eq!(credit_text("APK press service"), "APK press service");
+        use super::split_credit;
+        let cases = [
+            ("Photo: Aigerim Bekova", None, "Aigerim Bekova"),
+            ("photo by Aigerim Bekova", None, "Aigerim Bekova"),
+            ("Фото: пресс-служба АНК", None, "пресс-служба АНК"),
+            ("Сурет — ҚХА баспасөз қызметі", None, "ҚХА баспасөз қызметі"),
+            (
+                "Illustration: APK press service",
+                Some("Illustration"),
+                "APK press service",
+            ),
+            ("Photographer's Guild", None, "Photographer's Guild"),
+            ("APK press service", None, "APK press service"),
+            (
+                "APK press service, 2020: archive",
+                None,
+                "APK press service, 2020: archive",
+            ),
+        ];
+        for (credit, label, rest) in cases {
+            assert_eq!(split_credit(credit), (label, rest), "{credit}");
+        }
     }
 
     use super::svg_size;
