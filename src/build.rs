@@ -13,8 +13,8 @@ use anyhow::{Result, bail};
 use rayon::prelude::*;
 
 use crate::config::Config;
-use crate::content::{self, LoadOptions};
-use crate::diagnostics::{Problem, Problems};
+use crate::content::{self, LeftOut, LoadOptions};
+use crate::diagnostics::{Problem, Problems, count};
 use crate::markdown::{self, Rendered};
 use crate::output::{Committed, Sink, Staging};
 use crate::render::{self, Renderer};
@@ -53,18 +53,26 @@ pub struct BuildReport {
     pub kept: usize,
     /// Wall time from start to swap.
     pub elapsed: Duration,
+    /// What the build left out and why, as [`left_out_line`] says it.
+    pub left_out: Option<String>,
     committed: Option<Committed>,
 }
 
 impl BuildReport {
-    /// The summary line: `built 41 pages from 12 articles in 0.08 s`.
+    /// The summary: `built 41 pages from 12 articles in 0.08 s`, followed by a line saying
+    /// what was left out and why when anything was.
     pub fn summary(&self) -> String {
-        format!(
-            "built {} pages from {} articles in {:.2} s",
-            self.pages,
-            self.articles,
+        let mut out = format!(
+            "built {} from {} in {:.2} s",
+            count(self.pages, "page", "pages"),
+            count(self.articles, "article", "articles"),
             self.elapsed.as_secs_f64()
-        )
+        );
+        if let Some(line) = &self.left_out {
+            out.push('\n');
+            out.push_str(line);
+        }
+        out
     }
 
     /// Removes the previous output tree (after the summary line is out).
@@ -92,8 +100,6 @@ pub struct Prepared {
     pub results: crate::render::views::Results,
     /// The build's present.
     pub now: jiff::Timestamp,
-    /// What the build leaves out (drafts, future articles), and why.
-    pub left_out: content::LeftOut,
 }
 
 /// Loads, checks and renders the Markdown of the site; every problem found is returned.
@@ -109,8 +115,7 @@ pub fn prepare(options: &BuildOptions) -> Result<Prepared, Problems> {
         now,
     };
     let timer = Timer::start();
-    let (mut content, mut problems) = content::load(&options.root, &config, &load_options);
-    let left_out = std::mem::take(&mut content.left_out);
+    let (content, mut problems) = content::load(&options.root, &config, &load_options);
     timer.lap("load");
     check_featured_poll(&config, &content, &mut problems);
     let theme = Theme::load(&options.root, &config.theme).map_err(|p| Problems(vec![p]));
@@ -144,8 +149,27 @@ pub fn prepare(options: &BuildOptions) -> Result<Prepared, Problems> {
         tera,
         results,
         now,
-        left_out,
     })
+}
+
+/// What a build left out and why, when it left out anything:
+/// `left out: 2 drafts, 1 dated in the future (next: content/news/x.md on 2026-12-01 09:00)`.
+/// Times are in the site's timezone.
+pub fn left_out_line(left_out: &LeftOut, timezone: &jiff::tz::TimeZone) -> Option<String> {
+    let mut parts = Vec::new();
+    if !left_out.drafts.is_empty() {
+        parts.push(count(left_out.drafts.len(), "draft", "drafts"));
+    }
+    if let Some((source, at)) = left_out.next_scheduled() {
+        let when = at
+            .to_zoned_datetime(timezone.clone())
+            .strftime("%Y-%m-%d %H:%M");
+        parts.push(format!(
+            "{} dated in the future (next: {source} on {when})",
+            left_out.future.len()
+        ));
+    }
+    (!parts.is_empty()).then(|| format!("left out: {}", parts.join(", ")))
 }
 
 /// Prints how long each stage took when `BIRGE_TIMINGS` is set.
@@ -368,6 +392,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport> {
                 files,
                 kept: committed.kept,
                 elapsed: started.elapsed(),
+                left_out: left_out_line(&prepared.site.left_out, &prepared.site.config.timezone),
                 committed: Some(committed),
             })
         }
@@ -378,8 +403,35 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport> {
     }
 }
 
+/// What `birge check` found in a site without problems.
+#[derive(Debug)]
+pub struct CheckReport {
+    /// Articles checked.
+    pub articles: usize,
+    /// Standalone pages checked.
+    pub pages: usize,
+    /// What was left out and why, as [`left_out_line`] says it.
+    pub left_out: Option<String>,
+}
+
+impl CheckReport {
+    /// `checked 12 articles and 1 page: no problems found`, followed by what was left out.
+    pub fn summary(&self) -> String {
+        let mut out = format!(
+            "checked {} and {}: no problems found",
+            count(self.articles, "article", "articles"),
+            count(self.pages, "page", "pages"),
+        );
+        if let Some(line) = &self.left_out {
+            out.push('\n');
+            out.push_str(line);
+        }
+        out
+    }
+}
+
 /// Checks content, templates and links, rendering every page without writing any.
-pub fn check(options: &BuildOptions) -> Result<(usize, usize), Problems> {
+pub fn check(options: &BuildOptions) -> Result<CheckReport, Problems> {
     let prepared = prepare(options)?;
     let renderer = renderer(&prepared);
     let jobs = render::jobs(&prepared.site);
@@ -390,7 +442,12 @@ pub fn check(options: &BuildOptions) -> Result<(usize, usize), Problems> {
         .collect();
     times.print();
     if problems.is_empty() {
-        Ok((prepared.site.articles.len(), prepared.site.pages.len()))
+        let site = &prepared.site;
+        Ok(CheckReport {
+            articles: site.articles.len(),
+            pages: site.pages.len(),
+            left_out: left_out_line(&site.left_out, &site.config.timezone),
+        })
     } else {
         Err(Problems(problems).sorted())
     }

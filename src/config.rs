@@ -9,6 +9,7 @@ use jiff::tz::TimeZone;
 use serde::Deserialize;
 
 use crate::diagnostics::{Problem, Problems, did_you_mean};
+use crate::localized::{Invalid, Localized, Written};
 use crate::yaml;
 
 /// Where the site's settings live, relative to its root.
@@ -18,10 +19,10 @@ pub const CONFIG_FILE: &str = "site.yaml";
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RawConfig {
-    /// The site's name, shown in the header and feeds. Required.
-    pub title: Option<String>,
-    /// A one-line description for feeds and metadata.
-    pub description: Option<String>,
+    /// The site's name, shown in the header and feeds, once or per language. Required.
+    pub title: Option<Written>,
+    /// A one-line description for feeds and metadata, once or per language.
+    pub description: Option<Written>,
     /// The public URL of the site's root, e.g. `https://assembly.example.kz`. Required.
     pub base_url: Option<String>,
     /// The default language, served at the root. Default `en`.
@@ -91,17 +92,17 @@ impl Default for PollsConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RawPublisher {
-    /// Defaults to the site's title.
-    pub name: Option<String>,
+    /// Defaults to the site's title; once or per language.
+    pub name: Option<Written>,
     /// Defaults to `/logo.png`, which the built-in theme ships.
     pub logo: Option<String>,
 }
 
 /// Who publishes the site: for the footer, feeds and metadata.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct Publisher {
-    /// The publisher's name.
-    pub name: String,
+    /// The publisher's name, per language.
+    pub name: Localized,
     /// A site path or URL of its logo.
     pub logo: String,
 }
@@ -109,10 +110,10 @@ pub struct Publisher {
 /// Validated settings, ready for the build.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// The site's name.
-    pub title: String,
-    /// A one-line description.
-    pub description: Option<String>,
+    /// The site's name, per language.
+    pub title: Localized,
+    /// A one-line description, per language.
+    pub description: Option<Localized>,
     /// The root URL without a trailing `/`.
     pub base_url: String,
     /// The default language.
@@ -205,8 +206,24 @@ impl RawConfig {
     fn validate(self, text: &str) -> Result<Config, Problems> {
         let mut problems = Problems::default();
         let at = |key: &str| yaml::key_position(text, key);
-        let title = self.title.filter(|t| !t.trim().is_empty());
-        if title.is_none() {
+        let mut languages = vec![self.language.clone()];
+        for lang in &self.languages {
+            if !languages.contains(lang) {
+                languages.push(lang.clone());
+            }
+        }
+        let mut localized = |key: &str, written: Option<Written>| {
+            let result = Localized::from_written(written?, &languages);
+            result
+                .map_err(|invalid| {
+                    problems.push(localized_problem(key, invalid, &languages, at(key)))
+                })
+                .ok()
+        };
+        let title = localized("title", self.title.clone());
+        let description = localized("description", self.description.clone());
+        let publisher_name = localized("publisher", self.publisher.name.clone());
+        if self.title.is_none() {
             problems.push(
                 Problem::new(CONFIG_FILE, "the site has no `title`")
                     .at_opt(at("title"))
@@ -259,20 +276,14 @@ impl RawConfig {
         if !problems.is_empty() {
             return Err(problems);
         }
-        let mut languages = vec![self.language.clone()];
-        for lang in self.languages {
-            if !languages.contains(&lang) {
-                languages.push(lang);
-            }
-        }
         let title = title.expect("checked above");
         Ok(Config {
             publisher: Publisher {
-                name: self.publisher.name.unwrap_or_else(|| title.clone()),
+                name: publisher_name.unwrap_or_else(|| title.clone()),
                 logo: self.publisher.logo.unwrap_or_else(|| "/logo.png".into()),
             },
             title,
-            description: self.description,
+            description,
             base_url: base_url
                 .expect("checked above")
                 .trim_end_matches('/')
@@ -290,6 +301,40 @@ impl RawConfig {
     }
 }
 
+/// A site.yaml text (title, description, publisher name) that cannot be used.
+fn localized_problem(
+    key: &str,
+    invalid: Invalid,
+    languages: &[String],
+    at: Option<(usize, usize)>,
+) -> Problem {
+    let default = &languages[0];
+    let list = languages.join(", ");
+    let problem = match invalid {
+        Invalid::Empty => Problem::new(CONFIG_FILE, format!("`{key}` is empty")),
+        Invalid::NoDefault => Problem::new(
+            CONFIG_FILE,
+            format!("`{key}` has no text in the default language `{default}`"),
+        )
+        .hint(format!(
+            "add `{default}: ...`: languages left out fall back to it"
+        )),
+        Invalid::UnknownLanguage(lang) => Problem::new(
+            CONFIG_FILE,
+            format!(
+                "`{key}` has text in `{lang}`, which is not one of the site's languages ({list})"
+            ),
+        )
+        .hint(
+            match did_you_mean(&lang, languages.iter().map(String::as_str)) {
+                Some(close) => format!("did you mean `{close}`?"),
+                None => format!("use one of {list}, or add `{lang}` to `languages`"),
+            },
+        ),
+    };
+    problem.at_opt(at)
+}
+
 fn is_language_code(code: &str) -> bool {
     (2..=3).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase())
 }
@@ -305,7 +350,7 @@ mod tests {
         assert_eq!(c.languages, ["en", "kk", "ru"]);
         assert_eq!(c.paginate, 20);
         assert_eq!(c.polls.endpoint, "/api/");
-        assert_eq!(c.publisher.name, "Test");
+        assert_eq!(c.publisher.name.get("kk"), "Test");
         assert_eq!(c.language_root("kk"), "/kk/");
         assert!(!c.safe_html);
         let safe = Config::parse("title: T\nbase_url: https://x.kz\nsafe_html: true\n").unwrap();
@@ -318,6 +363,23 @@ mod tests {
         assert_eq!(
             err.0[0].to_string(),
             "error: site.yaml:3:1: unknown setting `paginte`\n  hint: did you mean `paginate`?"
+        );
+    }
+
+    #[test]
+    fn titles_per_language() {
+        let c = Config::parse(
+            "title: {en: APK, kk: ҚХА, ru: АНК}\nbase_url: https://x.kz\ndescription: News\n",
+        )
+        .unwrap();
+        assert_eq!(c.title.get("kk"), "ҚХА");
+        assert_eq!(c.title.get("en"), "APK");
+        assert_eq!(c.publisher.name.get("ru"), "АНК");
+        assert_eq!(c.description.unwrap().get("kk"), "News");
+        let err = Config::parse("title: {kk: ҚХА, kz: x}\nbase_url: https://x.kz\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "error: site.yaml:1:1: `title` has text in `kz`, which is not one of the site's languages (en, kk, ru)\n  hint: use one of en, kk, ru, or add `kz` to `languages`\n1 problem found"
         );
     }
 

@@ -130,12 +130,16 @@ impl fmt::Display for Problems {
         for problem in &self.0 {
             writeln!(f, "{problem}")?;
         }
-        let n = self.0.len();
-        write!(f, "{n} problem{} found", if n == 1 { "" } else { "s" })
+        write!(f, "{} found", count(self.0.len(), "problem", "problems"))
     }
 }
 
 impl std::error::Error for Problems {}
+
+/// A number with its noun in the right form: `1 article`, `2 articles`, `0 articles`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
 
 /// The candidate closest to `word`, when it is close enough to be a likely typo.
 pub fn did_you_mean<'a>(

@@ -15,6 +15,7 @@ pub mod content;
 pub mod dates;
 pub mod diagnostics;
 pub mod fs;
+pub mod localized;
 pub mod markdown;
 pub mod output;
 pub mod polls;

@@ -76,10 +76,54 @@ pub fn render(body: &str, cx: &Context) -> (Rendered, Vec<Problem>) {
     )
 }
 
-/// Finishes rendered HTML for the web: images get `loading="lazy"` and, where `size_of`
+/// Double quotes as the language writes them: smart punctuation gives English “…”; Russian
+/// and Kazakh use «…», with „…“ inside. Code (`<pre>`, `<code>`) keeps its characters.
+pub fn localize_quotes<'a>(html: &'a str, lang: &str) -> std::borrow::Cow<'a, str> {
+    let guillemets = matches!(lang, "ru" | "kk");
+    if !guillemets || (find(html, "“").is_none() && find(html, "”").is_none()) {
+        return std::borrow::Cow::Borrowed(html);
+    }
+    let mut out = String::with_capacity(html.len());
+    let mut depth = 0usize;
+    let mut rest = html;
+    while !rest.is_empty() {
+        let next_code = ["<pre", "<code"]
+            .iter()
+            .filter_map(|open| find(rest, open).map(|at| (at, *open)))
+            .min();
+        let (text, code) = match next_code {
+            Some((at, open)) => (&rest[..at], Some((at, open))),
+            None => (rest, None),
+        };
+        for c in text.chars() {
+            match c {
+                '“' => {
+                    depth += 1;
+                    out.push(if depth == 1 { '«' } else { '„' });
+                }
+                '”' => {
+                    out.push(if depth <= 1 { '»' } else { '“' });
+                    depth = depth.saturating_sub(1);
+                }
+                _ => out.push(c),
+            }
+        }
+        let Some((at, open)) = code else { break };
+        let close = if open == "<pre" { "</pre>" } else { "</code>" };
+        let end = find(&rest[at..], close).map_or(rest.len(), |e| at + e + close.len());
+        out.push_str(&rest[at..end]);
+        rest = &rest[end..];
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Finishes rendered HTML for the web: quotes as the language writes them
+/// ([`localize_quotes`]); images get `loading="lazy"` and, where `size_of`
 /// knows them, `width` and `height`; task-list check boxes get a label in `lang`; void
 /// elements lose the XHTML-style ` />`.
 pub fn polish(html: &str, lang: &str, size_of: impl Fn(&str) -> Option<(u32, u32)>) -> String {
+    let quoted = localize_quotes(html, lang);
+    let html = quoted.as_ref();
     let has_checkboxes = find(html, "type=\"checkbox\"").is_some();
     if !has_checkboxes && find(html, "<img ").is_none() {
         return html.to_string();
@@ -576,6 +620,19 @@ pub fn highlight_css() -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn quotes_follow_the_language() {
+        use super::localize_quotes;
+        let html =
+            "<p>“Biz “birgemiz” forum”</p><pre><code>“x”</code></pre><p><code>“y”</code> “z”</p>";
+        assert_eq!(
+            localize_quotes(html, "ru"),
+            "<p>«Biz „birgemiz“ forum»</p><pre><code>“x”</code></pre><p><code>“y”</code> «z»</p>"
+        );
+        assert_eq!(localize_quotes(html, "kk").matches('«').count(), 2);
+        assert_eq!(localize_quotes(html, "en"), html);
+    }
+
     use super::*;
 
     fn cx<'a>(targets: &'a HashMap<String, String>, polls: &'a HashSet<String>) -> Context<'a> {

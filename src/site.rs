@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
 use crate::config::Config;
-use crate::content::{Article, Content, Page, Poll, Region};
+use crate::content::{Article, Content, LeftOut, Page, Poll, Region};
 use crate::diagnostics::{Problem, Problems};
 use crate::slug::slugify;
 
@@ -34,6 +34,8 @@ pub struct Site {
     pub link_targets: HashMap<String, String>,
     /// Language versions of one article, keyed by `translation`.
     pub translations: HashMap<String, Vec<usize>>,
+    /// What the build left out (drafts, articles dated in the future), and why.
+    pub left_out: LeftOut,
 }
 
 /// The older and newer article next to one article in its language's list.
@@ -144,7 +146,7 @@ impl Site {
             mut polls,
             mut articles,
             mut pages,
-            ..
+            left_out,
         } = content;
         articles.sort_by_cached_key(|a| (std::cmp::Reverse(a.date.timestamp()), a.source.clone()));
         pages.sort_by(|a, b| a.path.cmp(&b.path));
@@ -188,6 +190,7 @@ impl Site {
             neighbours,
             link_targets,
             translations,
+            left_out,
         })
     }
 

@@ -185,7 +185,7 @@ pub fn data_files(data: &[u8]) {
     };
     let language = match Config::parse(text) {
         Ok(config) => {
-            assert!(!config.title.trim().is_empty());
+            assert!(!config.title.default_text().trim().is_empty());
             assert!(config.paginate >= 1);
             assert_eq!(config.languages.first(), Some(&config.language));
             config.language

@@ -25,7 +25,7 @@ pub fn run(root: &Path, args: CheckArgs) -> anyhow::Result<()> {
         future: args.future,
         ..BuildOptions::default()
     };
-    let (articles, pages) = check(&options)?;
-    println!("checked {articles} articles and {pages} pages: no problems found");
+    let report = check(&options)?;
+    println!("{}", report.summary());
     Ok(())
 }

@@ -27,7 +27,7 @@ pub fn run(root: &Path, args: InitArgs) -> anyhow::Result<()> {
     let today = jiff::ZonedDateTime::now()
         .with_time_zone(crate::dates::parse_timezone("Asia/Almaty").expect("known zone"));
     let article = format!(
-        "---\ntitle: Welcome to the bulletin\ndate: {}\nregion: astana\ntags: [announcements]\npoll: mothers-forum\n---\n\nThis is the first news item of the bulletin. Edit it, or write another with `birge new \"Title\" --region atyrau`.\n\nThen run `birge build` and open `public/index.html`.\n",
+        "---\ntitle: Welcome to the bulletin\ndate: {}\nregion: astana\ntags: [announcements]\npoll: mothers-forum\n---\n\nThis is the first news item of the bulletin. Edit it, or write another with `birge new \"Title\" --region atyrau`.\n\nPreview the site with `birge serve` and open the address it prints: every save shows up at once. When it looks right, `birge build` writes the site into `public/`, ready to copy to your web server.\n",
         today.date()
     );
     let files: [(&str, &str); 4] = [
@@ -42,16 +42,22 @@ pub fn run(root: &Path, args: InitArgs) -> anyhow::Result<()> {
     for (rel, text) in files {
         crate::fs::write_new(&dir.join(rel), text.as_bytes())?;
     }
-    std::fs::write(dir.join(".gitignore"), "/public/\n/.birge-build-*\n")?;
+    std::fs::write(
+        dir.join(".gitignore"),
+        "/public/\n/.birge-build-*\n/.birge-cache/\n/polls.sqlite*\n",
+    )?;
+    println!("created a new site in {}", dir.display());
     println!(
-        "created a new site in {}; build it with: birge build --root {}",
-        dir.display(),
+        "next: cd {} && birge serve   (preview it while you write; `birge new \"Title\"` starts an article, `birge build` publishes into public/)",
         dir.display()
     );
     Ok(())
 }
 
-const SITE: &str = "title: Assembly of People of Kazakhstan
+const SITE: &str = "title:
+  en: Assembly of People of Kazakhstan
+  kk: Қазақстан халқы Ассамблеясы
+  ru: Ассамблея народа Казахстана
 base_url: https://assembly.example.kz
 language: en
 languages: [en, kk, ru]
@@ -63,6 +69,5 @@ polls:
   database: polls.sqlite
   endpoint: /api/
 publisher:
-  name: Assembly of People of Kazakhstan
   logo: /logo.png
 ";

@@ -20,18 +20,19 @@ pub struct NewArgs {
     /// The article's language, when not the site's default.
     #[arg(long, value_name = "LANG")]
     lang: Option<String>,
+    /// Make an article bundle (`<slug>/index.md`), a folder for the article and its images.
+    #[arg(long)]
+    bundle: bool,
+    /// Publish it with the next build instead of marking it `draft: true`.
+    #[arg(long)]
+    publish: bool,
 }
 
-/// Writes the article and prints its path.
+/// Writes the article, prints its path on stdout and how to publish it on stderr.
 pub fn run(root: &Path, args: NewArgs) -> anyhow::Result<()> {
     let config = Config::load(root)?;
-    let lang = args.lang.unwrap_or_else(|| config.language.clone());
-    if !config.languages.contains(&lang) {
-        bail!(
-            "`{lang}` is not one of the site's languages ({})",
-            config.languages.join(", ")
-        );
-    }
+    let lang = args.lang.clone().unwrap_or_else(|| config.language.clone());
+    check_language(&config, &lang)?;
     if let Some(region) = &args.region {
         check_region(root, &config, region)?;
     }
@@ -43,17 +44,69 @@ pub fn run(root: &Path, args: NewArgs) -> anyhow::Result<()> {
         );
     }
     let now = jiff::Timestamp::now().to_zoned_datetime(config.timezone.clone());
-    let rel = format!("content/news/{}/{:02}/{slug}.md", now.year(), now.month());
-    let text = front_matter(
-        &args.title,
-        &now,
-        args.region.as_deref(),
-        (lang != config.language).then_some(lang.as_str()),
-    );
-    crate::fs::write_new(&root.join(&rel), text.as_bytes())
+    let folder = format!("content/news/{}/{:02}", now.year(), now.month());
+    let rel = if args.bundle {
+        format!("{folder}/{slug}/index.md")
+    } else {
+        format!("{folder}/{slug}.md")
+    };
+    let article = NewArticle {
+        title: &args.title,
+        date: &now,
+        slug: &slug,
+        region: args.region.as_deref(),
+        lang: (lang != config.language).then_some(lang.as_str()),
+        draft: !args.publish,
+    };
+    crate::fs::write_new(&root.join(&rel), article.text().as_bytes())
         .with_context(|| format!("{rel} already exists; choose another title or edit that file"))?;
     println!("{rel}");
+    eprintln!("{}", next_steps(&rel, args.publish, args.bundle));
     Ok(())
+}
+
+/// What the editor does next, for stderr.
+fn next_steps(rel: &str, published: bool, bundle: bool) -> String {
+    let mut out = if published {
+        format!("wrote {rel}; the next `birge build` publishes it")
+    } else {
+        format!(
+            "wrote {rel} as a draft: `birge serve` previews it; to publish it, delete the line \
+             `draft: true` and build"
+        )
+    };
+    if bundle {
+        out.push_str(
+            "\nput its images in the same folder and name them in it, e.g. `image: photo.jpg`",
+        );
+    }
+    out
+}
+
+fn check_language(config: &Config, lang: &str) -> anyhow::Result<()> {
+    if config.languages.iter().any(|l| l == lang) {
+        return Ok(());
+    }
+    let known = config.languages.join(", ");
+    match did_you_mean(lang, config.languages.iter().map(String::as_str))
+        .or_else(|| common_mistake(lang, &config.languages))
+    {
+        Some(close) => {
+            bail!("`{lang}` is not one of the site's languages ({known}): did you mean `{close}`?")
+        }
+        None => bail!("`{lang}` is not one of the site's languages ({known})"),
+    }
+}
+
+/// The code meant by a common wrong one (`kz` is the country, `kk` the language).
+fn common_mistake<'a>(lang: &str, languages: &'a [String]) -> Option<&'a str> {
+    let meant = match lang {
+        "kz" | "kaz" | "qaz" => "kk",
+        "rus" => "ru",
+        "eng" => "en",
+        _ => return None,
+    };
+    languages.iter().map(String::as_str).find(|l| *l == meant)
 }
 
 fn check_region(root: &Path, config: &Config, region: &str) -> anyhow::Result<()> {
@@ -70,25 +123,34 @@ fn check_region(root: &Path, config: &Config, region: &str) -> anyhow::Result<()
     }
 }
 
-/// The text of a new article.
-fn front_matter(
-    title: &str,
-    now: &jiff::ZonedDateTime,
-    region: Option<&str>,
-    lang: Option<&str>,
-) -> String {
-    let mut out = String::from("---\n");
-    out.push_str(&format!(
-        "title: {}\n",
-        serde_json::to_string(title).unwrap_or_default()
-    ));
-    out.push_str(&format!("date: {}\n", crate::dates::rfc3339(now)));
-    if let Some(region) = region {
-        out.push_str(&format!("region: {region}\n"));
+/// The front matter `birge new` fills in.
+struct NewArticle<'a> {
+    title: &'a str,
+    date: &'a jiff::ZonedDateTime,
+    slug: &'a str,
+    region: Option<&'a str>,
+    lang: Option<&'a str>,
+    draft: bool,
+}
+
+impl NewArticle<'_> {
+    /// The text of the new file: front matter, then a body to write over.
+    fn text(&self) -> String {
+        let quoted = serde_json::to_string(self.title).unwrap_or_default();
+        let mut out = format!("---\ntitle: {quoted}\n");
+        out.push_str(&format!("date: {}\n", crate::dates::rfc3339(self.date)));
+        out.push_str(&format!("slug: {}\n", self.slug));
+        if let Some(region) = self.region {
+            out.push_str(&format!("region: {region}\n"));
+        }
+        if let Some(lang) = self.lang {
+            out.push_str(&format!("lang: {lang}\n"));
+        }
+        out.push_str("tags: []\nauthor: \"\"\n");
+        if self.draft {
+            out.push_str("draft: true\n");
+        }
+        out.push_str("---\n\nThe lead: who, what, where and when, in one or two sentences.\n\nThe rest of the story.\n");
+        out
     }
-    if let Some(lang) = lang {
-        out.push_str(&format!("lang: {lang}\n"));
-    }
-    out.push_str("tags: []\nauthor: \"\"\n---\n\nThe lead: who, what, where and when, in one or two sentences.\n\nThe rest of the story.\n");
-    out
 }

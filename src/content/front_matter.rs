@@ -153,12 +153,27 @@ pub struct PageFrontMatter {
     /// The page's title. Required.
     #[serde(default, deserialize_with = "yaml::opt_scalar_string")]
     pub title: Option<String>,
+    /// When the page was first published (shown, never part of its URL).
+    #[serde(default, deserialize_with = "yaml::opt_scalar_string")]
+    pub date: Option<String>,
     /// The URL slug, instead of the file's name.
     #[serde(default, deserialize_with = "yaml::opt_scalar_string")]
     pub slug: Option<String>,
     /// A summary for metadata.
     #[serde(default)]
     pub summary: Option<String>,
+    /// The lead image: a site path or a URL.
+    #[serde(default)]
+    pub image: Option<String>,
+    /// The image's text alternative.
+    #[serde(default)]
+    pub image_alt: Option<String>,
+    /// The image's caption.
+    #[serde(default)]
+    pub image_caption: Option<String>,
+    /// Who made the image.
+    #[serde(default)]
+    pub image_credit: Option<String>,
     /// The page's language, when not the site's default.
     #[serde(default)]
     pub lang: Option<String>,
@@ -182,8 +197,13 @@ pub struct PageFrontMatter {
 /// Keys a page's front matter may have.
 pub const PAGE_KEYS: &[&str] = &[
     "title",
+    "date",
     "slug",
     "summary",
+    "image",
+    "image_alt",
+    "image_caption",
+    "image_credit",
     "lang",
     "translation",
     "updated",

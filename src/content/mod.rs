@@ -126,10 +126,16 @@ pub struct Page {
     pub lang: String,
     /// A key shared by the language versions of one page.
     pub translation: Option<String>,
+    /// When it was first published, if given (never part of its URL).
+    pub date: Option<ZonedDateTime>,
     /// When it was last changed.
     pub updated: Option<ZonedDateTime>,
+    /// The lead image.
+    pub image: Option<Image>,
     /// Old site paths that redirect here.
     pub aliases: Vec<String>,
+    /// Whether it is a draft (only present with `--drafts`).
+    pub draft: bool,
     /// The free map for themes.
     pub extra: serde_json::Value,
     /// The Markdown body.
@@ -151,42 +157,70 @@ pub struct Content {
     pub articles: Vec<Article>,
     /// The standalone pages this build publishes.
     pub pages: Vec<Page>,
-    /// What this build leaves out, and why.
+    /// What the build leaves out, and why.
     pub left_out: LeftOut,
 }
 
-/// The articles and pages that loaded without problems but are not published, and why;
-/// sources are relative to the site root (`content/news/x.md`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Articles and pages a build leaves out: drafts without `--drafts`, articles dated in the
+/// future without `--future`. Sources are relative to the site root, sorted.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct LeftOut {
-    /// Articles and pages marked `draft: true` (when drafts are not included), sorted.
+    /// Drafts (articles and pages).
     pub drafts: Vec<String>,
-    /// Articles dated after the present (when future ones are not included), with their
-    /// dates, soonest first.
+    /// Articles dated after the build's present, with their dates.
     pub future: Vec<(String, Timestamp)>,
 }
 
 impl LeftOut {
-    /// Sorts both lists: drafts by source, future articles by date, then source.
+    /// The first article to come out, and when.
+    pub fn next_scheduled(&self) -> Option<(&str, Timestamp)> {
+        self.future
+            .iter()
+            .min_by_key(|(source, at)| (*at, source.as_str()))
+            .map(|(source, at)| (source.as_str(), *at))
+    }
+
+    /// Whether nothing was left out.
+    pub fn is_empty(&self) -> bool {
+        self.drafts.is_empty() && self.future.is_empty()
+    }
+
+    /// Sorts both lists by source.
     pub fn sort(&mut self) {
         self.drafts.sort();
-        self.future.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+        self.future.sort();
     }
 }
 
-/// A file that loaded without problems: published, or left out and why.
-enum Outcome<T> {
+/// Whether a file is published by this build, and if not, why.
+enum Inclusion<T> {
     Published(T),
     Draft,
-    Future(Timestamp),
+    Scheduled(Timestamp),
 }
 
-impl<T> Outcome<T> {
-    fn into_loaded(self, wrap: impl FnOnce(T) -> Loaded) -> Loaded {
+impl<T> Inclusion<T> {
+    /// The published item, noting in `left_out` why anything else was left out.
+    fn take(self, source: &Path, root: &Path, left_out: &mut LeftOut) -> Option<T> {
         match self {
-            Outcome::Published(item) => wrap(item),
-            Outcome::Draft => Loaded::Draft,
-            Outcome::Future(date) => Loaded::Future(date),
+            Inclusion::Published(item) => Some(item),
+            Inclusion::Draft => {
+                left_out.drafts.push(relative(root, source));
+                None
+            }
+            Inclusion::Scheduled(at) => {
+                left_out.future.push((relative(root, source), at));
+                None
+            }
+        }
+    }
+
+    /// A file loaded on its own (see [`load_file`]), left out or not.
+    fn loaded(self, wrap: impl FnOnce(T) -> Loaded) -> Loaded {
+        match self {
+            Inclusion::Published(item) => wrap(item),
+            Inclusion::Draft => Loaded::Draft,
+            Inclusion::Scheduled(at) => Loaded::Scheduled(at),
         }
     }
 }
@@ -197,19 +231,17 @@ pub fn load(root: &Path, config: &Config, options: &LoadOptions) -> (Content, Pr
     let regions = load_regions(root, config, &mut problems);
     let polls = load_polls(root, config, &mut problems);
     let lookup = Lookup::new(&regions, &polls, config);
-    let mut left_out = LeftOut::default();
 
     let article_files = markdown_files(root, "content/news", &mut problems);
-    let results: Vec<Result<Outcome<Article>, Vec<Problem>>> = article_files
+    let results: Vec<Result<Inclusion<Article>, Vec<Problem>>> = article_files
         .par_iter()
         .map(|path| load_article(root, path, config, &lookup, options))
         .collect();
+    let mut left_out = LeftOut::default();
     let mut articles = Vec::with_capacity(results.len());
     for (path, result) in article_files.iter().zip(results) {
         match result {
-            Ok(Outcome::Published(article)) => articles.push(article),
-            Ok(Outcome::Draft) => left_out.drafts.push(relative(root, path)),
-            Ok(Outcome::Future(date)) => left_out.future.push((relative(root, path), date)),
+            Ok(inclusion) => articles.extend(inclusion.take(path, root, &mut left_out)),
             Err(found) => problems.extend(found),
         }
     }
@@ -218,9 +250,7 @@ pub fn load(root: &Path, config: &Config, options: &LoadOptions) -> (Content, Pr
     let mut pages = Vec::new();
     for path in &page_files {
         match load_page(root, path, config, options) {
-            Ok(Outcome::Published(page)) => pages.push(page),
-            Ok(Outcome::Draft) => left_out.drafts.push(relative(root, path)),
-            Ok(Outcome::Future(date)) => left_out.future.push((relative(root, path), date)),
+            Ok(inclusion) => pages.extend(inclusion.take(path, root, &mut left_out)),
             Err(found) => problems.extend(found),
         }
     }
@@ -247,7 +277,7 @@ pub enum Loaded {
     /// An article or page left out as a draft.
     Draft,
     /// An article left out because it is dated after the present: this date.
-    Future(Timestamp),
+    Scheduled(Timestamp),
 }
 
 /// Loads one Markdown file of `content/news/` or `content/pages/` (for rebuilds that
@@ -269,11 +299,11 @@ pub fn load_file(
     }
     if rel.starts_with("content/news/") {
         let lookup = Lookup::new(&content.regions, &content.polls, config);
-        let outcome = load_article(root, path, config, &lookup, options)?;
-        Ok(Some(outcome.into_loaded(|a| Loaded::Article(Box::new(a)))))
+        let inclusion = load_article(root, path, config, &lookup, options)?;
+        Ok(Some(inclusion.loaded(|a| Loaded::Article(Box::new(a)))))
     } else if rel.starts_with("content/pages/") {
-        let outcome = load_page(root, path, config, options)?;
-        Ok(Some(outcome.into_loaded(|p| Loaded::Page(Box::new(p)))))
+        let inclusion = load_page(root, path, config, options)?;
+        Ok(Some(inclusion.loaded(|p| Loaded::Page(Box::new(p)))))
     } else {
         Ok(None)
     }
@@ -443,7 +473,7 @@ fn load_article(
     config: &Config,
     lookup: &Lookup,
     options: &LoadOptions,
-) -> Result<Outcome<Article>, Vec<Problem>> {
+) -> Result<Inclusion<Article>, Vec<Problem>> {
     let source = relative(root, path);
     let text = read_text(root, path).map_err(|p| vec![p])?;
     let split = front_matter::split(&source, &text).map_err(|p| vec![p])?;
@@ -541,11 +571,11 @@ fn load_article(
         return Err(problems);
     }
     let (title, date) = (title.expect("checked"), date.expect("checked"));
-    if fm.draft && !options.drafts {
-        return Ok(Outcome::Draft);
-    }
     if !options.future && date.timestamp() > options.now {
-        return Ok(Outcome::Future(date.timestamp()));
+        return Ok(Inclusion::Scheduled(date.timestamp()));
+    }
+    if fm.draft && !options.drafts {
+        return Ok(Inclusion::Draft);
     }
     let is_bundle = path.file_name().is_some_and(|n| n == "index.md");
     let content_path = source
@@ -566,7 +596,7 @@ fn load_article(
         && pinned_until
             .as_ref()
             .is_none_or(|until| until.timestamp() > options.now);
-    Ok(Outcome::Published(Article {
+    Ok(Inclusion::Published(Article {
         bundle_dir: is_bundle
             .then(|| path.parent().map(Path::to_path_buf))
             .flatten(),
@@ -705,7 +735,7 @@ fn load_page(
     path: &Path,
     config: &Config,
     options: &LoadOptions,
-) -> Result<Outcome<Page>, Vec<Problem>> {
+) -> Result<Inclusion<Page>, Vec<Problem>> {
     let source = relative(root, path);
     let text = read_text(root, path).map_err(|p| vec![p])?;
     let split = front_matter::split(&source, &text).map_err(|p| vec![p])?;
@@ -751,27 +781,31 @@ fn load_page(
             .hint("give it another `slug:`"),
         );
     }
-    let updated = fm.updated.as_deref().and_then(|text| {
-        crate::dates::parse_date(text, &config.timezone)
-            .map_err(|message| {
-                problems.push(Problem::new(&source, message).at_opt(key_at("updated")))
-            })
-            .ok()
-    });
+    let mut date_of = |key: &str, text: Option<&str>| {
+        text.and_then(|text| {
+            crate::dates::parse_date(text, &config.timezone)
+                .map_err(|message| {
+                    problems.push(Problem::new(&source, message).at_opt(key_at(key)))
+                })
+                .ok()
+        })
+    };
+    let date = date_of("date", fm.date.as_deref());
+    let updated = date_of("updated", fm.updated.as_deref());
     let value_at = |key: &str, value: &str| in_file(yaml::value_position(split.yaml, key, value));
     check_aliases(&source, &fm.aliases, &value_at, &mut problems);
     if !problems.is_empty() {
         return Err(problems);
     }
     if fm.draft && !options.drafts {
-        return Ok(Outcome::Draft);
+        return Ok(Inclusion::Draft);
     }
     let lang_prefix = if lang == config.language {
         String::new()
     } else {
         format!("/{lang}")
     };
-    Ok(Outcome::Published(Page {
+    Ok(Inclusion::Published(Page {
         content_path: source
             .strip_prefix("content/")
             .unwrap_or(&source)
@@ -783,8 +817,16 @@ fn load_page(
         summary: fm.summary,
         lang,
         translation: fm.translation,
+        date,
         updated,
+        image: fm.image.map(|src| Image {
+            src,
+            alt: fm.image_alt,
+            caption: fm.image_caption,
+            credit: fm.image_credit,
+        }),
         aliases: fm.aliases,
+        draft: fm.draft,
         extra: fm
             .extra
             .unwrap_or_else(|| serde_json::Value::Object(Default::default())),

@@ -25,8 +25,11 @@ pub fn register(
         translate(&strings, key, &kwargs, state)
     });
     tera.register_filter("json", json);
-    tera.register_filter("markdown", move |text: &str, _: Kwargs, _: &State| {
+    tera.register_filter("markdown", move |text: &str, _: Kwargs, state: &State| {
+        let lang = page_lang(state);
         let html = crate::markdown::render_snippet(text);
+        let html =
+            crate::markdown::localize_quotes(&html, lang.as_str().unwrap_or("en")).into_owned();
         Value::safe_string(&if safe_html {
             crate::markdown::sanitize(&html)
         } else {

@@ -433,7 +433,7 @@ impl<'a> Renderer<'a> {
     fn context(&self, tree: usize, page_path: &str, kind: &str, shown_polls: &[&str]) -> Context {
         let lang = &self.site.trees[tree].lang;
         let mut cx = Context::new();
-        cx.insert_value("site", self.views.site.clone());
+        cx.insert_value("site", self.views.site[tree].clone());
         cx.insert("lang", lang);
         cx.insert("page_path", page_path);
         cx.insert("page_kind", kind);
@@ -527,7 +527,7 @@ impl<'a> Renderer<'a> {
                 let page = format!("{}regions/{}/", t.root, r.slug);
                 let title = format!(
                     "{} — {}",
-                    site.config.title,
+                    site.config.title.get(&t.lang),
                     r.name(&t.lang, &site.config.language)
                 );
                 let feed_path = format!("{page}atom.xml");
@@ -604,7 +604,7 @@ impl<'a> Renderer<'a> {
                     self.feed(
                         template,
                         *tree,
-                        site.config.title.clone(),
+                        site.config.title.get(&t.lang).to_string(),
                         &t.root,
                         feed_path,
                         &t.articles,
@@ -755,7 +755,10 @@ impl<'a> Renderer<'a> {
             summary: &'p str,
             summary_text: String,
             lang: &'p str,
+            date: Option<String>,
             updated: Option<String>,
+            image: Option<views::ImageView<'p>>,
+            draft: bool,
             extra: &'p serde_json::Value,
         }
         let written = page.summary.as_deref().map(crate::markdown::render_snippet);
@@ -770,7 +773,10 @@ impl<'a> Renderer<'a> {
                 summary,
                 summary_text: crate::markdown::plain_text(summary),
                 lang: &page.lang,
+                date: page.date.as_ref().map(crate::dates::rfc3339),
                 updated: page.updated.as_ref().map(crate::dates::rfc3339),
+                image: page.image.as_ref().map(views::page_image_view),
+                draft: page.draft,
                 extra: &page.extra,
             },
         );
@@ -851,7 +857,12 @@ impl<'a> Renderer<'a> {
         list: &[usize],
     ) -> Result<Vec<u8>, Problem> {
         let site = self.site;
-        let newest: Vec<usize> = list.iter().copied().take(FEED_SIZE).collect();
+        let newest: Vec<usize> = list
+            .iter()
+            .copied()
+            .filter(|&i| !site.articles[i].draft)
+            .take(FEED_SIZE)
+            .collect();
         let updated = newest
             .iter()
             .map(|&i| {
@@ -894,6 +905,7 @@ impl<'a> Renderer<'a> {
         };
         let newest = |list: &[usize]| {
             list.iter()
+                .filter(|&&i| !site.articles[i].draft)
                 .map(|&i| {
                     site.articles[i]
                         .updated
@@ -920,6 +932,8 @@ impl<'a> Renderer<'a> {
         let mut entries = Vec::new();
         for job in jobs(site) {
             let (url, lastmod): (String, Option<String>) = match &job {
+                Job::Article(i) if site.articles[*i].draft => continue,
+                Job::Page(i) if site.pages[*i].draft => continue,
                 Job::Article(i) => (site.articles[*i].path.clone(), Some(lastmod(*i))),
                 Job::Page(i) => (
                     site.pages[*i].path.clone(),
@@ -977,13 +991,14 @@ impl<'a> Renderer<'a> {
             });
         }
         let mut cx = Context::new();
-        cx.insert_value("site", self.views.site.clone());
+        cx.insert_value("site", self.views.site[0].clone());
         cx.insert("lang", &site.config.language);
         cx.insert("entries", &entries);
         self.render_template("sitemap.xml", &cx)
     }
 
     fn redirect(&self, to: &str, lang: &str) -> String {
+        let title = self.site.config.title.get(lang);
         let url = filters::absolute_url(&self.site.config.base_url, to);
         let url = crate::markdown::escape_html(&url);
         let text = self.theme.string(lang, "redirect_notice");
@@ -994,7 +1009,7 @@ impl<'a> Renderer<'a> {
         };
         format!(
             "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<link rel=\"canonical\" href=\"{url}\">\n<meta name=\"robots\" content=\"noindex\">\n<meta http-equiv=\"refresh\" content=\"0; url={url}\">\n</head>\n<body>\n<p>{} <a href=\"{url}\">{url}</a>.</p>\n</body>\n</html>\n",
-            crate::markdown::escape_html(&self.site.config.title),
+            crate::markdown::escape_html(title),
             crate::markdown::escape_html(text),
         )
     }

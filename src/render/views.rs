@@ -26,8 +26,15 @@ pub struct SiteView<'a> {
     pub base_url: &'a str,
     pub language: &'a str,
     pub languages: &'a [String],
-    pub publisher: &'a crate::config::Publisher,
+    pub publisher: PublisherView<'a>,
     pub extra: &'a serde_json::Value,
+}
+
+/// The `site.publisher` variable, in a tree's language.
+#[derive(Serialize)]
+pub struct PublisherView<'a> {
+    pub name: &'a str,
+    pub logo: &'a str,
 }
 
 /// A region as lists and navigation show it.
@@ -72,7 +79,11 @@ pub struct ImageView<'a> {
     pub src: String,
     pub alt: &'a str,
     pub caption: Option<&'a str>,
+    /// Who made it, without a label the editor wrote before it.
     pub credit: Option<&'a str>,
+    /// The label the editor wrote before the credit when it is not a photo label
+    /// (`Illustration`); templates show the theme's "Photo" otherwise.
+    pub credit_label: Option<&'a str>,
     pub width: Option<u32>,
     pub height: Option<u32>,
 }
@@ -213,8 +224,8 @@ impl Paginators {
 
 /// Values computed once per build and shared by every page.
 pub struct Views {
-    /// The `site` variable.
-    pub site: Value,
+    /// Per tree: the `site` variable in its language.
+    pub site: Vec<Value>,
     /// Each article's list view, by article index.
     pub articles: Vec<Value>,
     /// Per tree (same order as [`Site::trees`]): its regions in display order.
@@ -270,7 +281,11 @@ impl Views {
             .map(|tree| Value::from_serializable(&page_links(site, &tree.lang)))
             .collect();
         Views {
-            site: Value::from_serializable(&site_view(site)),
+            site: site
+                .trees
+                .iter()
+                .map(|tree| Value::from_serializable(&site_view(site, &tree.lang)))
+                .collect(),
             articles,
             regions,
             nav_regions,
@@ -314,16 +329,19 @@ pub fn page_links<'a>(site: &'a Site, lang: &str) -> Vec<PageLink<'a>> {
     }
 }
 
-/// The `site` variable's view.
-pub fn site_view(site: &Site) -> SiteView<'_> {
+/// The `site` variable's view in a tree's language.
+pub fn site_view<'a>(site: &'a Site, lang: &str) -> SiteView<'a> {
     let c = &site.config;
     SiteView {
-        title: &c.title,
-        description: c.description.as_deref(),
+        title: c.title.get(lang),
+        description: c.description.as_ref().map(|d| d.get(lang)),
         base_url: &c.base_url,
         language: &c.language,
         languages: &c.languages,
-        publisher: &c.publisher,
+        publisher: PublisherView {
+            name: c.publisher.name.get(lang),
+            logo: &c.publisher.logo,
+        },
         extra: &c.extra,
     }
 }
@@ -446,7 +464,8 @@ pub fn article_view<'a>(site: &'a Site, index: usize, body: &'a Rendered) -> Art
                 src: resolve_src(&image.src, &article.path),
                 alt: image.alt.as_deref().unwrap_or(""),
                 caption: image.caption.as_deref(),
-                credit: image.credit.as_deref(),
+                credit: image.credit.as_deref().map(|c| split_credit(c).1),
+                credit_label: image.credit.as_deref().and_then(|c| split_credit(c).0),
                 width: size.map(|(w, _)| w),
                 height: size.map(|(_, h)| h),
             }
@@ -462,6 +481,55 @@ pub fn article_view<'a>(site: &'a Site, index: usize, body: &'a Rendered) -> Art
         has_code: body.has_code,
         extra: &article.extra,
     }
+}
+
+/// A standalone page's lead image (a site path or URL; pages have no bundles).
+pub fn page_image_view(image: &crate::content::Image) -> ImageView<'_> {
+    ImageView {
+        src: image.src.clone(),
+        alt: image.alt.as_deref().unwrap_or(""),
+        caption: image.caption.as_deref(),
+        credit: image.credit.as_deref().map(|c| split_credit(c).1),
+        credit_label: image.credit.as_deref().and_then(|c| split_credit(c).0),
+        width: None,
+        height: None,
+    }
+}
+
+/// A credit split into the label an editor wrote before it, if any, and the credit itself.
+/// Editors often write `image_credit: "Photo: Aigerim Bekova"`, which would show as
+/// "Photo: Photo: ..." after the theme's label: a photo label is dropped (the theme says it
+/// in the page's language); another label (`Illustration: ...`) replaces the theme's.
+pub fn split_credit(credit: &str) -> (Option<&str>, &str) {
+    const PHOTO_LABELS: [&str; 4] = ["photo by", "photo", "фото", "сурет"];
+    let trimmed = credit.trim();
+    for label in PHOTO_LABELS {
+        let letters = label.chars().count();
+        let cut = trimmed
+            .char_indices()
+            .nth(letters)
+            .map_or(trimmed.len(), |(i, _)| i);
+        if trimmed[..cut].to_lowercase() != label {
+            continue;
+        }
+        let rest = trimmed[cut..].trim_start();
+        if let Some(after) = rest.strip_prefix([':', '—', '–']) {
+            return (None, after.trim_start());
+        }
+        if label == "photo by" && !rest.is_empty() {
+            return (None, rest);
+        }
+    }
+    if let Some((label, rest)) = trimmed.split_once(':') {
+        let is_label = label.chars().count() <= 24
+            && label.split_whitespace().count() <= 2
+            && label.chars().all(|c| c.is_alphabetic() || c == ' ')
+            && !rest.trim().is_empty();
+        if is_label {
+            return (Some(label.trim()), rest.trim_start());
+        }
+    }
+    (None, trimmed)
 }
 
 /// A bundle-relative image path resolved against the article's path; others unchanged.
@@ -622,6 +690,32 @@ pub fn poll_view<'a>(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn credits_lose_a_written_label() {
+        use super::split_credit;
+        let cases = [
+            ("Photo: Aigerim Bekova", None, "Aigerim Bekova"),
+            ("photo by Aigerim Bekova", None, "Aigerim Bekova"),
+            ("Фото: пресс-служба АНК", None, "пресс-служба АНК"),
+            ("Сурет — ҚХА баспасөз қызметі", None, "ҚХА баспасөз қызметі"),
+            (
+                "Illustration: APK press service",
+                Some("Illustration"),
+                "APK press service",
+            ),
+            ("Photographer's Guild", None, "Photographer's Guild"),
+            ("APK press service", None, "APK press service"),
+            (
+                "APK press service, 2020: archive",
+                None,
+                "APK press service, 2020: archive",
+            ),
+        ];
+        for (credit, label, rest) in cases {
+            assert_eq!(split_credit(credit), (label, rest), "{credit}");
+        }
+    }
+
     use super::svg_size;
 
     #[test]

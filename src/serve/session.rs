@@ -110,7 +110,6 @@ impl Session {
             tera,
             results,
             now,
-            left_out,
         } = prepared;
         let Site {
             config,
@@ -118,6 +117,7 @@ impl Session {
             polls,
             articles,
             pages,
+            left_out,
             ..
         } = model;
         let mut session = Session {
@@ -228,7 +228,7 @@ impl Session {
                     self.pages.insert(source.clone(), page);
                     Some(path)
                 }
-                Some(Loaded::Draft | Loaded::Future(_)) | None => None,
+                Some(Loaded::Draft | Loaded::Scheduled(_)) | None => None,
             };
             if let Some(article) = self.articles.get(&source) {
                 touched.extend(self.translation_group(article));
@@ -317,7 +317,7 @@ impl Session {
         self.left_out.future.retain(|(s, _)| s != source);
         match found {
             Some(Loaded::Draft) => self.left_out.drafts.push(source.to_string()),
-            Some(Loaded::Future(at)) => self.left_out.future.push((source.to_string(), *at)),
+            Some(Loaded::Scheduled(at)) => self.left_out.future.push((source.to_string(), *at)),
             _ => {}
         }
         self.left_out.sort();

@@ -129,7 +129,7 @@ fn check_lists_problems_without_writing() {
     assert!(ok.status.success());
     assert_eq!(
         String::from_utf8_lossy(&ok.stdout).trim(),
-        "checked 1 articles and 0 pages: no problems found"
+        "checked 1 article and 0 pages: no problems found"
     );
     site.article(
         "b.md",

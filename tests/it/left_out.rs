@@ -1,5 +1,5 @@
-//! What a load leaves out, and why: drafts, and future articles with their dates (soonest
-//! first), which `serve` schedules a rebuild for and a build summary can name.
+//! What a load leaves out, and why: drafts, and future articles with their dates, which
+//! `serve` schedules a rebuild for and a build summary names.
 
 use birge::build::{BuildOptions, prepare};
 use birge::content::LeftOut;
@@ -41,7 +41,7 @@ fn drafts_and_future_articles_are_reported_with_their_dates() {
     let prepared = prepare(&options).unwrap();
     assert_eq!(prepared.site.articles.len(), 1);
     assert_eq!(
-        prepared.left_out,
+        prepared.site.left_out,
         LeftOut {
             drafts: vec![
                 "content/news/2020/03/draft.md".to_string(),
@@ -49,12 +49,12 @@ fn drafts_and_future_articles_are_reported_with_their_dates() {
             ],
             future: vec![
                 (
-                    "content/news/2026/sooner.md".to_string(),
-                    "2026-05-31T19:00:00Z".parse().unwrap()
-                ),
-                (
                     "content/news/2026/later.md".to_string(),
                     "2026-12-01T04:00:00Z".parse().unwrap()
+                ),
+                (
+                    "content/news/2026/sooner.md".to_string(),
+                    "2026-05-31T19:00:00Z".parse().unwrap()
                 ),
             ],
         }
@@ -67,5 +67,5 @@ fn drafts_and_future_articles_are_reported_with_their_dates() {
     };
     let prepared = prepare(&everything).unwrap();
     assert_eq!(prepared.site.articles.len(), 4);
-    assert_eq!(prepared.left_out, LeftOut::default());
+    assert_eq!(prepared.site.left_out, LeftOut::default());
 }

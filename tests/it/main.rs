@@ -2,6 +2,7 @@
 
 mod build;
 mod commands;
+mod editor;
 mod errors;
 mod faults;
 mod hostile;
