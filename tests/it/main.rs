@@ -10,6 +10,7 @@ mod http;
 mod odd;
 mod polls;
 mod props;
+mod references;
 mod serve;
 mod util;
 mod web;
