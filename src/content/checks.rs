@@ -273,7 +273,7 @@ pub(super) fn check_updated(
             format!("`updated` ({updated_text}) is earlier than `date` ({date_text})"),
         )
         .at_opt(at)
-        .hint("`updated` is when the article was last changed, after it was published: correct the one that is wrong, or remove `updated`")
+        .hint("`updated` says when it was last changed, so it cannot come before `date`: correct the one that is wrong, or remove `updated`")
     })
 }
 

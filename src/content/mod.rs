@@ -836,6 +836,16 @@ fn load_page(
     };
     let date = date_of("date", fm.date.as_deref());
     let updated = date_of("updated", fm.updated.as_deref());
+    if let (Some(date), Some(updated)) = (&date, &updated) {
+        let texts = (fm.date.as_deref(), fm.updated.as_deref());
+        problems.extend(check_updated(
+            &source,
+            texts,
+            date,
+            updated,
+            key_at("updated"),
+        ));
+    }
     let value_at = |key: &str, value: &str| in_file(yaml::value_position(split.yaml, key, value));
     check_aliases(&source, &fm.aliases, &value_at, &mut problems);
     if !problems.is_empty() {

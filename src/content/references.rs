@@ -217,7 +217,7 @@ pub fn check_article(
         .collect()
 }
 
-/// The problems of the images and links of a page's body.
+/// The problems of a page's lead image and of the images and links of its body.
 pub fn check_page(
     root: &Path,
     page: &Page,
@@ -231,7 +231,13 @@ pub fn check_page(
         bundle: None,
         is_page: true,
     };
-    referrer.check_body(&rendered.references, files)
+    let lead = page
+        .image
+        .as_ref()
+        .and_then(|image| referrer.check(&image.src, true, Written::FrontMatter("image"), files));
+    lead.into_iter()
+        .chain(referrer.check_body(&rendered.references, files))
+        .collect()
 }
 
 impl Referrer<'_> {

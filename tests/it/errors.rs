@@ -407,18 +407,23 @@ fn updated_before_date() {
         "c.md",
         "title: C\ndate: 2020-03-26T10:00:00+05:00\nupdated: 2020-03-26",
         "Body\n",
+    )
+    .file(
+        "content/pages/about.md",
+        "---\ntitle: About\ndate: 2020-03-26\nupdated: 2019-12-31\n---\nBody\n",
     );
     let stderr = site.build_fails();
     for expected in [
-        "error: content/news/a.md:4:1: `updated` (2020-03-20) is earlier than `date` (2020-03-26)\n  hint: `updated` is when the article was last changed, after it was published: correct the one that is wrong, or remove `updated`",
+        "error: content/news/a.md:4:1: `updated` (2020-03-20) is earlier than `date` (2020-03-26)\n  hint: `updated` says when it was last changed, so it cannot come before `date`: correct the one that is wrong, or remove `updated`",
         "error: content/news/b.md:4:1: `updated` (2020-03-26T09:30:00+05:00) is earlier than `date` (2020-03-26T10:00:00+05:00)",
+        "error: content/pages/about.md:4:1: `updated` (2019-12-31) is earlier than `date` (2020-03-26)",
     ] {
         assert!(
             stderr.contains(expected),
             "expected:\n{expected}\ngot:\n{stderr}"
         );
     }
-    assert!(stderr.trim_end().ends_with("2 problems found"), "{stderr}");
+    assert!(stderr.trim_end().ends_with("3 problems found"), "{stderr}");
 }
 
 #[test]

@@ -146,12 +146,13 @@ fn a_page_points_at_static_files() {
     let site = Fixture::new();
     site.file(
         "content/pages/about.md",
-        "---\ntitle: About\n---\n![The seal](seal.png)\n\n![Logo](/logo.svg)\n",
+        "---\ntitle: About\nimage: /Logo.svg\n---\n![The seal](seal.png)\n\n![Logo](/logo.svg)\n",
     );
     fails_with(
         &site,
         &[
-            "error: content/pages/about.md:4:1: image `seal.png` does not exist\n  hint: pages have no folder of their own: put the file under static/ and write its site path, e.g. `/seal.png`",
+            "error: content/pages/about.md:3:8: image `/Logo.svg` does not exist\n  hint: did you mean `/logo.svg`? (file names are case-sensitive on a web server)",
+            "error: content/pages/about.md:5:1: image `seal.png` does not exist\n  hint: pages have no folder of their own: put the file under static/ and write its site path, e.g. `/seal.png`",
         ],
     );
 }
