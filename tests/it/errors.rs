@@ -355,19 +355,25 @@ fn several_regions_under_region() {
         "c.md",
         "title: C\ndate: 2020-03-20\nregion: atyrau, Kostanay Region",
         "Body\n",
+    )
+    .article(
+        "d.md",
+        "title: D\ndate: 2020-03-20\nregions: atyrau, astana",
+        "Body\n",
     );
     let stderr = site.build_fails();
     for expected in [
         "error: content/news/a.md:4:1: `region` takes one region, not a list\n  hint: use `regions:` for several regions: `regions: [atyrau, kostanay]`",
         "error: content/news/b.md:4:1: `region` takes one region, not a list\n  hint: use `regions:` for several regions: `regions: [atyrau, astana]`",
         "error: content/news/c.md:4:9: unknown region `atyrau, Kostanay Region`\n  hint: use `regions:` for several regions: `regions: [atyrau, kostanay]`",
+        "error: content/news/d.md:4:10: unknown region `atyrau, astana`\n  hint: regions is a list: `regions: [atyrau, astana]`",
     ] {
         assert!(
             stderr.contains(expected),
             "expected:\n{expected}\ngot:\n{stderr}"
         );
     }
-    assert!(stderr.trim_end().ends_with("3 problems found"), "{stderr}");
+    assert!(stderr.trim_end().ends_with("4 problems found"), "{stderr}");
 }
 
 #[test]
