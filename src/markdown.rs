@@ -910,6 +910,48 @@ mod tests {
     }
 
     #[test]
+    fn references_to_site_paths_are_collected_with_their_positions() {
+        let (t, p) = (HashMap::new(), HashSet::new());
+        let body = "![A](a.jpg) [b](/files/b.pdf) [c](https://x.kz/c.pdf) [d](#d)\n\n\
+                    - [e](mailto:e@x.kz) <f@x.kz> [g](@/news/g.md) ![](<h h.png>)\n\n[i]\n\n[i]: ../i.png\n";
+        let (r, _) = render(body, &cx(&t, &p));
+        let found: Vec<(&str, bool, usize, usize)> = r
+            .references
+            .iter()
+            .map(|r| (r.dest.as_str(), r.image, r.line, r.column))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("a.jpg", true, 5, 1),
+                ("/files/b.pdf", false, 5, 13),
+                ("h h.png", true, 7, 48),
+                ("../i.png", false, 9, 1),
+            ]
+        );
+    }
+
+    #[test]
+    fn poll_shortcodes_stand_on_their_own_line() {
+        let t = HashMap::new();
+        let p = HashSet::from(["mothers-forum".to_string()]);
+        let body = "Vote {{ poll(id=\"mothers-forum\") }} now.\n\n`{{ poll(id=\"mothers-forum\") }}`\n\n```\nA {{ poll(id=\"x\") }} b\n```\n\n  {{ poll(id=\"mothers-forum\") }}\n";
+        let (r, problems) = render(body, &cx(&t, &p));
+        assert_eq!(r.polls, ["mothers-forum"]);
+        let at: Vec<(Option<usize>, Option<usize>)> =
+            problems.iter().map(|p| (p.line, p.column)).collect();
+        assert_eq!(at, [(Some(5), Some(6))]);
+        assert_eq!(
+            poll_placements(body),
+            [PollPlacement {
+                id: "mothers-forum".into(),
+                line: 8,
+                column: 3
+            }]
+        );
+    }
+
+    #[test]
     fn poll_shortcodes() {
         let t = HashMap::new();
         let p = HashSet::from(["mothers-forum".to_string()]);
