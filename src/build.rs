@@ -13,6 +13,7 @@ use anyhow::{Result, bail};
 use rayon::prelude::*;
 
 use crate::config::Config;
+use crate::content::references::{self, SiteFiles};
 use crate::content::{self, LeftOut, LoadOptions};
 use crate::diagnostics::{Problem, Problems, count};
 use crate::markdown::{self, Rendered};
@@ -117,7 +118,8 @@ pub fn prepare(options: &BuildOptions) -> Result<Prepared, Problems> {
     let timer = Timer::start();
     let (content, mut problems) = content::load(&options.root, &config, &load_options);
     timer.lap("load");
-    check_featured_poll(&config, &content, &mut problems);
+    let unloaded_polls = content::unloaded_polls(&options.root, &content.polls);
+    check_featured_poll(&config, &content, &unloaded_polls, &mut problems);
     let theme = Theme::load(&options.root, &config.theme).map_err(|p| Problems(vec![p]));
     let tera = theme
         .as_ref()
@@ -135,8 +137,16 @@ pub fn prepare(options: &BuildOptions) -> Result<Prepared, Problems> {
             return Err(problems.sorted());
         }
     };
-    let (bodies, page_bodies) = render_markdown(&site, &mut problems);
+    let (bodies, page_bodies) = render_markdown(&site, &unloaded_polls, &mut problems);
     timer.lap("markdown");
+    check_references(
+        &options.root,
+        &site,
+        &theme,
+        (&bodies, &page_bodies),
+        &mut problems,
+    );
+    timer.lap("references");
     let results = read_poll_results(&options.root, &site.config, &mut problems);
     if !problems.is_empty() {
         return Err(problems.sorted());
@@ -285,9 +295,16 @@ fn read_poll_results(
     })
 }
 
-fn check_featured_poll(config: &Config, content: &content::Content, problems: &mut Problems) {
+fn check_featured_poll(
+    config: &Config,
+    content: &content::Content,
+    unloaded_polls: &[String],
+    problems: &mut Problems,
+) {
+    // A poll file that failed to load has its own problems reported already.
     if let Some(id) = &config.polls.featured
         && !content.polls.iter().any(|p| &p.id == id)
+        && !unloaded_polls.contains(id)
     {
         problems.push(
             Problem::new(
@@ -327,6 +344,13 @@ impl<'a> MarkdownScope<'a> {
         markdown::render(body, &cx)
     }
 
+    /// Takes these poll ids as known too: files that failed to load, whose own problems are
+    /// reported, so that placing one is not reported as a poll that does not exist.
+    pub fn with_unloaded_polls(mut self, ids: &[String]) -> Self {
+        self.polls.extend(ids.iter().cloned());
+        self
+    }
+
     /// With `safe_html: true`, sanitises the finished HTML (after [`markdown::polish`], whose
     /// attributes the sanitiser keeps).
     fn sanitize(&self, rendered: &mut Rendered) {
@@ -359,8 +383,12 @@ impl<'a> MarkdownScope<'a> {
     }
 }
 
-fn render_markdown(site: &Site, problems: &mut Problems) -> (Vec<Rendered>, Vec<Rendered>) {
-    let scope = MarkdownScope::new(site);
+fn render_markdown(
+    site: &Site,
+    unloaded_polls: &[String],
+    problems: &mut Problems,
+) -> (Vec<Rendered>, Vec<Rendered>) {
+    let scope = MarkdownScope::new(site).with_unloaded_polls(unloaded_polls);
     let articles: Vec<(Rendered, Vec<Problem>)> =
         site.articles.par_iter().map(|a| scope.article(a)).collect();
     let pages: Vec<(Rendered, Vec<Problem>)> = site.pages.iter().map(|p| scope.page(p)).collect();
@@ -373,6 +401,33 @@ fn render_markdown(site: &Site, problems: &mut Problems) -> (Vec<Rendered>, Vec<
             .collect::<Vec<_>>()
     };
     (split(articles), split(pages))
+}
+
+/// Checks that the local files articles and pages point at (lead images, Markdown images,
+/// links to files) are among the files the build publishes.
+fn check_references(
+    root: &Path,
+    site: &Site,
+    theme: &Theme,
+    (bodies, page_bodies): (&[Rendered], &[Rendered]),
+    problems: &mut Problems,
+) {
+    let files = SiteFiles::new(
+        theme.static_files.keys().cloned(),
+        &site.articles,
+        &site.pages,
+        &site.config,
+    );
+    let found: Vec<Vec<Problem>> = site
+        .articles
+        .par_iter()
+        .zip(bodies)
+        .map(|(article, body)| references::check_article(root, article, body, &files))
+        .collect();
+    problems.extend(found.into_iter().flatten());
+    for (page, body) in site.pages.iter().zip(page_bodies) {
+        problems.extend(references::check_page(root, page, body, &files));
+    }
 }
 
 /// Builds the site into its output folder.
@@ -571,19 +626,9 @@ pub(crate) fn copy_bundle(article: &crate::content::Article, staging: &dyn Sink)
     };
     let page = render::output_path(&article.path);
     let base = page.trim_end_matches("index.html");
-    let mut count = 0;
-    for entry in walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_map(Result::ok)
-    {
-        let is_asset = entry.file_type().is_file()
-            && entry.path().extension().is_none_or(|e| e != "md")
-            && !entry.file_name().to_string_lossy().starts_with('.');
-        if is_asset {
-            let rel = content::relative(dir, entry.path());
-            staging.copy(&format!("{base}{rel}"), entry.path())?;
-            count += 1;
-        }
+    let files = references::bundle_files(dir);
+    for (rel, path) in &files {
+        staging.copy(&format!("{base}{rel}"), path)?;
     }
-    Ok(count)
+    Ok(files.len())
 }

@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
-use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{CodeBlockKind, Event, LinkType, Options, Parser, Tag, TagEnd};
 use syntect::html::{ClassStyle, ClassedHTMLGenerator};
 use syntect::parsing::SyntaxSet;
 
@@ -38,6 +38,33 @@ pub struct Rendered {
     pub has_code: bool,
     /// Poll ids placed by `{{ poll(id="...") }}`, in order.
     pub polls: Vec<String>,
+    /// Images and links that point at a local file or site path, for the check that the
+    /// files exist (URLs, `mailto:`, `#fragment` and `@/` links are not among them).
+    pub references: Vec<Reference>,
+}
+
+/// A Markdown image or link of a body that points at a path on the site, not a URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    /// The destination as written, e.g. `sewing.jpg`, `/files/report%20March.pdf#page=2`.
+    pub dest: String,
+    /// Whether it is an image (else a link).
+    pub image: bool,
+    /// 1-based line of the whole file.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+}
+
+/// Where a poll shortcode stands in a body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollPlacement {
+    /// The poll's id.
+    pub id: String,
+    /// 0-based line of the body.
+    pub line: usize,
+    /// 1-based column of its `{{`.
+    pub column: usize,
 }
 
 /// The marker a poll shortcode leaves in the HTML, for the renderer to replace by the widget.
@@ -60,7 +87,7 @@ fn options() -> Options {
 pub fn render(body: &str, cx: &Context) -> (Rendered, Vec<Problem>) {
     let mut problems = Vec::new();
     let (text, polls) = replace_poll_shortcodes(body, cx, &mut problems);
-    let (html, first_paragraph, has_code) = to_html(&text, cx, &mut problems);
+    let (html, first_paragraph, has_code, references) = to_html(&text, cx, &mut problems);
     let summary = match find(&text, MORE).or_else(|| find(&text, "<!--more-->")) {
         Some(at) => to_html(&text[..at], cx, &mut Vec::new()).0,
         None => first_paragraph,
@@ -71,6 +98,7 @@ pub fn render(body: &str, cx: &Context) -> (Rendered, Vec<Problem>) {
             summary,
             has_code,
             polls,
+            references,
         },
         problems,
     )
@@ -312,7 +340,53 @@ pub fn sanitize(html: &str) -> String {
     out
 }
 
+/// The lines of a body with their 0-based index, each marked when it belongs to fenced code.
+fn body_lines(body: &str) -> impl Iterator<Item = (usize, &str, bool)> {
+    let mut fence: Option<&str> = None;
+    body.split_inclusive('\n')
+        .enumerate()
+        .map(move |(i, line)| {
+            let trimmed = line.trim();
+            if let Some(open) = fence {
+                if trimmed.starts_with(open) {
+                    fence = None;
+                }
+                return (i, line, true);
+            }
+            if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+                fence = Some(&trimmed[..3]);
+                return (i, line, true);
+            }
+            (i, line, false)
+        })
+}
+
+/// The 1-based column of byte offset `at` in `line`.
+fn column_of(line: &str, at: usize) -> usize {
+    line[..at].chars().count() + 1
+}
+
+/// The polls a body places with `{{ poll(id="x") }}` lines, where they stand.
+pub fn poll_placements(body: &str) -> Vec<PollPlacement> {
+    if find(body, "poll(").is_none() {
+        return Vec::new();
+    }
+    body_lines(body)
+        .filter(|(_, _, code)| !code)
+        .filter_map(|(i, line, _)| {
+            let id = parse_poll_shortcode(line.trim())?;
+            Some(PollPlacement {
+                id: id.to_string(),
+                line: i,
+                column: column_of(line, line.find("{{").unwrap_or(0)),
+            })
+        })
+        .collect()
+}
+
 /// Replaces each line that is only `{{ poll(id="x") }}` by a marker, keeping line numbers.
+/// A poll shortcode anywhere else (inside a sentence, or one that cannot be read) would be
+/// printed as text, so it is reported.
 fn replace_poll_shortcodes<'a>(
     body: &'a str,
     cx: &Context,
@@ -323,25 +397,15 @@ fn replace_poll_shortcodes<'a>(
     }
     let mut out = String::with_capacity(body.len());
     let mut polls = Vec::new();
-    let mut fence: Option<&str> = None;
-    for (i, line) in body.split_inclusive('\n').enumerate() {
-        let trimmed = line.trim();
-        if let Some(open) = fence {
-            if trimmed.starts_with(open) {
-                fence = None;
-            }
+    for (i, line, code) in body_lines(body) {
+        if code {
             out.push_str(line);
             continue;
         }
-        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
-            fence = Some(&trimmed[..3]);
-            out.push_str(line);
-            continue;
-        }
-        match parse_poll_shortcode(trimmed) {
+        match parse_poll_shortcode(line.trim()) {
             Some(id) => {
                 if !cx.polls.contains(id) {
-                    let column = line.find("{{").unwrap_or(0) + 1;
+                    let column = column_of(line, line.find("{{").unwrap_or(0));
                     problems.push(
                         Problem::new(cx.source, format!("unknown poll `{id}`"))
                             .at(cx.body_line + i, column)
@@ -355,10 +419,52 @@ fn replace_poll_shortcodes<'a>(
                 out.push_str(if line.ends_with('\n') { "\n" } else { "" });
                 polls.push(id.to_string());
             }
-            None => out.push_str(line),
+            None => {
+                problems.extend(misplaced_shortcodes(line, cx.source, cx.body_line + i));
+                out.push_str(line);
+            }
         }
     }
     (std::borrow::Cow::Owned(out), polls)
+}
+
+/// Poll shortcodes of a line that is not exactly one shortcode: inside a sentence, or
+/// written so that they cannot be read. Code spans and indented code are left alone.
+fn misplaced_shortcodes(line: &str, source: &str, line_number: usize) -> Vec<Problem> {
+    if line.starts_with('\t') || line.starts_with("    ") || find(line, "{{").is_none() {
+        return Vec::new();
+    }
+    let mut found = Vec::new();
+    for (at, _) in line.match_indices("{{") {
+        let Some(length) = line[at..].find("}}") else {
+            break;
+        };
+        let shortcode = &line[at..at + length + 2];
+        let inner = shortcode[2..shortcode.len() - 2].trim();
+        let is_poll = inner
+            .strip_prefix("poll")
+            .is_some_and(|rest| rest.trim_start().starts_with('('));
+        let in_code_span = line[..at].matches('`').count() % 2 == 1;
+        if !is_poll || in_code_span {
+            continue;
+        }
+        let (message, hint) = match parse_poll_shortcode(shortcode) {
+            Some(_) => (
+                format!("poll shortcode `{shortcode}` inside a sentence would be printed as text"),
+                format!("a shortcode stands on a line of its own: move `{shortcode}` to a line by itself"),
+            ),
+            None => (
+                format!("cannot read the poll shortcode `{shortcode}`: it would be printed as text"),
+                "write it as `{{ poll(id=\"ID\") }}` on a line of its own, ID being the name of a file in content/polls/ without `.yaml`".to_string(),
+            ),
+        };
+        found.push(
+            Problem::new(source, message)
+                .at(line_number, column_of(line, at))
+                .hint(hint),
+        );
+    }
+    found
 }
 
 /// The id in `{{ poll(id="x") }}`, when the text is exactly such a shortcode.
@@ -380,11 +486,16 @@ fn parse_poll_shortcode(text: &str) -> Option<&str> {
     crate::content::polls::is_valid_id(id).then_some(id)
 }
 
-/// Renders Markdown to HTML; gives the HTML, the first top-level paragraph's HTML and
-/// whether code was highlighted.
-fn to_html(text: &str, cx: &Context, problems: &mut Vec<Problem>) -> (String, String, bool) {
+/// Renders Markdown to HTML; gives the HTML, the first top-level paragraph's HTML, whether
+/// code was highlighted, and the images and links that point at site paths.
+fn to_html(
+    text: &str,
+    cx: &Context,
+    problems: &mut Vec<Problem>,
+) -> (String, String, bool, Vec<Reference>) {
     let parser = Parser::new_ext(text, options()).into_offset_iter();
     let mut events: Vec<Event> = Vec::new();
+    let mut references: Vec<Reference> = Vec::new();
     let mut heading: Option<usize> = None;
     let mut code: Option<(String, String)> = None;
     let mut has_code = false;
@@ -404,6 +515,30 @@ fn to_html(text: &str, cx: &Context, problems: &mut Vec<Problem>) -> (String, St
                 _ => {}
             }
             continue;
+        }
+        if let Event::Start(
+            tag @ (Tag::Link {
+                link_type,
+                dest_url,
+                ..
+            }
+            | Tag::Image {
+                link_type,
+                dest_url,
+                ..
+            }),
+        ) = &event
+        {
+            let image = matches!(tag, Tag::Image { .. });
+            if points_at_site(dest_url, *link_type, image) {
+                let (line, column) = position(text, range.start, cx.body_line);
+                references.push(Reference {
+                    dest: dest_url.to_string(),
+                    image,
+                    line,
+                    column,
+                });
+            }
         }
         match event {
             Event::Start(Tag::CodeBlock(kind)) => {
@@ -479,7 +614,41 @@ fn to_html(text: &str, cx: &Context, problems: &mut Vec<Problem>) -> (String, St
     if let Some(paragraph) = first_paragraph(&events) {
         pulldown_cmark::html::push_html(&mut summary, paragraph.iter().cloned());
     }
-    (html, summary, has_code)
+    (html, summary, has_code, references)
+}
+
+/// Whether a link or image destination is a path on the site (to be checked against its
+/// files), rather than a URL with a scheme or host, a `#fragment`, an e-mail address or an
+/// `@/` link. An image with no destination at all is kept, to be reported.
+fn points_at_site(dest: &str, link_type: LinkType, image: bool) -> bool {
+    let dest = dest.trim();
+    if matches!(link_type, LinkType::Email) {
+        return false;
+    }
+    if dest.is_empty() {
+        return image;
+    }
+    !(dest.starts_with('#') || dest.starts_with("@/") || dest.starts_with("//") || has_scheme(dest))
+}
+
+/// Whether a URL starts with a scheme (`https:`, `mailto:`, `data:`, `tel:`).
+pub fn has_scheme(url: &str) -> bool {
+    let Some(colon) = url.find(':') else {
+        return false;
+    };
+    let scheme = &url[..colon];
+    scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+}
+
+/// The 1-based line of the whole file and column of byte `offset` in a body.
+fn position(text: &str, offset: usize, body_line: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = body_line + memchr::memchr_iter(b'\n', before.as_bytes()).count();
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
 }
 
 fn unique_id(base: String, used: &HashSet<String>) -> String {
@@ -530,9 +699,7 @@ fn resolve_link(
         }
         return url;
     }
-    let before = &text[..offset.min(text.len())];
-    let line = cx.body_line + before.matches('\n').count();
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let (line, column) = position(text, offset, cx.body_line);
     let hint = match did_you_mean(path, cx.link_targets.keys().map(String::as_str)) {
         Some(close) => format!("did you mean `@/{close}`? Paths in @/ links start from content/"),
         None => "paths in @/ links start from content/, e.g. @/news/2020/03/masks.md".to_string(),
@@ -740,6 +907,48 @@ mod tests {
             "Volunteers & doctors! A\""
         );
         assert_eq!(plain_text("a &bogus; b"), "a &bogus; b");
+    }
+
+    #[test]
+    fn references_to_site_paths_are_collected_with_their_positions() {
+        let (t, p) = (HashMap::new(), HashSet::new());
+        let body = "![A](a.jpg) [b](/files/b.pdf) [c](https://x.kz/c.pdf) [d](#d)\n\n\
+                    - [e](mailto:e@x.kz) <f@x.kz> [g](@/news/g.md) ![](<h h.png>)\n\n[i]\n\n[i]: ../i.png\n";
+        let (r, _) = render(body, &cx(&t, &p));
+        let found: Vec<(&str, bool, usize, usize)> = r
+            .references
+            .iter()
+            .map(|r| (r.dest.as_str(), r.image, r.line, r.column))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("a.jpg", true, 5, 1),
+                ("/files/b.pdf", false, 5, 13),
+                ("h h.png", true, 7, 48),
+                ("../i.png", false, 9, 1),
+            ]
+        );
+    }
+
+    #[test]
+    fn poll_shortcodes_stand_on_their_own_line() {
+        let t = HashMap::new();
+        let p = HashSet::from(["mothers-forum".to_string()]);
+        let body = "Vote {{ poll(id=\"mothers-forum\") }} now.\n\n`{{ poll(id=\"mothers-forum\") }}`\n\n```\nA {{ poll(id=\"x\") }} b\n```\n\n  {{ poll(id=\"mothers-forum\") }}\n";
+        let (r, problems) = render(body, &cx(&t, &p));
+        assert_eq!(r.polls, ["mothers-forum"]);
+        let at: Vec<(Option<usize>, Option<usize>)> =
+            problems.iter().map(|p| (p.line, p.column)).collect();
+        assert_eq!(at, [(Some(5), Some(6))]);
+        assert_eq!(
+            poll_placements(body),
+            [PollPlacement {
+                id: "mothers-forum".into(),
+                line: 8,
+                column: 3
+            }]
+        );
     }
 
     #[test]

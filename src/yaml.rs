@@ -207,6 +207,70 @@ pub fn scalar_strings<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<
     deserializer.deserialize_any(ScalarStrings)
 }
 
+/// One scalar or a list of them, as written: for keys where the form tells a mistake apart
+/// (`tags: masks, volunteers` is one text, not two tags; `region: [a, b]` wants `regions:`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OneOrList {
+    /// A single scalar, read as a string.
+    One(String),
+    /// A list (`~` and a missing key read as an empty one).
+    List(Vec<String>),
+}
+
+impl Default for OneOrList {
+    fn default() -> Self {
+        OneOrList::List(Vec::new())
+    }
+}
+
+impl OneOrList {
+    /// The values, one or many.
+    pub fn items(&self) -> &[String] {
+        match self {
+            OneOrList::One(one) => std::slice::from_ref(one),
+            OneOrList::List(list) => list,
+        }
+    }
+}
+
+/// Deserialises one scalar or a list of scalars, remembering which it was.
+pub fn one_or_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<OneOrList, D::Error> {
+    deserializer.deserialize_any(OneOrListVisitor)
+}
+
+struct OneOrListVisitor;
+
+impl<'de> Visitor<'de> for OneOrListVisitor {
+    type Value = OneOrList;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a string or a list of strings")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<OneOrList, E> {
+        ScalarString.visit_str(v).map(OneOrList::One)
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<OneOrList, E> {
+        Ok(OneOrList::One(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<OneOrList, E> {
+        ScalarString.visit_i64(v).map(OneOrList::One)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<OneOrList, E> {
+        ScalarString.visit_u64(v).map(OneOrList::One)
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<OneOrList, E> {
+        ScalarString.visit_f64(v).map(OneOrList::One)
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<OneOrList, E> {
+        ScalarString.visit_bool(v).map(OneOrList::One)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<OneOrList, E> {
+        Ok(OneOrList::default())
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<OneOrList, A::Error> {
+        ScalarStrings.visit_seq(seq).map(OneOrList::List)
+    }
+}
+
 struct ScalarString;
 
 impl Visitor<'_> for ScalarString {

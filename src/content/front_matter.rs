@@ -58,15 +58,15 @@ pub struct ArticleFrontMatter {
     /// `YYYY-MM-DD` or RFC 3339. Required.
     #[serde(default, deserialize_with = "yaml::opt_scalar_string")]
     pub date: Option<String>,
-    /// One region slug.
-    #[serde(default, deserialize_with = "yaml::opt_scalar_string")]
-    pub region: Option<String>,
+    /// One region slug (a list here is reported: several regions go under `regions`).
+    #[serde(default, deserialize_with = "yaml::one_or_list")]
+    pub region: yaml::OneOrList,
     /// Several region slugs.
     #[serde(default, deserialize_with = "yaml::scalar_strings")]
     pub regions: Vec<String>,
-    /// Tag names.
-    #[serde(default, deserialize_with = "yaml::scalar_strings")]
-    pub tags: Vec<String>,
+    /// Tag names: a list (one text with commas in it is reported).
+    #[serde(default, deserialize_with = "yaml::one_or_list")]
+    pub tags: yaml::OneOrList,
     /// A summary for lists and feeds (Markdown).
     #[serde(default, deserialize_with = "yaml::opt_scalar_string")]
     pub summary: Option<String>,
@@ -235,6 +235,9 @@ pub fn parse<T: DeserializeOwned>(
             return Err(unknown);
         }
     }
+    if let Some(problem) = tab_in_indentation(file, yaml_text, &error) {
+        return Err(vec![problem]);
+    }
     let position = error.line.zip(error.column).map(|(l, c)| (l + 1, c));
     Err(vec![
         Problem::new(file, format!("front matter: {}", error.message))
@@ -255,6 +258,20 @@ fn unknown_key(file: &str, yaml_text: &str, key: &str, keys: &[&str]) -> Problem
     Problem::new(file, format!("unknown key `{key}` in front matter"))
         .at_opt(position)
         .hint(hint)
+}
+
+/// A YAML error caused by a tab in the indentation (the YAML parser's own words for it are
+/// "found character that cannot start any token" or "a tab character that violates
+/// indentation"), placed at the tab.
+fn tab_in_indentation(file: &str, yaml_text: &str, error: &yaml::YamlError) -> Option<Problem> {
+    let line = yaml_text.lines().nth(error.line?.checked_sub(1)?)?;
+    let indentation = &line[..line.len() - line.trim_start_matches([' ', '\t']).len()];
+    let tab = indentation.find('\t')?;
+    Some(
+        Problem::new(file, "front matter: a tab in the indentation")
+            .at(error.line? + 1, tab + 1)
+            .hint("front matter is indented with spaces, not tabs"),
+    )
 }
 
 fn yaml_hint(message: &str) -> Option<String> {
@@ -303,5 +320,28 @@ mod tests {
             "error: a.md:3:1: unknown key `titel` in front matter\n  hint: did you mean `title`?"
         );
         assert_eq!(errs[1].hint.as_deref(), Some("did you mean `region`?"));
+    }
+
+    #[test]
+    fn tabs_in_the_indentation_are_pointed_at() {
+        for (yaml, line, column) in [
+            ("title: A\ntags:\n\t- a\n", 4, 1),
+            ("title: A\n\tregion: x\n", 3, 1),
+            ("title: A\nextra:\n  a: 1\n  \tb: 2\n", 5, 3),
+        ] {
+            let errs = parse::<ArticleFrontMatter>("a.md", yaml, ARTICLE_KEYS).unwrap_err();
+            assert_eq!(
+                (errs[0].message.as_str(), errs[0].line, errs[0].column),
+                (
+                    "front matter: a tab in the indentation",
+                    Some(line),
+                    Some(column)
+                ),
+                "{yaml:?}: {}",
+                errs[0]
+            );
+        }
+        // A tab between a key and its value is YAML's own business, and fine.
+        assert!(parse::<ArticleFrontMatter>("a.md", "title:\tA\n", ARTICLE_KEYS).is_ok());
     }
 }

@@ -4,8 +4,10 @@
 //! and page with validated front matter (dates in the site's zone, regions and polls checked,
 //! slugs and URL paths decided) and its Markdown body, plus every problem found on the way.
 
+mod checks;
 pub mod front_matter;
 pub mod polls;
+pub mod references;
 pub mod regions;
 
 use std::collections::HashMap;
@@ -18,6 +20,10 @@ use crate::config::Config;
 use crate::diagnostics::{Problem, Problems, did_you_mean};
 use crate::slug::slugify;
 use crate::yaml;
+use checks::{
+    check_language, check_poll_placed_twice, check_updated, region_given_a_list,
+    tags_written_as_text, unknown_region_hint,
+};
 use front_matter::{ARTICLE_KEYS, ArticleFrontMatter, PAGE_KEYS, PageFrontMatter};
 pub use polls::{Poll, PollKind};
 pub use regions::Region;
@@ -230,7 +236,8 @@ pub fn load(root: &Path, config: &Config, options: &LoadOptions) -> (Content, Pr
     let mut problems = Problems::default();
     let regions = load_regions(root, config, &mut problems);
     let polls = load_polls(root, config, &mut problems);
-    let lookup = Lookup::new(&regions, &polls, config);
+    let unloaded = unloaded_polls(root, &polls);
+    let lookup = Lookup::new(&regions, &polls, &unloaded, config);
 
     let article_files = markdown_files(root, "content/news", &mut problems);
     let results: Vec<Result<Inclusion<Article>, Vec<Problem>>> = article_files
@@ -298,7 +305,8 @@ pub fn load_file(
         return Ok(None);
     }
     if rel.starts_with("content/news/") {
-        let lookup = Lookup::new(&content.regions, &content.polls, config);
+        let unloaded = unloaded_polls(root, &content.polls);
+        let lookup = Lookup::new(&content.regions, &content.polls, &unloaded, config);
         let inclusion = load_article(root, path, config, &lookup, options)?;
         Ok(Some(inclusion.loaded(|a| Loaded::Article(Box::new(a)))))
     } else if rel.starts_with("content/pages/") {
@@ -313,12 +321,22 @@ pub fn load_file(
 struct Lookup<'a> {
     regions: HashMap<&'a str, &'a str>,
     region_slugs: Vec<&'a str>,
+    /// Every region's names, for telling an editor who wrote a name which slug it has.
+    region_names: Vec<(&'a str, &'a str)>,
     polls: Vec<&'a str>,
+    /// Polls whose files exist but did not load: their own problems are reported with the
+    /// file, so an article that names one is not told that the poll does not exist.
+    unloaded_polls: &'a [String],
     languages: &'a [String],
 }
 
 impl<'a> Lookup<'a> {
-    fn new(regions: &'a [Region], polls: &'a [Poll], config: &'a Config) -> Self {
+    fn new(
+        regions: &'a [Region],
+        polls: &'a [Poll],
+        unloaded_polls: &'a [String],
+        config: &'a Config,
+    ) -> Self {
         let mut map = HashMap::new();
         for region in regions {
             map.insert(region.slug.as_str(), region.slug.as_str());
@@ -329,10 +347,41 @@ impl<'a> Lookup<'a> {
         Lookup {
             regions: map,
             region_slugs: regions.iter().map(|r| r.slug.as_str()).collect(),
+            region_names: regions
+                .iter()
+                .flat_map(|r| {
+                    r.names
+                        .values()
+                        .map(|name| (name.as_str(), r.slug.as_str()))
+                })
+                .collect(),
             polls: polls.iter().map(|p| p.id.as_str()).collect(),
+            unloaded_polls,
             languages: &config.languages,
         }
     }
+
+    /// Whether a poll file of this id exists, loaded or not.
+    fn has_poll(&self, id: &str) -> bool {
+        self.polls.contains(&id) || self.unloaded_polls.iter().any(|u| u == id)
+    }
+}
+
+/// The ids of poll files under `content/polls/` that are not among `loaded`: files that
+/// failed to load, whose problems are reported with the file itself.
+pub fn unloaded_polls(root: &Path, loaded: &[Poll]) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(root.join("content/polls")) else {
+        return Vec::new();
+    };
+    let mut ids: Vec<String> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
+        .filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(str::to_string))
+        .filter(|id| !loaded.iter().any(|p| &p.id == id))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
 }
 
 fn load_regions(root: &Path, config: &Config, problems: &mut Problems) -> Vec<Region> {
@@ -514,6 +563,16 @@ fn load_article(
             })
             .ok()
     });
+    if let (Some(date), Some(updated)) = (&date, &updated) {
+        let texts = (fm.date.as_deref(), fm.updated.as_deref());
+        problems.extend(check_updated(
+            &source,
+            texts,
+            date,
+            updated,
+            key_at("updated"),
+        ));
+    }
     let pinned_until = fm.pinned_until.as_deref().and_then(|text| {
         crate::dates::parse_date(text, tz)
             .map_err(|message| {
@@ -523,23 +582,16 @@ fn load_article(
     });
 
     let lang = fm.lang.clone().unwrap_or_else(|| config.language.clone());
-    if !lookup.languages.contains(&lang) {
-        problems.push(
-            Problem::new(
-                &source,
-                format!("language `{lang}` is not one of the site's languages"),
-            )
-            .at_opt(key_at("lang"))
-            .hint(format!(
-                "the site's languages are {}; add it to `languages` in site.yaml",
-                lookup.languages.join(", ")
-            )),
-        );
-    }
+    problems.extend(check_language(
+        &source,
+        &lang,
+        lookup.languages,
+        value_at("lang", &lang).or(key_at("lang")),
+    ));
 
-    let regions = resolve_regions(&source, &fm, lookup, &value_at, &mut problems);
+    let regions = resolve_regions(&source, &fm, lookup, &value_at, &key_at, &mut problems);
     if let Some(poll) = &fm.poll
-        && !lookup.polls.contains(&poll.as_str())
+        && !lookup.has_poll(poll)
     {
         problems.push(
             Problem::new(&source, format!("unknown poll `{poll}`"))
@@ -550,8 +602,16 @@ fn load_article(
                 }),
         );
     }
+    if let Some(poll) = &fm.poll {
+        problems.extend(check_poll_placed_twice(&source, poll, &split));
+    }
     let slug = article_slug(&source, &fm, &lang, &key_at, &mut problems);
-    for tag in fm.tags.iter().filter(|t| !t.trim().is_empty()) {
+    if let yaml::OneOrList::One(text) = &fm.tags
+        && text.contains(',')
+    {
+        problems.push(tags_written_as_text(&source, text, &value_at, &key_at));
+    }
+    for tag in fm.tags.items().iter().filter(|t| !t.trim().is_empty()) {
         // A tag with no letter or digit the slug tables know would have no page: it would
         // vanish from the site without a word.
         if slugify(tag, &lang).is_empty() {
@@ -614,8 +674,10 @@ fn load_article(
         regions,
         tags: fm
             .tags
-            .into_iter()
+            .items()
+            .iter()
             .filter(|t| !t.trim().is_empty())
+            .cloned()
             .collect(),
         summary: fm.summary,
         author: fm.author,
@@ -642,10 +704,17 @@ fn resolve_regions(
     fm: &ArticleFrontMatter,
     lookup: &Lookup,
     value_at: &ValueAt,
+    key_at: &KeyAt,
     problems: &mut Vec<Problem>,
 ) -> Vec<String> {
+    if let yaml::OneOrList::List(list) = &fm.region
+        && !list.is_empty()
+    {
+        problems.push(region_given_a_list(source, list, key_at));
+    }
     let written = fm
         .region
+        .items()
         .iter()
         .map(|r| ("region", r))
         .chain(fm.regions.iter().map(|r| ("regions", r)));
@@ -657,19 +726,11 @@ fn resolve_regions(
                     regions.push(current.to_string());
                 }
             }
-            None => {
-                let hint = match did_you_mean(slug, lookup.region_slugs.iter().copied()) {
-                    Some(close) => format!(
-                        "did you mean `{close}`? Regions are defined in content/regions.yaml"
-                    ),
-                    None => "regions are defined in content/regions.yaml".to_string(),
-                };
-                problems.push(
-                    Problem::new(source, format!("unknown region `{slug}`"))
-                        .at_opt(value_at(key, slug))
-                        .hint(hint),
-                );
-            }
+            None => problems.push(
+                Problem::new(source, format!("unknown region `{slug}`"))
+                    .at_opt(value_at(key, slug))
+                    .hint(unknown_region_hint(key, slug, lookup)),
+            ),
         }
     }
     regions
@@ -751,15 +812,8 @@ fn load_page(
         );
     }
     let lang = fm.lang.clone().unwrap_or_else(|| config.language.clone());
-    if !config.languages.contains(&lang) {
-        problems.push(
-            Problem::new(
-                &source,
-                format!("language `{lang}` is not one of the site's languages"),
-            )
-            .at_opt(key_at("lang")),
-        );
-    }
+    let lang_at = in_file(yaml::value_position(split.yaml, "lang", &lang)).or(key_at("lang"));
+    problems.extend(check_language(&source, &lang, &config.languages, lang_at));
     let stem = path
         .file_stem()
         .and_then(|s| s.to_str())
@@ -792,6 +846,16 @@ fn load_page(
     };
     let date = date_of("date", fm.date.as_deref());
     let updated = date_of("updated", fm.updated.as_deref());
+    if let (Some(date), Some(updated)) = (&date, &updated) {
+        let texts = (fm.date.as_deref(), fm.updated.as_deref());
+        problems.extend(check_updated(
+            &source,
+            texts,
+            date,
+            updated,
+            key_at("updated"),
+        ));
+    }
     let value_at = |key: &str, value: &str| in_file(yaml::value_position(split.yaml, key, value));
     check_aliases(&source, &fm.aliases, &value_at, &mut problems);
     if !problems.is_empty() {

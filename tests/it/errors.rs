@@ -281,3 +281,253 @@ fn build_never_writes_under_content() {
     assert_eq!(out.status.code(), Some(1));
     assert!(!site.root().join("content/out").exists());
 }
+
+#[test]
+fn country_code_for_a_language() {
+    let site = Fixture::new();
+    site.article("a.md", "title: A\ndate: 2020-03-20\nlang: kz", "Body\n")
+        .file(
+            "content/pages/about.md",
+            "---\ntitle: About\nlang: KK\n---\nBody\n",
+        );
+    fails_with(
+        &site,
+        "error: content/news/a.md:4:7: language `kz` is not one of the site's languages\n  hint: did you mean `kk`?",
+    );
+    fails_with(
+        &site,
+        "error: content/pages/about.md:3:7: language `KK` is not one of the site's languages\n  hint: did you mean `kk`?",
+    );
+}
+
+#[test]
+fn region_written_as_its_name() {
+    let site = Fixture::new();
+    site.article(
+        "a.md",
+        "title: A\ndate: 2020-03-20\nregion: Атырау облысы",
+        "Body\n",
+    )
+    .article(
+        "b.md",
+        "title: B\ndate: 2020-03-20\nregion: Atyrau Region",
+        "Body\n",
+    )
+    .article(
+        "c.md",
+        "title: C\ndate: 2020-03-20\nregion: atyrau oblast",
+        "Body\n",
+    )
+    .article(
+        "d.md",
+        "title: D\ndate: 2020-03-20\nregions: [Костанайская область, astana]",
+        "Body\n",
+    );
+    let stderr = site.build_fails();
+    for expected in [
+        "error: content/news/a.md:4:9: unknown region `Атырау облысы`\n  hint: `Атырау облысы` is the name of the region `atyrau`; front matter names regions by their slug: `region: atyrau`",
+        "error: content/news/b.md:4:9: unknown region `Atyrau Region`\n  hint: `Atyrau Region` is the name of the region `atyrau`; front matter names regions by their slug: `region: atyrau`",
+        "error: content/news/c.md:4:9: unknown region `atyrau oblast`\n  hint: `atyrau oblast` is the name of the region `atyrau`; front matter names regions by their slug: `region: atyrau`",
+        "error: content/news/d.md:4:11: unknown region `Костанайская область`\n  hint: `Костанайская область` is the name of the region `kostanay`; front matter names regions by their slug: `regions: kostanay`",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "expected:\n{expected}\ngot:\n{stderr}"
+        );
+    }
+    assert!(stderr.trim_end().ends_with("4 problems found"), "{stderr}");
+}
+
+#[test]
+fn several_regions_under_region() {
+    let site = Fixture::new();
+    site.article(
+        "a.md",
+        "title: A\ndate: 2020-03-20\nregion: [atyrau, kostanay]",
+        "Body\n",
+    )
+    .article(
+        "b.md",
+        "title: B\ndate: 2020-03-20\nregion:\n  - atyrau\n  - astana",
+        "Body\n",
+    )
+    .article(
+        "c.md",
+        "title: C\ndate: 2020-03-20\nregion: atyrau, Kostanay Region",
+        "Body\n",
+    )
+    .article(
+        "d.md",
+        "title: D\ndate: 2020-03-20\nregions: atyrau, astana",
+        "Body\n",
+    );
+    let stderr = site.build_fails();
+    for expected in [
+        "error: content/news/a.md:4:1: `region` takes one region, not a list\n  hint: use `regions:` for several regions: `regions: [atyrau, kostanay]`",
+        "error: content/news/b.md:4:1: `region` takes one region, not a list\n  hint: use `regions:` for several regions: `regions: [atyrau, astana]`",
+        "error: content/news/c.md:4:9: unknown region `atyrau, Kostanay Region`\n  hint: use `regions:` for several regions: `regions: [atyrau, kostanay]`",
+        "error: content/news/d.md:4:10: unknown region `atyrau, astana`\n  hint: regions is a list: `regions: [atyrau, astana]`",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "expected:\n{expected}\ngot:\n{stderr}"
+        );
+    }
+    assert!(stderr.trim_end().ends_with("4 problems found"), "{stderr}");
+}
+
+#[test]
+fn tags_written_as_one_text() {
+    let site = Fixture::new();
+    site.article(
+        "a.md",
+        "title: A\ndate: 2020-03-20\ntags: masks, volunteers",
+        "Body\n",
+    )
+    .article("b.md", "title: B\ndate: 2020-03-20\ntags: masks", "Body\n");
+    let stderr = site.build_fails();
+    let expected = "error: content/news/a.md:4:7: `tags` is one text, `masks, volunteers`, so it would be a single tag\n  hint: tags is a list: `tags: [masks, volunteers]`";
+    assert!(
+        stderr.contains(expected),
+        "expected:\n{expected}\ngot:\n{stderr}"
+    );
+    // One tag written as text is unambiguous and stays accepted.
+    assert!(stderr.trim_end().ends_with("1 problem found"), "{stderr}");
+}
+
+#[test]
+fn updated_before_date() {
+    let site = Fixture::new();
+    site.article(
+        "a.md",
+        "title: A\ndate: 2020-03-26\nupdated: 2020-03-20",
+        "Body\n",
+    )
+    .article(
+        "b.md",
+        "title: B\ndate: 2020-03-26T10:00:00+05:00\nupdated: 2020-03-26T09:30:00+05:00",
+        "Body\n",
+    )
+    // The same day, written without a time: not earlier.
+    .article(
+        "c.md",
+        "title: C\ndate: 2020-03-26T10:00:00+05:00\nupdated: 2020-03-26",
+        "Body\n",
+    )
+    .file(
+        "content/pages/about.md",
+        "---\ntitle: About\ndate: 2020-03-26\nupdated: 2019-12-31\n---\nBody\n",
+    );
+    let stderr = site.build_fails();
+    for expected in [
+        "error: content/news/a.md:4:1: `updated` (2020-03-20) is earlier than `date` (2020-03-26)\n  hint: `updated` says when it was last changed, so it cannot come before `date`: correct the one that is wrong, or remove `updated`",
+        "error: content/news/b.md:4:1: `updated` (2020-03-26T09:30:00+05:00) is earlier than `date` (2020-03-26T10:00:00+05:00)",
+        "error: content/pages/about.md:4:1: `updated` (2019-12-31) is earlier than `date` (2020-03-26)",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "expected:\n{expected}\ngot:\n{stderr}"
+        );
+    }
+    assert!(stderr.trim_end().ends_with("3 problems found"), "{stderr}");
+}
+
+#[test]
+fn tab_in_front_matter() {
+    let site = Fixture::new();
+    site.article(
+        "a.md",
+        "title: A\ndate: 2020-03-20\ntags:\n\t- masks",
+        "Body\n",
+    );
+    fails_with(
+        &site,
+        "error: content/news/a.md:5:1: front matter: a tab in the indentation\n  hint: front matter is indented with spaces, not tabs",
+    );
+}
+
+#[test]
+fn poll_named_and_placed() {
+    let site = Fixture::new();
+    site.article(
+        "a.md",
+        "title: A\ndate: 2020-03-20\npoll: mothers-forum",
+        "Text.\n\n{{ poll(id=\"mothers-forum\") }}\n",
+    );
+    fails_with(
+        &site,
+        "error: content/news/a.md:8:1: poll `mothers-forum` is placed here and also named by `poll:` in the front matter, so it would be shown twice\n  hint: remove this line, or the `poll:` line of the front matter",
+    );
+}
+
+#[test]
+fn poll_shortcode_inside_a_sentence() {
+    let site = Fixture::new();
+    site.article(
+        "a.md",
+        "title: A\ndate: 2020-03-20",
+        "Vote here {{ poll(id=\"mothers-forum\") }} please.\n\nWritten as `{{ poll(id=\"mothers-forum\") }}` in code.\n\n{{ poll(mothers-forum) }}\n",
+    );
+    let stderr = site.build_fails();
+    for expected in [
+        "error: content/news/a.md:5:11: poll shortcode `{{ poll(id=\"mothers-forum\") }}` inside a sentence would be printed as text\n  hint: a shortcode stands on a line of its own: move `{{ poll(id=\"mothers-forum\") }}` to a line by itself",
+        "error: content/news/a.md:9:1: cannot read the poll shortcode `{{ poll(mothers-forum) }}`: it would be printed as text\n  hint: write it as `{{ poll(id=\"ID\") }}` on a line of its own, ID being the name of a file in content/polls/ without `.yaml`",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "expected:\n{expected}\ngot:\n{stderr}"
+        );
+    }
+    assert!(stderr.trim_end().ends_with("2 problems found"), "{stderr}");
+}
+
+#[test]
+fn an_invalid_poll_is_not_called_missing() {
+    let site = Fixture::new();
+    site.file(
+        "content/polls/mothers-forum.yaml",
+        "question: Q?\noptions: [only]\n",
+    )
+    .article(
+        "a.md",
+        "title: A\ndate: 2020-03-20\npoll: mothers-forum",
+        "Body\n",
+    )
+    .article(
+        "b.md",
+        "title: B\ndate: 2020-03-20",
+        "{{ poll(id=\"mothers-forum\") }}\n",
+    );
+    let stderr = site.build_fails();
+    assert!(
+        stderr.contains(
+            "error: content/polls/mothers-forum.yaml:2:1: a poll needs 2 to 10 options, this one has 1"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("there is no content/polls"), "{stderr}");
+    assert!(!stderr.contains("does not exist"), "{stderr}");
+    assert!(stderr.trim_end().ends_with("1 problem found"), "{stderr}");
+}
+
+#[test]
+fn check_reports_front_matter_mistakes_like_build() {
+    let site = Fixture::new();
+    site.article(
+        "a.md",
+        "title: A\ndate: 2020-03-20\nlang: kz\nregion: Atyrau",
+        "Vote here {{ poll(id=\"mothers-forum\") }} please.\n",
+    );
+    let out = site.birge(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for expected in [
+        "error: content/news/a.md:4:7: language `kz` is not one of the site's languages\n  hint: did you mean `kk`?",
+        "error: content/news/a.md:5:9: unknown region `Atyrau`\n  hint: `Atyrau` is the name of the region `atyrau`; front matter names regions by their slug: `region: atyrau`",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "expected:\n{expected}\ngot:\n{stderr}"
+        );
+    }
+}

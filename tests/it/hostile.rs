@@ -44,7 +44,9 @@ fn hostile_site(safe_html: bool) -> Fixture {
                 q(&format!("Yes {EVIL}")),
                 q("No")
             ),
-        );
+        )
+        // The lead image below must exist: a missing one is an error of its own.
+        .bytes("static/photo.jpg", b"not really a jpeg");
     // Summaries and update notes are Markdown that editors write like bodies, so by default
     // only text-breaking characters go in; with safe_html the summary carries markup too (it
     // is sanitised). Update notes go through the theme's `markdown` filter, which sanitises

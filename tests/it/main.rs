@@ -11,6 +11,7 @@ mod left_out;
 mod odd;
 mod polls;
 mod props;
+mod references;
 mod serve;
 mod serve_local;
 mod util;
