@@ -7,6 +7,8 @@
 //! - [`output`] writes them into a staging folder and swaps it in atomically.
 //!
 //! [`build`] runs these stages in order; [`cli`] is the thin command-line layer over them.
+//! Beneath every stage lie small shared modules: [`html`] escapes text (the one escaper),
+//! [`fs`], [`yaml`], [`dates`], [`slug`] and [`diagnostics`].
 
 pub mod build;
 pub mod cli;
@@ -15,6 +17,7 @@ pub mod content;
 pub mod dates;
 pub mod diagnostics;
 pub mod fs;
+pub mod html;
 pub mod localized;
 pub mod markdown;
 pub mod output;

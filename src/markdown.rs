@@ -12,6 +12,7 @@ use syntect::html::{ClassStyle, ClassedHTMLGenerator};
 use syntect::parsing::SyntaxSet;
 
 use crate::diagnostics::{Problem, did_you_mean};
+use crate::html::escape_html;
 
 /// What a body may refer to, and where its problems are reported.
 pub struct Context<'a> {
@@ -212,85 +213,11 @@ fn find(haystack: &str, needle: &str) -> Option<usize> {
     memchr::memmem::find(haystack.as_bytes(), needle.as_bytes())
 }
 
-/// The text of an HTML fragment: tags dropped, entities decoded, white space folded.
-pub fn plain_text(html: &str) -> String {
-    let mut text = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => in_tag = false,
-            _ if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
-    let decoded = decode_all_entities(&text);
-    decoded.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Decodes named entities Markdown writes and any numeric entity.
-fn decode_all_entities(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find('&') {
-        out.push_str(&rest[..at]);
-        let tail = &rest[at..];
-        let end = tail.find(';').filter(|&e| e <= 10);
-        let decoded = end.and_then(|e| {
-            let name = &tail[1..e];
-            let c = match name {
-                "amp" => Some('&'),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "quot" => Some('"'),
-                "apos" => Some('\''),
-                "nbsp" => Some('\u{a0}'),
-                _ => name
-                    .strip_prefix("#x")
-                    .or_else(|| name.strip_prefix("#X"))
-                    .and_then(|h| u32::from_str_radix(h, 16).ok())
-                    .or_else(|| name.strip_prefix('#').and_then(|d| d.parse().ok()))
-                    .and_then(char::from_u32),
-            };
-            c.map(|c| (c, e))
-        });
-        match decoded {
-            Some((c, e)) => {
-                out.push(c);
-                rest = &tail[e + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = &tail[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
 fn decode_entities(text: &str) -> String {
     text.replace("&amp;", "&")
         .replace("&quot;", "\"")
         .replace("&lt;", "<")
         .replace("&gt;", ">")
-}
-
-/// Text made safe for HTML content and attribute values: `&`, `<`, `>`, `"` and `'`
-/// escaped. The one escaper of the crate's hand-written HTML.
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 /// Renders a short Markdown text (a summary or a description) with no links to check.
@@ -898,15 +825,6 @@ mod tests {
             out,
             "<p><img src=\"masks.svg\" alt=\"A mask\" loading=\"lazy\" width=\"800\" height=\"450\"> <img src=\"/x.png\" alt=\"\" loading=\"lazy\"></p>\n<li><input disabled type=\"checkbox\" checked aria-label=\"done\">\nSew</li>"
         );
-    }
-
-    #[test]
-    fn plain_text_of_html() {
-        assert_eq!(
-            plain_text("<p>Volunteers &amp; <em>doctors</em>&#33; &#x41;&quot;</p>\n"),
-            "Volunteers & doctors! A\""
-        );
-        assert_eq!(plain_text("a &bogus; b"), "a &bogus; b");
     }
 
     #[test]

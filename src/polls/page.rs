@@ -144,7 +144,7 @@ pub fn render(
     let lang = poll.lang.as_deref().unwrap_or("en");
     let s = strings(lang);
     // `lang` may come from a hand-written polls/index.json: it goes into an attribute.
-    let lang = crate::markdown::escape_html(lang);
+    let lang = crate::html::escape_html(lang);
     let body = PollBody::new(poll, tally, state, voted);
     let message = match notice {
         Notice::None => None,
@@ -160,7 +160,7 @@ pub fn render(
         rows.push_str(&format!(
             "<li{}><span class=\"label\">{}{}</span> <span class=\"count\">{} · {}%</span><span class=\"bar\" style=\"width:{}%\"></span></li>\n",
             if right { " class=\"right\"" } else { "" },
-            crate::markdown::escape_html(option.label),
+            crate::html::escape_html(option.label),
             if right { format!(" <strong>({})</strong>", s.answer) } else { String::new() },
             votes_text(&s, &lang, option.votes),
             option.percent,
@@ -202,12 +202,12 @@ a{{color:#005b70}}
 </body>
 </html>
 ",
-        title = crate::markdown::escape_html(&poll.question),
+        title = crate::html::escape_html(&poll.question),
         results = s.results,
         message = message.map(|m| format!("<p class=\"notice\" role=\"status\">{}</p>\n", m)).unwrap_or_default(),
-        id = crate::markdown::escape_html(&poll.id),
+        id = crate::html::escape_html(&poll.id),
         total_n = body.total,
-        back = crate::markdown::escape_html(back_to),
+        back = crate::html::escape_html(back_to),
         back_label = s.back,
     )
 }

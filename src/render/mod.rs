@@ -771,7 +771,7 @@ impl<'a> Renderer<'a> {
                 permalink: views::permalink(self.site, &page.path),
                 content: &content,
                 summary,
-                summary_text: crate::markdown::plain_text(summary),
+                summary_text: crate::html::plain_text(summary),
                 lang: &page.lang,
                 date: page.date.as_ref().map(crate::dates::rfc3339),
                 updated: page.updated.as_ref().map(crate::dates::rfc3339),
@@ -1000,7 +1000,7 @@ impl<'a> Renderer<'a> {
     fn redirect(&self, to: &str, lang: &str) -> String {
         let title = self.site.config.title.get(lang);
         let url = filters::absolute_url(&self.site.config.base_url, to);
-        let url = crate::markdown::escape_html(&url);
+        let url = crate::html::escape_html(&url);
         let text = self.theme.string(lang, "redirect_notice");
         let text = if text == "redirect_notice" {
             "This page has moved to"
@@ -1009,8 +1009,8 @@ impl<'a> Renderer<'a> {
         };
         format!(
             "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<link rel=\"canonical\" href=\"{url}\">\n<meta name=\"robots\" content=\"noindex\">\n<meta http-equiv=\"refresh\" content=\"0; url={url}\">\n</head>\n<body>\n<p>{} <a href=\"{url}\">{url}</a>.</p>\n</body>\n</html>\n",
-            crate::markdown::escape_html(title),
-            crate::markdown::escape_html(text),
+            crate::html::escape_html(title),
+            crate::html::escape_html(text),
         )
     }
 

@@ -456,7 +456,7 @@ pub fn article_view<'a>(site: &'a Site, index: usize, body: &'a Rendered) -> Art
         date: dates::rfc3339(&article.date),
         updated: article.updated.as_ref().map(dates::rfc3339),
         summary: &body.summary,
-        summary_text: crate::markdown::plain_text(&body.summary),
+        summary_text: crate::html::plain_text(&body.summary),
         author: article.author.as_deref(),
         image: article.image.as_ref().map(|image| {
             let size = bundle_image_size(article, &image.src);

@@ -316,7 +316,7 @@ async fn static_file(State(live): State<Arc<Live>>, request: Request) -> Respons
         let page = files::inject(
             format!(
                 "<!doctype html><meta charset=utf-8><title>birge</title><pre>{}</pre>",
-                crate::markdown::escape_html(&text)
+                crate::html::escape_html(&text)
             )
             .as_bytes(),
             &script_tag(),
