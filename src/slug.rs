@@ -3,7 +3,23 @@
 //! Takes a text and a language code, gives a slug of `a-z`, `0-9` and single `-`s.
 //! Kazakh uses the Russian table with its own letters (and `й` -> `i`, `х` -> `h`); Russian
 //! and every other language use the Russian table plus the Kazakh letters, since Russian text
-//! in Kazakhstan carries Kazakh names (`Өскемен` -> `oskemen`).
+//! in Kazakhstan carries Kazakh names (`Өскемен` -> `oskemen`). Also the rule for poll ids,
+//! which stand in URLs as slugs do ([`is_valid_poll_id`]).
+
+/// Whether `id` is a poll id: the name of a file in `content/polls/` without its extension
+/// and a segment of the poll's URLs, 1 to 64 of `a-z`, `0-9`, `-` and `_`.
+///
+/// ```
+/// assert!(birge::slug::is_valid_poll_id("mothers-forum_2020"));
+/// assert!(!birge::slug::is_valid_poll_id("Mothers forum"));
+/// ```
+pub fn is_valid_poll_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
 
 /// The slug of `text` for an article or tag in language `lang`.
 ///
