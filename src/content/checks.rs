@@ -1,13 +1,14 @@
 //! Front-matter mistakes that editors make, each reported with a hint that names the fix:
 //! a country code for a language (`kz`), a region's name for its slug, several regions under
-//! `region`, tags written as one text, `updated` before `date`, a poll shown twice.
+//! `region`, tags written as one text, `updated` before `date`, a poll shown twice, an alias
+//! that is not a site path.
 //!
 //! Takes values as front matter wrote them and where they stand, gives [`Problem`]s.
 
 use jiff::ZonedDateTime;
 
-use super::front_matter::Split;
-use super::{KeyAt, Lookup, ValueAt};
+use super::article::Lookup;
+use super::front_matter::{KeyAt, Split, ValueAt};
 use crate::diagnostics::{Problem, did_you_mean};
 
 /// `region: [atyrau, kostanay]`: `region` takes one slug, `regions` a list.
@@ -291,4 +292,26 @@ pub(super) fn check_poll_placed_twice(source: &str, poll: &str, split: &Split) -
             .hint("remove this line, or the `poll:` line of the front matter")
         })
         .collect()
+}
+
+/// Aliases that are not paths from the site's root: relative, `//host`, with `..` or `\`.
+pub(super) fn check_aliases(
+    source: &str,
+    aliases: &[String],
+    value_at: &ValueAt,
+    problems: &mut Vec<Problem>,
+) {
+    for alias in aliases {
+        let bad = !alias.starts_with('/')
+            || alias.starts_with("//")
+            || alias.split('/').any(|s| s == "..")
+            || alias.contains('\\');
+        if bad {
+            problems.push(
+                Problem::new(source, format!("alias `{alias}` is not a site path"))
+                    .at_opt(value_at("aliases", alias))
+                    .hint("write old URLs as paths from the site's root, e.g. `/2020/03/old-url/`"),
+            );
+        }
+    }
 }

@@ -2,6 +2,7 @@
 //!
 //! Takes a file's text, gives the YAML part, the body and the line the body starts on
 //! ([`split`]), then typed front matter ([`parse`]) with unknown keys reported with a hint.
+//! Positions within the YAML are shifted to lines of the whole file for problems.
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -46,6 +47,16 @@ pub fn split<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Problem> {
     Err(Problem::new(file, "the front matter is never closed")
         .at(1, 1)
         .hint("end it with a line `---` between the last key and the article's text"))
+}
+
+/// Finds where a value of a front-matter key stands in the file.
+pub(super) type ValueAt<'a> = dyn Fn(&str, &str) -> Option<(usize, usize)> + 'a;
+/// Finds where a front-matter key stands in the file.
+pub(super) type KeyAt<'a> = dyn Fn(&str) -> Option<(usize, usize)> + 'a;
+
+/// Shifts a position within front matter YAML to a line of the whole file.
+pub(super) fn in_file(position: Option<(usize, usize)>) -> Option<(usize, usize)> {
+    position.map(|(line, column)| (line + 1, column))
 }
 
 /// The front matter of an article, as written.
