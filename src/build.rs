@@ -366,8 +366,7 @@ impl<'a> MarkdownScope<'a> {
         if let Some(summary) = &article.summary {
             rendered.summary = markdown::render_snippet(summary);
         }
-        let size_of =
-            |src: &str| crate::render::views::image_size(article.bundle_dir.as_deref(), src);
+        let size_of = |src: &str| article.bundle_image_size(src);
         rendered.html = markdown::polish(&rendered.html, &article.lang, size_of);
         rendered.summary = markdown::polish(&rendered.summary, &article.lang, size_of);
         self.sanitize(&mut rendered);

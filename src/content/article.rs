@@ -4,7 +4,7 @@
 //! may name ([`Lookup`]: regions, polls, languages), gives the [`Article`], or why the build
 //! leaves it out (a draft, dated in the future), or every problem of its front matter.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use crate::config::Config;
@@ -209,10 +209,11 @@ pub(super) fn load_article(
         && pinned_until
             .as_ref()
             .is_none_or(|until| until.timestamp() > options.now);
-    Ok(Inclusion::Published(Article {
+    let mut article = Article {
         bundle_dir: is_bundle
             .then(|| path.parent().map(Path::to_path_buf))
             .flatten(),
+        bundle_images: BTreeMap::new(),
         source,
         content_path,
         image: fm.image.map(|src| Image {
@@ -220,6 +221,7 @@ pub(super) fn load_article(
             alt: fm.image_alt,
             caption: fm.image_caption,
             credit: fm.image_credit,
+            size: None,
         }),
         title,
         date,
@@ -249,7 +251,9 @@ pub(super) fn load_article(
         body: split.body.to_string(),
         body_line: split.body_line,
         path: path_in_site,
-    }))
+    };
+    article.read_image_sizes();
+    Ok(Inclusion::Published(article))
 }
 
 fn resolve_regions(

@@ -9,12 +9,14 @@
 mod article;
 mod checks;
 pub mod front_matter;
+mod images;
 mod page;
 pub mod polls;
 pub mod references;
 pub mod regions;
 mod walk;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use jiff::{Timestamp, ZonedDateTime};
@@ -62,6 +64,9 @@ pub struct Image {
     pub caption: Option<String>,
     /// Who made it.
     pub credit: Option<String>,
+    /// Its width and height in pixels, read from the file when it is one of an article
+    /// bundle's; `None` for site paths and URLs, and when the size cannot be read.
+    pub size: Option<(u32, u32)>,
 }
 
 /// A news item, loaded and validated.
@@ -73,6 +78,10 @@ pub struct Article {
     pub content_path: String,
     /// For an article bundle: the folder whose other files are copied beside the article.
     pub bundle_dir: Option<PathBuf>,
+    /// The pixel sizes of the bundle's image files, by path relative to its folder
+    /// (`masks.svg`, `photos/a.jpg`), read when the article is loaded; see
+    /// [`Article::bundle_image_size`].
+    pub bundle_images: BTreeMap<String, (u32, u32)>,
     /// The headline.
     pub title: String,
     /// When it was published, in the site's zone.
@@ -115,6 +124,26 @@ pub struct Article {
     pub body_line: usize,
     /// The site path of its page, e.g. `/news/2020/03/slug/` or `/kk/news/2020/03/slug/`.
     pub path: String,
+}
+
+impl Article {
+    /// The pixel size of an image of the body, `src` as its page links it (relative to the
+    /// page, so a file of the bundle); `None` for other images and unknown sizes.
+    pub fn bundle_image_size(&self, src: &str) -> Option<(u32, u32)> {
+        let key = images::bundle_key(src)?;
+        self.bundle_images.get(&key).copied()
+    }
+
+    /// Reads the sizes of the bundle's images (the lead image and those of the folder)
+    /// from its files: when the article is loaded, and again when a file of the bundle
+    /// changes.
+    pub fn read_image_sizes(&mut self) {
+        let dir = self.bundle_dir.as_deref();
+        if let Some(image) = &mut self.image {
+            image.size = images::image_size(dir, &image.src);
+        }
+        self.bundle_images = dir.map(images::bundle_image_sizes).unwrap_or_default();
+    }
 }
 
 /// A standalone page such as `/about/`.
@@ -388,4 +417,32 @@ fn load_polls(root: &Path, config: &Config, problems: &mut Problems) -> Vec<Poll
         }
     }
     polls
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn poll_files_and_shortcodes_agree_on_poll_ids() {
+        let long = "x".repeat(64);
+        let too_long = "x".repeat(65);
+        let ids = [
+            "mothers-forum",
+            "forum_2020",
+            "7",
+            "",
+            "Mothers",
+            "a b",
+            "ана",
+            "a.b",
+            long.as_str(),
+            too_long.as_str(),
+        ];
+        for id in ids {
+            assert_eq!(
+                super::polls::is_valid_id(id),
+                crate::slug::is_valid_poll_id(id),
+                "{id:?}"
+            );
+        }
+    }
 }

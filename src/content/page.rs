@@ -112,6 +112,8 @@ pub(super) fn load_page(
             alt: fm.image_alt,
             caption: fm.image_caption,
             credit: fm.image_credit,
+            // Pages have no bundle: their images are site paths or URLs.
+            size: None,
         }),
         aliases: fm.aliases,
         draft: fm.draft,

@@ -458,17 +458,14 @@ pub fn article_view<'a>(site: &'a Site, index: usize, body: &'a Rendered) -> Art
         summary: &body.summary,
         summary_text: crate::html::plain_text(&body.summary),
         author: article.author.as_deref(),
-        image: article.image.as_ref().map(|image| {
-            let size = bundle_image_size(article, &image.src);
-            ImageView {
-                src: resolve_src(&image.src, &article.path),
-                alt: image.alt.as_deref().unwrap_or(""),
-                caption: image.caption.as_deref(),
-                credit: image.credit.as_deref().map(|c| split_credit(c).1),
-                credit_label: image.credit.as_deref().and_then(|c| split_credit(c).0),
-                width: size.map(|(w, _)| w),
-                height: size.map(|(_, h)| h),
-            }
+        image: article.image.as_ref().map(|image| ImageView {
+            src: resolve_src(&image.src, &article.path),
+            alt: image.alt.as_deref().unwrap_or(""),
+            caption: image.caption.as_deref(),
+            credit: image.credit.as_deref().map(|c| split_credit(c).1),
+            credit_label: image.credit.as_deref().and_then(|c| split_credit(c).0),
+            width: image.size.map(|(w, _)| w),
+            height: image.size.map(|(_, h)| h),
         }),
         regions,
         tags,
@@ -491,8 +488,8 @@ pub fn page_image_view(image: &crate::content::Image) -> ImageView<'_> {
         caption: image.caption.as_deref(),
         credit: image.credit.as_deref().map(|c| split_credit(c).1),
         credit_label: image.credit.as_deref().and_then(|c| split_credit(c).0),
-        width: None,
-        height: None,
+        width: image.size.map(|(w, _)| w),
+        height: image.size.map(|(_, h)| h),
     }
 }
 
@@ -539,108 +536,6 @@ fn resolve_src(src: &str, article_path: &str) -> String {
     } else {
         format!("{article_path}{}", src.trim_start_matches("./"))
     }
-}
-
-/// The pixel size of an article bundle's image, read from the file's header (SVG: its
-/// `width`/`height` or `viewBox`); `None` for other images or when it cannot be read.
-fn bundle_image_size(article: &Article, src: &str) -> Option<(u32, u32)> {
-    image_size(article.bundle_dir.as_deref(), src)
-}
-
-/// The pixel size of image `src` (relative) in a bundle folder, as [`bundle_image_size`].
-pub(crate) fn image_size(dir: Option<&std::path::Path>, src: &str) -> Option<(u32, u32)> {
-    if src.starts_with('/') || src.contains("://") || src.starts_with("data:") {
-        return None;
-    }
-    let dir = dir?;
-    let rel = src.trim_start_matches("./");
-    if rel.is_empty() || rel.split('/').any(|part| part == "..") {
-        return None;
-    }
-    let path = dir.join(rel);
-    if rel.to_ascii_lowercase().ends_with(".svg") {
-        let mut head = Vec::new();
-        std::io::Read::read_to_end(
-            &mut std::io::Read::take(std::fs::File::open(&path).ok()?, SVG_HEAD_BYTES),
-            &mut head,
-        )
-        .ok()?;
-        return svg_size(&String::from_utf8_lossy(&head));
-    }
-    let size = imagesize::size(&path).ok()?;
-    let width = u32::try_from(size.width).ok()?;
-    let height = u32::try_from(size.height).ok()?;
-    (width > 0 && height > 0).then_some((width, height))
-}
-
-/// How much of an SVG file is read to find its root element.
-const SVG_HEAD_BYTES: u64 = 64 * 1024;
-
-/// The size an SVG declares on its root element: `width` and `height` in pixels (unitless
-/// or `px`), else the `viewBox`'s, one side scaled from the other where only one is given.
-fn svg_size(text: &str) -> Option<(u32, u32)> {
-    let start = text.match_indices("<svg").map(|(i, _)| i).find(|&i| {
-        text[i + 4..]
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_whitespace() || c == '>' || c == '/')
-    })?;
-    let tag = &text[start + 4..];
-    let tag = &tag[..tag.find('>')?];
-    let attr = |name: &str| svg_attr(tag, name);
-    let px = |name: &str| {
-        let value = attr(name)?;
-        let number = value.trim().trim_end_matches("px").trim();
-        number
-            .parse::<f64>()
-            .ok()
-            .filter(|n| n.is_finite() && *n > 0.0)
-    };
-    let view_box = attr("viewBox").and_then(|v| {
-        let numbers: Vec<f64> = v
-            .split(|c: char| c.is_whitespace() || c == ',')
-            .filter(|p| !p.is_empty())
-            .map(str::parse)
-            .collect::<Result<_, _>>()
-            .ok()?;
-        match numbers[..] {
-            [_, _, w, h] if w.is_finite() && h.is_finite() && w > 0.0 && h > 0.0 => Some((w, h)),
-            _ => None,
-        }
-    });
-    let (width, height) = match (px("width"), px("height"), view_box) {
-        (Some(w), Some(h), _) => (w, h),
-        (Some(w), None, Some((vw, vh))) => (w, w * vh / vw),
-        (None, Some(h), Some((vw, vh))) => (h * vw / vh, h),
-        (None, None, Some(size)) => size,
-        _ => return None,
-    };
-    let round = |n: f64| (n.round() >= 1.0 && n < f64::from(u32::MAX)).then(|| n.round() as u32);
-    Some((round(width)?, round(height)?))
-}
-
-/// The value of attribute `name` in the inside of a start tag.
-fn svg_attr<'t>(tag: &'t str, name: &str) -> Option<&'t str> {
-    let mut rest = tag;
-    while let Some(at) = rest.find(name) {
-        let before = rest[..at].chars().next_back();
-        let after = rest[at + name.len()..].trim_start();
-        rest = &rest[at + name.len()..];
-        if !before.is_some_and(char::is_whitespace) {
-            continue;
-        }
-        let Some(after) = after.strip_prefix('=') else {
-            continue;
-        };
-        let after = after.trim_start();
-        let quote = after.chars().next()?;
-        if quote != '"' && quote != '\'' {
-            continue;
-        }
-        let value = &after[1..];
-        return value.find(quote).map(|end| &value[..end]);
-    }
-    None
 }
 
 /// Poll results known at build time, by poll id.
@@ -714,38 +609,5 @@ mod tests {
         for (credit, label, rest) in cases {
             assert_eq!(split_credit(credit), (label, rest), "{credit}");
         }
-    }
-
-    use super::svg_size;
-
-    #[test]
-    fn svg_sizes_come_from_width_and_height_or_the_view_box() {
-        let svg = |attrs: &str| {
-            svg_size(&format!(
-                "<?xml version=\"1.0\"?>\n<!-- a mask -->\n<svg xmlns=\"http://www.w3.org/2000/svg\" {attrs}><title>x</title></svg>"
-            ))
-        };
-        assert_eq!(svg(r#"width="800" height="450""#), Some((800, 450)));
-        assert_eq!(svg(r#"width='120px' height='60px'"#), Some((120, 60)));
-        assert_eq!(svg(r#"viewBox="0 0 800 450""#), Some((800, 450)));
-        assert_eq!(svg(r#"viewBox="0,0,1200.4,600""#), Some((1200, 600)));
-        assert_eq!(
-            svg(r#"width="400" viewBox="0 0 800 450""#),
-            Some((400, 225))
-        );
-        assert_eq!(svg(r#"height="90" viewBox="0 0 800 450""#), Some((160, 90)));
-        assert_eq!(
-            svg(r#"width="100%" height="100%" viewBox="0 0 32 16""#),
-            Some((32, 16))
-        );
-        assert_eq!(
-            svg(r#"stroke-width="3" data-height="5" viewBox="0 0 10 20""#),
-            Some((10, 20))
-        );
-        assert_eq!(svg(r#"width="10em" height="5em""#), None);
-        assert_eq!(svg(r#"viewBox="0 0 0 10""#), None);
-        assert_eq!(svg(""), None);
-        assert_eq!(svg_size("<svgfoo width=\"1\" height=\"1\">"), None);
-        assert_eq!(svg_size("no svg here"), None);
     }
 }

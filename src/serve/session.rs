@@ -176,12 +176,14 @@ impl Session {
             let source = content::relative(root, path);
             let is_markdown = path.extension().is_some_and(|e| e == "md");
             if !is_markdown {
-                // A file of an article bundle: copy it again with its article.
+                // A file of an article bundle: copy it again with its article, whose image
+                // sizes may have changed with it.
                 let owner = self
                     .articles
-                    .values()
+                    .values_mut()
                     .find(|a| a.bundle_dir.as_deref().is_some_and(|d| path.starts_with(d)));
                 if let Some(owner) = owner {
+                    owner.read_image_sizes();
                     touched.insert(owner.source.clone());
                 }
                 continue;
