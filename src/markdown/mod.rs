@@ -4,7 +4,7 @@
 //! Takes a body and a [`Context`] (where links may point, which polls exist), gives
 //! [`Rendered`] HTML with its summary, or problems located at lines of the whole file.
 //! Poll shortcodes are read in `shortcodes`, links in `links`, code in `highlight`;
-//! [`polish`] and [`sanitize`] (in `polish`) finish the HTML for the web.
+//! [`polish()`] and [`sanitize`] (in `polish`) finish the HTML for the web.
 
 mod highlight;
 mod links;

@@ -282,6 +282,36 @@ fn incremental_rebuilds_equal_clean_builds() {
     assert_served_equals_clean_build(&site, &server);
 }
 
+/// An SVG whose root element declares its size.
+fn svg(width: u32, height: u32) -> String {
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\"></svg>"
+    )
+}
+
+#[test]
+fn a_bundle_image_replaced_while_serving_gets_its_new_size() {
+    let site = fixture();
+    site.article(
+        "2020/03/pictures/index.md",
+        "title: Pictures\ndate: 2020-03-23\nregion: atyrau\nimage: lead.svg",
+        "![Chart](chart.svg)\n",
+    )
+    .file("content/news/2020/03/pictures/lead.svg", &svg(80, 40))
+    .file("content/news/2020/03/pictures/chart.svg", &svg(30, 20));
+    let server = DevServer::start(site.root());
+    assert_served_equals_clean_build(&site, &server);
+
+    server.edit(|| {
+        site.file("content/news/2020/03/pictures/lead.svg", &svg(160, 90))
+            .file("content/news/2020/03/pictures/chart.svg", &svg(60, 45));
+    });
+    let page = http::get(&server.addr, "/news/2020/03/pictures/", &[]).text();
+    assert!(page.contains("width=\"160\" height=\"90\""), "{page}");
+    assert!(page.contains("width=\"60\" height=\"45\""), "{page}");
+    assert_served_equals_clean_build(&site, &server);
+}
+
 #[test]
 fn errors_keep_the_last_good_site_until_fixed() {
     let site = fixture();
