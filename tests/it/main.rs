@@ -8,6 +8,7 @@ mod faults;
 mod hostile;
 mod http;
 mod odd;
+mod poll_languages;
 mod polls;
 mod props;
 mod references;
