@@ -342,33 +342,7 @@ pub fn parse(id: &str, source: &str, text: &str, config: &Config) -> Result<Poll
             .hint("list them like options: [\"Yes\", \"No\"]"),
         );
     }
-    match (raw.kind, raw.answer) {
-        (PollKind::Quiz, None) => problems.push(
-            Problem::new(
-                source,
-                "a quiz needs an `answer`: the index of the right option",
-            )
-            .at_opt(at("kind"))
-            .hint("options count from 0: `answer: 0` is the first"),
-        ),
-        (PollKind::Quiz, Some(answer)) if answer >= options.len() => problems.push(
-            Problem::new(
-                source,
-                format!("`answer: {answer}` is not an option's index"),
-            )
-            .at_opt(at("answer"))
-            .hint(format!(
-                "options count from 0 to {}",
-                options.len().saturating_sub(1)
-            )),
-        ),
-        (PollKind::Single | PollKind::Multiple, Some(_)) => problems.push(
-            Problem::new(source, "only a quiz has an `answer`")
-                .at_opt(at("answer"))
-                .hint("add `kind: quiz` or remove `answer`"),
-        ),
-        _ => {}
-    }
+    problems.extend(check_answer(source, text, &raw, options.len()));
     let mut date = |key: &str, value: &Option<String>, end_of_day: bool| -> Option<ZonedDateTime> {
         let text_value = value.as_deref()?;
         let tz = &config.timezone;
@@ -393,25 +367,11 @@ pub fn parse(id: &str, source: &str, text: &str, config: &Config) -> Result<Poll
     if !problems.is_empty() {
         return Err(problems);
     }
-    let question = question.unwrap_or_default();
-    let in_language = |lang: &str| PollText {
-        question: texts.pick(&question, lang).to_string(),
-        options: options
-            .iter()
-            .map(|o| texts.pick(o, lang).to_string())
-            .collect(),
-    };
-    let default = in_language(&config.language);
-    let translations = config
-        .languages
-        .iter()
-        .map(|lang| (lang.clone(), in_language(lang)))
-        .filter(|(_, text)| *text != default)
-        .collect();
+    let (text, translations) = texts.resolve(&question.unwrap_or_default(), &options);
     Ok(Poll {
         id: id.to_string(),
         source: source.to_string(),
-        text: default,
+        text,
         translations,
         kind: raw.kind,
         answer: raw.answer,
@@ -419,6 +379,38 @@ pub fn parse(id: &str, source: &str, text: &str, config: &Config) -> Result<Poll
         closes,
         lang: raw.lang,
     })
+}
+
+/// What is wrong with a poll's `kind` and `answer`, given its number of options.
+fn check_answer(source: &str, text: &str, raw: &RawPoll, options: usize) -> Option<Problem> {
+    let at = |key: &str| yaml::key_position(text, key);
+    match (raw.kind, raw.answer) {
+        (PollKind::Quiz, None) => Some(
+            Problem::new(
+                source,
+                "a quiz needs an `answer`: the index of the right option",
+            )
+            .at_opt(at("kind"))
+            .hint("options count from 0: `answer: 0` is the first"),
+        ),
+        (PollKind::Quiz, Some(answer)) if answer >= options => Some(
+            Problem::new(
+                source,
+                format!("`answer: {answer}` is not an option's index"),
+            )
+            .at_opt(at("answer"))
+            .hint(format!(
+                "options count from 0 to {}",
+                options.saturating_sub(1)
+            )),
+        ),
+        (PollKind::Single | PollKind::Multiple, Some(_)) => Some(
+            Problem::new(source, "only a quiz has an `answer`")
+                .at_opt(at("answer"))
+                .hint("add `kind: quiz` or remove `answer`"),
+        ),
+        _ => None,
+    }
 }
 
 /// Reads the texts of one poll file: checks their languages and finds what each language shows.
@@ -488,10 +480,14 @@ impl Texts<'_> {
                 problems.push(
                     Problem::new(self.source, format!("{what} is empty in `{lang}`"))
                         .at_opt(position)
-                        .hint(format!(
-                            "write the text, or leave `{lang}` out to show the {} text",
-                            self.config.language
-                        )),
+                        .hint(if *lang == self.config.language {
+                            "write the text: the other languages fall back to it".to_string()
+                        } else {
+                            format!(
+                                "write the text, or leave `{lang}` out to show the {} text",
+                                self.config.language
+                            )
+                        }),
                 );
             } else {
                 kept.push((lang.clone(), text.clone()));
@@ -504,6 +500,31 @@ impl Texts<'_> {
             );
         }
         kept
+    }
+
+    /// The question and labels in the default language, and in each other language of the
+    /// site where they differ from those.
+    fn resolve(
+        &self,
+        question: &[(String, String)],
+        options: &[Vec<(String, String)>],
+    ) -> (PollText, BTreeMap<String, PollText>) {
+        let in_language = |lang: &str| PollText {
+            question: self.pick(question, lang).to_string(),
+            options: options
+                .iter()
+                .map(|o| self.pick(o, lang).to_string())
+                .collect(),
+        };
+        let default = in_language(&self.config.language);
+        let translations = self
+            .config
+            .languages
+            .iter()
+            .map(|lang| (lang.clone(), in_language(lang)))
+            .filter(|(_, text)| *text != default)
+            .collect();
+        (default, translations)
     }
 
     /// The text shown in `lang`: its own, else the default language's, else the poll's
