@@ -17,6 +17,7 @@ use jiff::ZonedDateTime;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
+use super::checks::check_language;
 use crate::config::Config;
 use crate::diagnostics::{Problem, did_you_mean};
 use crate::yaml;
@@ -230,18 +231,6 @@ const POLL_KEYS: &[&str] = &[
     "question", "options", "kind", "answer", "opens", "closes", "lang",
 ];
 
-/// Codes editors write for a language whose code is another: country codes and three-letter
-/// codes.
-const MISTAKEN_CODES: &[(&str, &str)] = &[
-    ("kz", "kk"),
-    ("kaz", "kk"),
-    ("qaz", "kk"),
-    ("rus", "ru"),
-    ("eng", "en"),
-    ("gb", "en"),
-    ("us", "en"),
-];
-
 /// Whether a poll id can stand in a URL and a file name: `a-z`, `0-9`, `-` and `_`.
 pub fn is_valid_id(id: &str) -> bool {
     !id.is_empty()
@@ -249,27 +238,6 @@ pub fn is_valid_id(id: &str) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
-}
-
-/// The problem with a language code that is not one of the site's, with the likely fix.
-pub fn unknown_language(source: &str, lang: &str, languages: &[String]) -> Problem {
-    let listed = languages.join(", ");
-    let lower = lang.to_lowercase();
-    let meant = MISTAKEN_CODES
-        .iter()
-        .find(|(wrong, _)| *wrong == lower)
-        .map(|(_, right)| *right)
-        .filter(|right| languages.iter().any(|l| l == right))
-        .or_else(|| languages.iter().find(|l| **l == lower).map(String::as_str))
-        .or_else(|| did_you_mean(lang, languages.iter().map(String::as_str)));
-    Problem::new(
-        source,
-        format!("language `{lang}` is not one of the site's languages"),
-    )
-    .hint(match meant {
-        Some(code) => format!("did you mean `{code}`? The site's languages are {listed}"),
-        None => format!("the site's languages are {listed}; add it to `languages` in site.yaml"),
-    })
 }
 
 /// Parses and validates one poll file against the site's settings.
@@ -294,13 +262,13 @@ pub fn parse(id: &str, source: &str, text: &str, config: &Config) -> Result<Poll
             ),
         );
     }
-    if let Some(lang) = &raw.lang
-        && !config.languages.contains(lang)
-    {
-        problems.push(
-            unknown_language(source, lang, &config.languages)
-                .at_opt(yaml::value_position(text, "lang", lang)),
-        );
+    if let Some(lang) = &raw.lang {
+        problems.extend(check_language(
+            source,
+            lang,
+            &config.languages,
+            yaml::value_position(text, "lang", lang),
+        ));
     }
     let own = raw
         .lang
@@ -466,10 +434,10 @@ impl Texts<'_> {
                 .copied()
                 .or_else(|| yaml::key_position(self.text, key));
             *n += 1;
-            if !self.config.languages.contains(lang) {
-                problems.push(
-                    unknown_language(self.source, lang, &self.config.languages).at_opt(position),
-                );
+            if let Some(unknown) =
+                check_language(self.source, lang, &self.config.languages, position)
+            {
+                problems.push(unknown);
             } else if kept.iter().any(|(l, _)| l == lang) {
                 problems.push(
                     Problem::new(self.source, format!("{what} gives `{lang}` twice"))
@@ -607,7 +575,7 @@ mod tests {
         assert_eq!(
             messages("question: Q?\noptions: [a, b]\nlang: 'en\"><x>'\n"),
             [
-                "error: content/polls/p.yaml:3:8: language `en\"><x>` is not one of the site's languages\n  hint: did you mean `en`? The site's languages are en, kk, ru"
+                "error: content/polls/p.yaml:3:8: language `en\"><x>` is not one of the site's languages\n  hint: the site's languages are en, kk, ru; add it to `languages` in site.yaml"
             ]
         );
         assert_eq!(
@@ -619,7 +587,7 @@ mod tests {
         assert_eq!(
             messages("question: Q?\noptions: [a, b]\nlang: kz\n"),
             [
-                "error: content/polls/p.yaml:3:7: language `kz` is not one of the site's languages\n  hint: did you mean `kk`? The site's languages are en, kk, ru"
+                "error: content/polls/p.yaml:3:7: language `kz` is not one of the site's languages\n  hint: did you mean `kk`?"
             ]
         );
         let ok = parse_text("question: Сұрақ?\noptions: [а, б]\nlang: kk\n").unwrap();
@@ -668,9 +636,9 @@ mod tests {
         assert_eq!(
             messages(text),
             [
-                "error: content/polls/p.yaml:3:3: language `kz` is not one of the site's languages\n  hint: did you mean `kk`? The site's languages are en, kk, ru",
-                "error: content/polls/p.yaml:5:15: language `kz` is not one of the site's languages\n  hint: did you mean `kk`? The site's languages are en, kk, ru",
-                "error: content/polls/p.yaml:7:5: language `kz` is not one of the site's languages\n  hint: did you mean `kk`? The site's languages are en, kk, ru",
+                "error: content/polls/p.yaml:3:3: language `kz` is not one of the site's languages\n  hint: did you mean `kk`?",
+                "error: content/polls/p.yaml:5:15: language `kz` is not one of the site's languages\n  hint: did you mean `kk`?",
+                "error: content/polls/p.yaml:7:5: language `kz` is not one of the site's languages\n  hint: did you mean `kk`?",
                 "error: content/polls/p.yaml:8:5: language `de` is not one of the site's languages\n  hint: the site's languages are en, kk, ru; add it to `languages` in site.yaml",
             ]
         );
