@@ -197,6 +197,32 @@ fn a_closed_poll_shows_its_final_results() {
 }
 
 #[test]
+fn a_kazakh_page_shows_live_results_in_kazakh() {
+    let site = Site::start();
+    let browser = Browser::start(true);
+    browser.go(&site.url("/kk/polls/mothers-forum/"));
+    let widget = "#poll-mothers-forum-page";
+    let live = format!("{widget} .poll-live");
+    vote(&browser, widget, &[1]);
+    let text = browser.wait_for_text("the results", &live, |text| {
+        text.contains("Рахмет, дауысыңыз есептелді.")
+    });
+    // The labels come from the service's answer: asked for in the page's language.
+    assert!(
+        text.contains("2013 жылғы 24 сәуір Сіздің таңдауыңыз"),
+        "{text}"
+    );
+    assert!(text.contains("2011 жылғы 7 қыркүйек"), "{text}");
+    assert!(!text.contains("2013,"), "{text}");
+    assert_eq!(site.total("mothers-forum"), 1);
+
+    // The English page shows the same vote, in English.
+    browser.go(&site.url("/polls/mothers-forum/"));
+    let text = browser.wait_for_text("the results again", &live, |text| text.contains("100%"));
+    assert!(text.contains("April 24, 2013 Your vote"), "{text}");
+}
+
+#[test]
 fn a_multiple_choice_poll_takes_several_answers() {
     let site = Site::start();
     let browser = Browser::start(true);

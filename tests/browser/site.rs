@@ -20,8 +20,16 @@ const REGIONS_YAML: &str = "\
   name: {en: Atyrau Region, kk: Атырау облысы, ru: Атырауская область}
 ";
 
-const POLL_YAML: &str = "question: When was the First Republican Forum of Mothers Council held?\n\
-options: [\"September 7, 2011\", \"April 24, 2013\", \"November 13, 2014\"]\nopens: 2020-03-01\n";
+const POLL_YAML: &str = "\
+question:
+  en: When was the First Republican Forum of Mothers Council held?
+  kk: Аналар кеңесінің бірінші республикалық форумы қашан өтті?
+options:
+  - {en: \"September 7, 2011\", kk: 2011 жылғы 7 қыркүйек}
+  - {en: \"April 24, 2013\", kk: 2013 жылғы 24 сәуір}
+  - {en: \"November 13, 2014\", kk: 2014 жылғы 13 қараша}
+opens: 2020-03-01
+";
 
 /// More polls, each shown on its own page `/polls/<id>/`: an open quiz, a multiple-choice
 /// poll and a quiz that closed long ago.
