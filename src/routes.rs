@@ -162,7 +162,10 @@ mod tests {
         assert_eq!(kk, "/kk/");
         assert_eq!(tree_root("en", "en"), "/");
         assert_eq!(article(&kk, 2020, 3, "a"), "/kk/news/2020/03/a/");
-        assert_eq!(list_page(&region("/", "atyrau"), 2), "/regions/atyrau/page/2/");
+        assert_eq!(
+            list_page(&region("/", "atyrau"), 2),
+            "/regions/atyrau/page/2/"
+        );
         assert_eq!(list_page(&tag("/ru/", "masks"), 1), "/ru/tags/masks/");
         assert_eq!(archive_month("/", 2020, 3), "/archive/2020/03/");
         assert_eq!(region_feed("/kk/", "abai"), "/kk/regions/abai/atom.xml");

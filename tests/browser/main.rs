@@ -13,9 +13,8 @@ mod webdriver;
 use site::{ARTICLE_PATH, Site};
 use webdriver::Browser;
 
-/// The widget under the article, and the copy of it the article's text places inline.
-const ARTICLE_WIDGET: &str = "#poll-mothers-forum-article";
-const INLINE_WIDGET: &str = "#poll-mothers-forum-inline-1";
+/// The widget the article's text places (a poll is shown once per page).
+const ARTICLE_WIDGET: &str = "#poll-mothers-forum-inline-1";
 
 const THANKS: &str = "Thank you, your vote was counted.";
 const CHOOSE: &str = "Please choose an answer.";
@@ -36,7 +35,7 @@ fn votes_in_place_with_javascript() {
     browser.screenshot("js-before");
 
     vote(&browser, ARTICLE_WIDGET, &[1]);
-    for widget in [ARTICLE_WIDGET, INLINE_WIDGET] {
+    for widget in [ARTICLE_WIDGET] {
         let live = format!("{widget} .poll-live");
         let text = browser.wait_for_text("the vote's results in the live region", &live, |text| {
             text.contains("1 vote") && text.contains("100%")
@@ -92,7 +91,7 @@ fn shows_live_counts_on_load() {
 
     let browser = Browser::start(true);
     browser.go(&site.url(ARTICLE_PATH));
-    for widget in [ARTICLE_WIDGET, INLINE_WIDGET] {
+    for widget in [ARTICLE_WIDGET] {
         let total = format!("{widget} fieldset > .poll-total");
         browser.wait_for_text("the live total instead of the build's", &total, |text| {
             text == "Total votes: 1"
@@ -294,7 +293,7 @@ fn a_network_failure_falls_back_to_the_plain_form() {
     let browser = Browser::start(true);
     browser.go(&site.url(ARTICLE_PATH));
     browser.script("window.fetch = () => Promise.reject(new TypeError('Failed to fetch'))");
-    vote(&browser, INLINE_WIDGET, &[0]);
+    vote(&browser, ARTICLE_WIDGET, &[0]);
     browser.wait_for_url(
         "the service's results page",
         &site.url("/api/polls/mothers-forum/results"),

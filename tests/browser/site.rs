@@ -12,7 +12,7 @@ use birge::polls::Definitions;
 use birge::polls::service::{Options, Service};
 use birge::polls::store::Store;
 
-/// The article that shows the poll, twice: from its front matter and inline.
+/// The article that places the poll in its text.
 pub const ARTICLE_PATH: &str = "/news/2020/03/mothers-forum/";
 
 const REGIONS_YAML: &str = "\
@@ -51,8 +51,7 @@ const MORE_POLLS: [(&str, &str); 3] = [
     ),
 ];
 
-const ARTICLE_MD: &str = "---\ntitle: Mothers councils meet in Atyrau\ndate: 2020-03-21\nslug: mothers-forum\nregions: [atyrau]\n\
-poll: mothers-forum\n---\nThe regional council of mothers met on Saturday.\n\n{{ poll(id=\"mothers-forum\") }}\n\n\
+const ARTICLE_MD: &str = "---\ntitle: Mothers councils meet in Atyrau\ndate: 2020-03-21\nslug: mothers-forum\nregions: [atyrau]\n---\nThe regional council of mothers met on Saturday.\n\n{{ poll(id=\"mothers-forum\") }}\n\n\
 The forum's resolution was sent to every district.\n";
 
 /// A built site served with the vote API until dropped.
