@@ -1,6 +1,7 @@
 //! `birge polls serve | results | export | definitions`: the production vote service, its
 //! results, and the poll definitions it may read instead of the site's folder.
 
+use crate::diagnostics::count;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -124,7 +125,11 @@ fn results(root: &Path, args: DbArgs) -> anyhow::Result<()> {
         let tally = tallies.get(id).cloned().unwrap_or_default();
         match definitions.get(id) {
             Some(poll) => {
-                println!("{id}: {} ({} votes)", poll.question, tally.total);
+                println!(
+                    "{id}: {} ({})",
+                    poll.question,
+                    count(tally.total as usize, "vote", "votes")
+                );
                 for (i, label) in poll.options.iter().enumerate() {
                     println!(
                         "  {:>6}  {:>5.1}%  {label}",
@@ -134,7 +139,10 @@ fn results(root: &Path, args: DbArgs) -> anyhow::Result<()> {
                 }
             }
             None => {
-                println!("{id}: (no definition) ({} votes)", tally.total);
+                println!(
+                    "{id}: (no definition) ({})",
+                    count(tally.total as usize, "vote", "votes")
+                );
                 for i in 0..tally.options.len() {
                     println!(
                         "  {:>6}  {:>5.1}%  option {i}",

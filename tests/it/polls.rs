@@ -930,6 +930,24 @@ fn acknowledged_votes_survive_a_crash() {
 }
 
 #[test]
+fn results_count_one_vote_in_the_singular() {
+    let site = Fixture::new();
+    let _service = {
+        let service = serve(&site, &[]);
+        let response = vote(&service, "mothers-forum", &[], r#"{"option": 1}"#);
+        assert_eq!(response.status, 200, "{}", response.text());
+        service
+    };
+    let db = db(&site);
+    let out = site.birge(&["polls", "results", "--db", db.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        stdout.lines().next(),
+        Some(format!("mothers-forum: {QUESTION} (1 vote)").as_str())
+    );
+}
+
+#[test]
 fn results_and_export_feed_a_build() {
     let site = Fixture::new();
     let mut service = serve(&site, &[]);
