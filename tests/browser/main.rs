@@ -35,7 +35,8 @@ fn votes_in_place_with_javascript() {
     browser.screenshot("js-before");
 
     vote(&browser, ARTICLE_WIDGET, &[1]);
-    for widget in [ARTICLE_WIDGET] {
+    {
+        let widget = ARTICLE_WIDGET;
         let live = format!("{widget} .poll-live");
         let text = browser.wait_for_text("the vote's results in the live region", &live, |text| {
             text.contains("1 vote") && text.contains("100%")
@@ -91,7 +92,8 @@ fn shows_live_counts_on_load() {
 
     let browser = Browser::start(true);
     browser.go(&site.url(ARTICLE_PATH));
-    for widget in [ARTICLE_WIDGET] {
+    {
+        let widget = ARTICLE_WIDGET;
         let total = format!("{widget} fieldset > .poll-total");
         browser.wait_for_text("the live total instead of the build's", &total, |text| {
             text == "Total votes: 1"
