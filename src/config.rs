@@ -194,11 +194,7 @@ impl Config {
 
     /// The site path of the root of a language's tree: `/` or `/kk/`.
     pub fn language_root(&self, lang: &str) -> String {
-        if lang == self.language {
-            "/".to_string()
-        } else {
-            format!("/{lang}/")
-        }
+        crate::routes::tree_root(lang, &self.language)
     }
 }
 

@@ -23,6 +23,7 @@ pub mod markdown;
 pub mod output;
 pub mod polls;
 pub mod render;
+pub mod routes;
 pub mod serve;
 pub mod site;
 pub mod slug;

@@ -131,11 +131,7 @@ pub fn paginate(len: usize, per_page: usize, base: &str) -> Vec<Pager> {
 
 /// The site path of page `number` of the list at `base`.
 pub fn page_path(base: &str, number: usize) -> String {
-    if number <= 1 {
-        base.to_string()
-    } else {
-        format!("{base}page/{number}/")
-    }
+    crate::routes::list_page(base, number)
 }
 
 impl Site {

@@ -16,11 +16,12 @@ use birge::config::Config;
 use birge::content::front_matter::{
     self, ARTICLE_KEYS, ArticleFrontMatter, PAGE_KEYS, PageFrontMatter,
 };
+use birge::content::polls::PollText;
 use birge::content::{PollKind, polls, regions};
 use birge::markdown;
 use birge::polls::service::{Options, Service};
 use birge::polls::store::Store;
-use birge::polls::{Definition, Definitions, limit, page};
+use birge::polls::{Definition, Definitions, Index, limit, page};
 use birge::serve::files::MemorySite;
 use birge::serve::session::Session;
 
@@ -201,9 +202,13 @@ pub fn data_files(data: &[u8]) {
             let _ = region.name("kk", &language);
         }
     }
-    let tz = birge::dates::parse_timezone("Asia/Almaty").expect("a timezone");
-    if let Ok(poll) = polls::parse("fuzz", "content/polls/fuzz.yaml", text, &tz) {
-        assert!((2..=10).contains(&poll.options.len()));
+    let site = Config::for_test();
+    if let Ok(poll) = polls::parse("fuzz", "content/polls/fuzz.yaml", text, &site) {
+        assert!((2..=10).contains(&poll.option_count()));
+        for (lang, text) in &poll.translations {
+            assert!(site.languages.contains(lang));
+            assert_eq!(text.options.len(), poll.option_count());
+        }
         let definition = Definition::from_poll(&poll);
         let _ = definition.state(jiff::Timestamp::now());
         assert!(definition.check_ballot(&[0]).is_some() || poll.kind == PollKind::Multiple);
@@ -242,6 +247,14 @@ fn vote_harness() -> &'static VoteHarness {
                         "Two".to_string(),
                         "Three".to_string(),
                     ],
+                    translations: [(
+                        "kk".to_string(),
+                        PollText {
+                            question: format!("{id}? kk {HOSTILE}"),
+                            options: vec![format!("Бір {HOSTILE}"), "Екі".into(), "Үш".into()],
+                        },
+                    )]
+                    .into(),
                     kind,
                     answer,
                     opens: opens.map(str::to_string),
@@ -250,25 +263,29 @@ fn vote_harness() -> &'static VoteHarness {
                     url: Some(format!("/polls/{id}/")),
                 }
             };
-        let definitions = Definitions::new(vec![
-            definition("open", PollKind::Single, None, None, None),
-            definition("many", PollKind::Multiple, None, None, None),
-            definition("quiz", PollKind::Quiz, Some(1), None, None),
-            definition(
-                "closed",
-                PollKind::Single,
-                None,
-                None,
-                Some("2020-04-30T23:59:59+05:00"),
-            ),
-            definition(
-                "later",
-                PollKind::Single,
-                None,
-                Some("2099-01-01T00:00:00+05:00"),
-                None,
-            ),
-        ]);
+        let definitions = Definitions::new(Index {
+            language: "en".into(),
+            languages: vec!["en".into(), "kk".into(), "ru".into()],
+            polls: vec![
+                definition("open", PollKind::Single, None, None, None),
+                definition("many", PollKind::Multiple, None, None, None),
+                definition("quiz", PollKind::Quiz, Some(1), None, None),
+                definition(
+                    "closed",
+                    PollKind::Single,
+                    None,
+                    None,
+                    Some("2020-04-30T23:59:59+05:00"),
+                ),
+                definition(
+                    "later",
+                    PollKind::Single,
+                    None,
+                    Some("2099-01-01T00:00:00+05:00"),
+                    None,
+                ),
+            ],
+        });
         let store = Store::open(&dir.join("votes.sqlite")).expect("a scratch store");
         let options = Options {
             allow_origins: vec!["https://allowed.example".into()],

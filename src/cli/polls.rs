@@ -1,5 +1,7 @@
-//! `birge polls serve | results | export`: the production vote service and its results.
+//! `birge polls serve | results | export | definitions`: the production vote service, its
+//! results, and the poll definitions it may read instead of the site's folder.
 
+use crate::diagnostics::count;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -8,7 +10,7 @@ use clap::{Args, Subcommand};
 
 use crate::polls::service::{self, Options, PollSource, Service};
 use crate::polls::store::Store;
-use crate::polls::{Definitions, Export, Tally};
+use crate::polls::{Definitions, Export, Index, Tally};
 
 /// `birge polls` and its actions.
 #[derive(Debug, Args)]
@@ -25,6 +27,9 @@ enum PollsAction {
     Results(DbArgs),
     /// Prints all counts as JSON (usable as `polls.database` for a build).
     Export(DbArgs),
+    /// Prints every poll's full definition as JSON, quiz answers and texts per language
+    /// included, for `polls serve --polls FILE` (never publish it: it holds the answers).
+    Definitions,
 }
 
 #[derive(Debug, Args)]
@@ -35,7 +40,8 @@ struct ServeArgs {
     /// The address to listen on, e.g. 127.0.0.1:8080.
     #[arg(long, value_name = "ADDR")]
     listen: String,
-    /// Poll definitions from a build's polls/index.json instead of --root's content/polls/.
+    /// Poll definitions from a file `birge polls definitions` wrote, instead of --root's
+    /// content/polls/ (SIGHUP reloads either).
     #[arg(long, value_name = "FILE")]
     polls: Option<PathBuf>,
     /// An origin allowed to call the API from another site (CORS); repeatable.
@@ -65,12 +71,13 @@ pub fn run(root: &Path, args: PollsArgs) -> anyhow::Result<()> {
         PollsAction::Serve(args) => serve(root, args),
         PollsAction::Results(args) => results(root, args),
         PollsAction::Export(args) => export(root, args),
+        PollsAction::Definitions => definitions(root),
     }
 }
 
 fn serve(root: &Path, args: ServeArgs) -> anyhow::Result<()> {
     let source = match args.polls {
-        Some(index) => PollSource::Index(index),
+        Some(file) => PollSource::File(file),
         None => PollSource::Root(root.to_path_buf()),
     };
     let options = Options {
@@ -111,14 +118,18 @@ fn tallies(
 fn results(root: &Path, args: DbArgs) -> anyhow::Result<()> {
     let tallies = tallies(root, args.db)?;
     let definitions = Definitions::from_root(root).unwrap_or_default();
-    let mut ids: Vec<&String> = tallies.keys().chain(definitions.0.keys()).collect();
+    let mut ids: Vec<&String> = tallies.keys().chain(definitions.ids()).collect();
     ids.sort();
     ids.dedup();
     for id in ids {
         let tally = tallies.get(id).cloned().unwrap_or_default();
         match definitions.get(id) {
             Some(poll) => {
-                println!("{id}: {} ({} votes)", poll.question, tally.total);
+                println!(
+                    "{id}: {} ({})",
+                    poll.question,
+                    count(tally.total as usize, "vote", "votes")
+                );
                 for (i, label) in poll.options.iter().enumerate() {
                     println!(
                         "  {:>6}  {:>5.1}%  {label}",
@@ -128,7 +139,10 @@ fn results(root: &Path, args: DbArgs) -> anyhow::Result<()> {
                 }
             }
             None => {
-                println!("{id}: (no definition) ({} votes)", tally.total);
+                println!(
+                    "{id}: (no definition) ({})",
+                    count(tally.total as usize, "vote", "votes")
+                );
                 for i in 0..tally.options.len() {
                     println!(
                         "  {:>6}  {:>5.1}%  option {i}",
@@ -147,5 +161,11 @@ fn export(root: &Path, args: DbArgs) -> anyhow::Result<()> {
         polls: tallies(root, args.db)?.into_iter().collect(),
     };
     println!("{}", serde_json::to_string_pretty(&export)?);
+    Ok(())
+}
+
+fn definitions(root: &Path) -> anyhow::Result<()> {
+    let index = Index::load(root)?;
+    println!("{}", serde_json::to_string_pretty(&index)?);
     Ok(())
 }

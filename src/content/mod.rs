@@ -383,7 +383,8 @@ fn load_regions(root: &Path, config: &Config, problems: &mut Problems) -> Vec<Re
     })
 }
 
-fn load_polls(root: &Path, config: &Config, problems: &mut Problems) -> Vec<Poll> {
+/// The polls of `content/polls/`, sorted by file name; problems are added to `problems`.
+pub fn load_polls(root: &Path, config: &Config, problems: &mut Problems) -> Vec<Poll> {
     let dir = root.join("content/polls");
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Vec::new();
@@ -409,7 +410,7 @@ fn load_polls(root: &Path, config: &Config, problems: &mut Problems) -> Vec<Poll
             continue;
         }
         match read_text(root, &path) {
-            Ok(text) => match polls::parse(&id, &source, &text, &config.timezone) {
+            Ok(text) => match polls::parse(&id, &source, &text, config) {
                 Ok(poll) => polls.push(poll),
                 Err(found) => problems.extend(found),
             },

@@ -1,36 +1,44 @@
 //! Polls beyond their files: definitions as the vote service sees them, tallies, the JSON
 //! bodies of the API, the SQLite store and the service itself.
 //!
-//! Takes poll definitions (from `content/polls/` or a build's `polls/index.json`) and a store
-//! file, gives [`Definition`]s, [`Tally`]s and [`PollBody`]s; [`service`] serves them over HTTP.
+//! Takes poll definitions (from `content/polls/` or a file `birge polls definitions` wrote)
+//! and a store file, gives [`Definition`]s, [`Tally`]s and [`PollBody`]s; [`service`] serves
+//! them over HTTP. [`Index`] is also what a build publishes as `/polls/index.json`, without
+//! the answers of quizzes that are still open.
 
 pub mod limit;
 pub mod page;
 pub mod service;
 pub mod store;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use anyhow::{Context, Result};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::config::Config;
+use crate::content::polls::PollText;
 use crate::content::{Poll, PollKind};
+use crate::diagnostics::{Problem, Problems};
 
-/// A poll as the service needs it: opening and closing as instants.
+/// A poll as the service needs it: its texts per language, opening and closing as instants.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Definition {
     /// The poll's id.
     pub id: String,
-    /// The question.
+    /// The question in the site's default language.
     pub question: String,
-    /// Option labels.
+    /// Option labels in the site's default language.
     pub options: Vec<String>,
+    /// The question and labels in the site's other languages, where they differ.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub translations: BTreeMap<String, PollText>,
     /// single, multiple or quiz.
     pub kind: PollKind,
-    /// A quiz's right option.
-    #[serde(default)]
+    /// A quiz's right option; a build's `polls/index.json` has it only once the quiz closed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answer: Option<usize>,
     /// Votes are taken from this instant (RFC 3339).
     #[serde(default)]
@@ -38,10 +46,10 @@ pub struct Definition {
     /// Votes are taken until this instant (RFC 3339; the end of the closing day).
     #[serde(default)]
     pub closes: Option<String>,
-    /// The poll's language, when set.
+    /// The language of the poll's single-string texts, when set.
     #[serde(default)]
     pub lang: Option<String>,
-    /// The poll's page on the site.
+    /// The poll's page on the site (in the default language's tree).
     #[serde(default)]
     pub url: Option<String>,
 }
@@ -70,18 +78,36 @@ impl State {
 }
 
 impl Definition {
-    /// The definition of a loaded poll.
+    /// The full definition of a loaded poll, a quiz's answer included.
     pub fn from_poll(poll: &Poll) -> Definition {
         Definition {
             id: poll.id.clone(),
-            question: poll.question.clone(),
-            options: poll.options.clone(),
+            question: poll.text.question.clone(),
+            options: poll.text.options.clone(),
+            translations: poll.translations.clone(),
             kind: poll.kind,
             answer: poll.answer,
             opens: poll.opens.as_ref().map(crate::dates::rfc3339),
             closes: poll.closes.as_ref().map(crate::dates::rfc3339),
             lang: poll.lang.clone(),
             url: Some(format!("/polls/{}/", poll.id)),
+        }
+    }
+
+    /// The definition a build may publish at `now`: a quiz's answer only once it closed.
+    pub fn public(poll: &Poll, now: Timestamp) -> Definition {
+        let mut definition = Definition::from_poll(poll);
+        if definition.state(now) != State::Closed {
+            definition.answer = None;
+        }
+        definition
+    }
+
+    /// The question and labels in `lang`; the default language's for any other language.
+    pub fn text(&self, lang: &str) -> (&str, &[String]) {
+        match self.translations.get(lang) {
+            Some(text) => (&text.question, &text.options),
+            None => (&self.question, &self.options),
         }
     }
 
@@ -110,75 +136,183 @@ impl Definition {
         };
         (in_range && count_ok).then_some(sorted)
     }
+
+    /// What is wrong with a definition read from a file, for the service's `--polls`.
+    fn problems(&self, file: &str) -> Vec<Problem> {
+        let id = &self.id;
+        let mut problems = Vec::new();
+        let mut problem = |message: String| problems.push(Problem::new(file, message));
+        if !crate::content::polls::is_valid_id(id) {
+            problem(format!("poll id `{id}` cannot be used in URLs"));
+        }
+        if !(2..=10).contains(&self.options.len()) {
+            problem(format!(
+                "the poll `{id}` has {} options; a poll has 2 to 10",
+                self.options.len()
+            ));
+        }
+        for (lang, text) in &self.translations {
+            if text.options.len() != self.options.len() {
+                problem(format!(
+                    "the poll `{id}` has {} options, and {} in `{lang}`",
+                    self.options.len(),
+                    text.options.len()
+                ));
+            }
+        }
+        match (self.kind, self.answer) {
+            (PollKind::Quiz, Some(answer)) if answer >= self.options.len() => problem(format!(
+                "the answer of the quiz `{id}` is not an option's index"
+            )),
+            (PollKind::Quiz, None) => problems.push(
+                Problem::new(file, format!("the quiz `{id}` has no answer"))
+                    .hint("a build's polls/index.json leaves out the answers of open quizzes; give the service the file that `birge polls definitions > polls.json` writes, or --root with the site's folder"),
+            ),
+            _ => {}
+        }
+        problems
+    }
 }
 
-/// All poll definitions, by id.
+/// All poll definitions, by id, and the site's languages.
 #[derive(Debug, Clone, Default)]
-pub struct Definitions(pub HashMap<String, Definition>);
+pub struct Definitions {
+    polls: HashMap<String, Definition>,
+    /// The site's default language; empty when the source did not say.
+    pub language: String,
+    /// The site's languages; empty when the source did not say.
+    pub languages: Vec<String>,
+}
 
 impl Definitions {
-    /// Definitions from a list.
-    pub fn new(list: Vec<Definition>) -> Self {
-        Definitions(list.into_iter().map(|d| (d.id.clone(), d)).collect())
+    /// Definitions from an index of them.
+    pub fn new(index: Index) -> Self {
+        Definitions {
+            polls: index.polls.into_iter().map(|d| (d.id.clone(), d)).collect(),
+            language: index.language,
+            languages: index.languages,
+        }
     }
 
-    /// Loads the polls of the site at `root` (`content/polls/*.yaml`, dates in site.yaml's timezone).
+    /// Loads the polls of the site at `root` (`content/polls/*.yaml`, checked as a build
+    /// checks them, dates in site.yaml's timezone).
     pub fn from_root(root: &Path) -> Result<Definitions> {
-        let tz_name = crate::config::Config::load(root)
-            .map(|c| c.timezone_name)
-            .unwrap_or_else(|_| "Asia/Almaty".into());
-        let tz = crate::dates::parse_timezone(&tz_name).map_err(anyhow::Error::msg)?;
-        let dir = root.join("content/polls");
-        let mut list = Vec::new();
-        let mut problems = crate::diagnostics::Problems::default();
-        let entries =
-            std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))?;
-        let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        paths.sort();
-        for path in paths {
-            if !matches!(
-                path.extension().and_then(|e| e.to_str()),
-                Some("yaml" | "yml")
-            ) {
-                continue;
-            }
-            let id = path
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .unwrap_or_default()
-                .to_string();
-            let source = crate::content::relative(root, &path);
-            let text = crate::fs::read_to_string(&path)?;
-            match crate::content::polls::parse(&id, &source, &text, &tz) {
-                Ok(poll) => list.push(Definition::from_poll(&poll)),
-                Err(found) => problems.extend(found),
+        Ok(Definitions::new(Index::load(root)?))
+    }
+
+    /// Loads a file that `birge polls definitions` wrote. Refuses files that lack what the
+    /// service needs, such as a build's `polls/index.json` with an open quiz (no answer).
+    pub fn from_file(path: &Path) -> Result<Definitions> {
+        let text = crate::fs::read_to_string(path)?;
+        let index: Index = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{} is not a poll definitions file (write one with `birge polls definitions > polls.json`)",
+                path.display()
+            )
+        })?;
+        let file = path.display().to_string();
+        let mut problems = Problems::default();
+        let mut seen = std::collections::HashSet::new();
+        for poll in &index.polls {
+            problems.extend(poll.problems(&file));
+            if !seen.insert(poll.id.as_str()) {
+                problems.push(Problem::new(
+                    &file,
+                    format!("the poll `{}` is defined twice", poll.id),
+                ));
             }
         }
         if !problems.is_empty() {
-            return Err(problems.sorted().into());
+            return Err(problems.into());
         }
-        Ok(Definitions::new(list))
-    }
-
-    /// Loads a build's `polls/index.json`.
-    pub fn from_index(path: &Path) -> Result<Definitions> {
-        let text = crate::fs::read_to_string(path)?;
-        let index: Index = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not a polls index", path.display()))?;
-        Ok(Definitions::new(index.polls))
+        Ok(Definitions::new(index))
     }
 
     /// A poll by id.
     pub fn get(&self, id: &str) -> Option<&Definition> {
-        self.0.get(id)
+        self.polls.get(id)
+    }
+
+    /// How many polls there are.
+    pub fn len(&self) -> usize {
+        self.polls.len()
+    }
+
+    /// Whether there are no polls.
+    pub fn is_empty(&self) -> bool {
+        self.polls.is_empty()
+    }
+
+    /// The polls' ids, in no order.
+    pub fn ids(&self) -> impl Iterator<Item = &String> {
+        self.polls.keys()
+    }
+
+    /// The language of the site's tree that holds `path` (`/kk/news/...` is in `kk`'s), as
+    /// far as the definitions know the site's languages (else a language `poll` has text in).
+    pub fn language_of(&self, path: &str, poll: &Definition) -> String {
+        let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+        let known = if self.languages.is_empty() {
+            poll.translations.contains_key(first)
+        } else {
+            self.languages.iter().any(|l| l == first) && first != self.language
+        };
+        if known && path.starts_with(&format!("/{first}/")) {
+            first.to_string()
+        } else if !self.language.is_empty() {
+            self.language.clone()
+        } else {
+            poll.lang.clone().unwrap_or_else(|| "en".to_string())
+        }
     }
 }
 
-/// The `polls/index.json` a build writes: every poll's definition.
+/// Poll definitions as a file: what `birge polls definitions` prints (every answer) and what
+/// a build writes as `/polls/index.json` (no answer of an open quiz).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Index {
+    /// The site's default language: `question` and `options` are in it.
+    #[serde(default)]
+    pub language: String,
+    /// The site's languages.
+    #[serde(default)]
+    pub languages: Vec<String>,
     /// The polls, sorted by id.
     pub polls: Vec<Definition>,
+}
+
+impl Index {
+    /// Every poll of the site at `root`, fully defined (see [`Index::definitions`]); the
+    /// problems of the site's settings or poll files as [`Problems`].
+    pub fn load(root: &Path) -> Result<Index> {
+        let config = Config::load(root)?;
+        let mut problems = Problems::default();
+        let polls = crate::content::load_polls(root, &config, &mut problems);
+        if !problems.is_empty() {
+            return Err(problems.sorted().into());
+        }
+        Ok(Index::definitions(&config, &polls))
+    }
+
+    /// Every poll's full definition, quiz answers included: for the vote service only.
+    pub fn definitions(config: &Config, polls: &[Poll]) -> Index {
+        Index::of(config, polls.iter().map(Definition::from_poll))
+    }
+
+    /// What a build running at `now` publishes: no answer of a quiz still open.
+    pub fn public(config: &Config, polls: &[Poll], now: Timestamp) -> Index {
+        Index::of(config, polls.iter().map(|p| Definition::public(p, now)))
+    }
+
+    fn of(config: &Config, definitions: impl Iterator<Item = Definition>) -> Index {
+        let mut polls: Vec<Definition> = definitions.collect();
+        polls.sort_by(|a, b| a.id.cmp(&b.id));
+        Index {
+            language: config.language.clone(),
+            languages: config.languages.clone(),
+            polls,
+        }
+    }
 }
 
 /// The votes of one poll.
@@ -248,17 +382,17 @@ pub struct PollBody<'a> {
 }
 
 impl<'a> PollBody<'a> {
-    /// The body of `poll` with `tally`; `voted` says whether this reader has voted.
-    pub fn new(poll: &'a Definition, tally: &Tally, state: State, voted: bool) -> Self {
+    /// The body of `poll` with `tally`, in `lang`; `voted` says whether this reader has voted.
+    pub fn new(poll: &'a Definition, tally: &Tally, state: State, voted: bool, lang: &str) -> Self {
         let reveal = poll.kind == PollKind::Quiz && (state == State::Closed || voted);
+        let (question, labels) = poll.text(lang);
         PollBody {
             id: &poll.id,
-            question: &poll.question,
+            question,
             kind: poll.kind.as_str(),
             state: state.as_str(),
             total: tally.total,
-            options: poll
-                .options
+            options: labels
                 .iter()
                 .enumerate()
                 .map(|(i, label)| OptionBody {
@@ -312,6 +446,13 @@ mod tests {
             id: "p".into(),
             question: "Q?".into(),
             options: vec!["a".into(), "b".into(), "c".into()],
+            translations: BTreeMap::from([(
+                "kk".to_string(),
+                PollText {
+                    question: "С?".into(),
+                    options: vec!["а".into(), "ә".into(), "б".into()],
+                },
+            )]),
             kind,
             answer: (kind == PollKind::Quiz).then_some(1),
             opens: Some("2020-03-01T00:00:00+06:00".into()),
@@ -345,12 +486,45 @@ mod tests {
         tally.add(&[1]);
         tally.add(&[1]);
         tally.add(&[0]);
-        let body = PollBody::new(&quiz, &tally, State::Open, false);
+        let body = PollBody::new(&quiz, &tally, State::Open, false, "en");
         assert_eq!(body.answer, None);
         assert_eq!(body.options[1].percent, 66.7);
         assert_eq!(
-            PollBody::new(&quiz, &tally, State::Open, true).answer,
+            PollBody::new(&quiz, &tally, State::Open, true, "en").answer,
             Some(1)
         );
+    }
+
+    #[test]
+    fn bodies_speak_the_asked_language_or_the_default() {
+        let quiz = def(PollKind::Quiz);
+        let tally = Tally::default();
+        let kk = PollBody::new(&quiz, &tally, State::Open, false, "kk");
+        assert_eq!(kk.question, "С?");
+        assert_eq!(kk.options[1].label, "ә");
+        for other in ["en", "ru", "xx", ""] {
+            let body = PollBody::new(&quiz, &tally, State::Open, false, other);
+            assert_eq!((body.question, body.options[1].label), ("Q?", "b"));
+        }
+    }
+
+    #[test]
+    fn a_tree_is_known_by_its_first_folder() {
+        let quiz = def(PollKind::Quiz);
+        let defs = Definitions {
+            language: "en".into(),
+            languages: vec!["en".into(), "kk".into(), "ru".into()],
+            ..Definitions::default()
+        };
+        assert_eq!(defs.language_of("/kk/news/2020/03/a/", &quiz), "kk");
+        assert_eq!(defs.language_of("/ru/", &quiz), "ru");
+        assert_eq!(defs.language_of("/news/2020/03/a/", &quiz), "en");
+        assert_eq!(defs.language_of("/en/x/", &quiz), "en");
+        assert_eq!(defs.language_of("/kk", &quiz), "en");
+        assert_eq!(defs.language_of("/kkk/", &quiz), "en");
+        // Without the site's languages (a hand-written file): the poll's own texts tell.
+        let bare = Definitions::default();
+        assert_eq!(bare.language_of("/kk/a/", &quiz), "kk");
+        assert_eq!(bare.language_of("/ru/a/", &quiz), "en");
     }
 }

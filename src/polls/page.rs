@@ -1,7 +1,10 @@
 //! The results page the vote service renders itself for readers without JavaScript.
 //!
-//! Takes a poll, its tally and what just happened, gives a small self-contained HTML page
-//! with the live results, a quiz's answer where it may be shown, and a link back.
+//! Takes a poll, its tally, what just happened and the reader's language (that of the page
+//! they came from), gives a small self-contained HTML page in that language with the live
+//! results, a quiz's answer where it may be shown, and a link back. The interface strings are
+//! built in (English, Kazakh, Russian, with Russian plural forms): the service may run
+//! without the site's theme. Other languages get English ones around the poll's own text.
 
 use super::{Definition, PollBody, State, Tally};
 
@@ -132,7 +135,7 @@ fn strings(lang: &str) -> Strings {
     }
 }
 
-/// The results page.
+/// The results page, in `lang`.
 pub fn render(
     poll: &Definition,
     tally: &Tally,
@@ -140,12 +143,12 @@ pub fn render(
     voted: bool,
     notice: Notice,
     back_to: &str,
+    lang: &str,
 ) -> String {
-    let lang = poll.lang.as_deref().unwrap_or("en");
     let s = strings(lang);
-    // `lang` may come from a hand-written polls/index.json: it goes into an attribute.
+    let body = PollBody::new(poll, tally, state, voted, lang);
+    // `lang` may come from a hand-written definitions file: it goes into an attribute.
     let lang = crate::html::escape_html(lang);
-    let body = PollBody::new(poll, tally, state, voted);
     let message = match notice {
         Notice::None => None,
         Notice::Counted => Some(s.counted),
@@ -202,7 +205,7 @@ a{{color:#005b70}}
 </body>
 </html>
 ",
-        title = crate::html::escape_html(&poll.question),
+        title = crate::html::escape_html(body.question),
         results = s.results,
         message = message.map(|m| format!("<p class=\"notice\" role=\"status\">{}</p>\n", m)).unwrap_or_default(),
         id = crate::html::escape_html(&poll.id),

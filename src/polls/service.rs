@@ -34,10 +34,10 @@ pub const VOTER_COOKIE: &str = "birge_voter";
 /// Where poll definitions come from, for loading and for reloading on SIGHUP.
 #[derive(Debug, Clone)]
 pub enum PollSource {
-    /// A site's `content/polls/`.
+    /// A site's `content/polls/` (with its `site.yaml`).
     Root(PathBuf),
-    /// A build's `polls/index.json`.
-    Index(PathBuf),
+    /// A file that `birge polls definitions` wrote.
+    File(PathBuf),
 }
 
 impl PollSource {
@@ -45,7 +45,7 @@ impl PollSource {
     pub fn load(&self) -> Result<Definitions> {
         match self {
             PollSource::Root(root) => Definitions::from_root(root),
-            PollSource::Index(path) => Definitions::from_index(path),
+            PollSource::File(path) => Definitions::from_file(path),
         }
     }
 }
@@ -119,10 +119,10 @@ impl Service {
     /// Reloads definitions from their source; keeps the old ones on error. Gives how many.
     pub fn reload(&self) -> Result<usize> {
         let Some(source) = &self.source else {
-            return Ok(self.definitions().0.len());
+            return Ok(self.definitions().len());
         };
         let fresh = source.load()?;
-        let count = fresh.0.len();
+        let count = fresh.len();
         self.replace_definitions(fresh);
         Ok(count)
     }
@@ -189,7 +189,7 @@ fn error_with_poll(status: StatusCode, code: &str, body: &PollBody) -> Response 
 }
 
 async fn health(State(service): Shared) -> Response {
-    Json(json!({ "status": "ok", "polls": service.definitions().0.len() })).into_response()
+    Json(json!({ "status": "ok", "polls": service.definitions().len() })).into_response()
 }
 
 async fn not_found() -> Response {
@@ -278,14 +278,30 @@ impl Service {
     }
 }
 
-async fn poll_body(State(service): Shared, Path(id): Path<String>, headers: HeaderMap) -> Response {
+/// The language asked for with `?lang=`: labels in it where the poll has them, else in the
+/// site's default language (never an error).
+fn asked_language(query: Option<&str>) -> String {
+    query
+        .map(|q| form_urlencoded::parse(q.as_bytes()))
+        .and_then(|mut pairs| pairs.find(|(key, _)| key == "lang"))
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_default()
+}
+
+async fn poll_body(
+    State(service): Shared,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
     let definitions = service.definitions();
     let Some(poll) = definitions.get(&id) else {
         return error(StatusCode::NOT_FOUND, "unknown_poll");
     };
+    let lang = asked_language(uri.query());
     let voter = voter_from(&headers);
     let (state, voted, tally) = service.body_of(poll, voter.as_deref());
-    let mut response = Json(PollBody::new(poll, &tally, state, voted)).into_response();
+    let mut response = Json(PollBody::new(poll, &tally, state, voted, &lang)).into_response();
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -309,7 +325,9 @@ async fn results(
         .get("notice")
         .map_or(Notice::None, |c| Notice::from_code(c));
     let back = page::safe_return_to(query.get("return_to").map(String::as_str), &poll.id);
-    let html = page::render(poll, &tally, state, voted, notice, &back);
+    // The page speaks the language of the tree the reader came from.
+    let lang = definitions.language_of(&back, poll);
+    let html = page::render(poll, &tally, state, voted, notice, &back, &lang);
     (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
@@ -457,11 +475,12 @@ async fn vote(State(service): Shared, Path(id): Path<String>, request: Request) 
     let existing = voter_from(&parts.headers);
     let voter = existing.clone().unwrap_or_else(new_voter_id);
     let secure = service.is_https(&parts.headers, peer);
+    let lang = asked_language(parts.uri.query());
     let outcome = decide(&service, poll, &voter, &options).await;
     let mut response = match (outcome, form_return) {
         (Decision::Refused(status, code, body_voted), None) => {
             let (state, _, tally) = service.body_of(poll, None);
-            let body = PollBody::new(poll, &tally, state, body_voted);
+            let body = PollBody::new(poll, &tally, state, body_voted, &lang);
             if status == StatusCode::CONFLICT {
                 error_with_poll(status, code, &body)
             } else {
@@ -473,6 +492,7 @@ async fn vote(State(service): Shared, Path(id): Path<String>, request: Request) 
             &tally,
             poll.state(jiff::Timestamp::now()),
             true,
+            &lang,
         ))
         .into_response(),
         (Decision::Failed, _) => {

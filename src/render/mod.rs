@@ -443,7 +443,7 @@ impl<'a> Renderer<'a> {
         let featured = self
             .featured
             .filter(|&p| !shown_polls.contains(&self.site.polls[p].id.as_str()))
-            .map(|p| self.views.polls[p].clone());
+            .map(|p| self.views.polls[tree][p].clone());
         cx.insert_value("featured_poll", featured.unwrap_or_else(Value::none));
         cx
     }
@@ -619,24 +619,19 @@ impl<'a> Renderer<'a> {
             Job::Polls { tree } => {
                 let path = format!("{}polls/", site.trees[*tree].root);
                 let mut cx = self.context(*tree, &path, "polls", &[]);
-                cx.insert_value("polls", Value::from(self.views.polls.clone()));
+                cx.insert_value("polls", Value::from(self.views.polls[*tree].clone()));
                 (path, self.render_template("polls.html", &cx)?)
             }
             Job::Poll { tree, poll } => {
                 let id = site.polls[*poll].id.as_str();
                 let path = format!("{}polls/{id}/", site.trees[*tree].root);
                 let mut cx = self.context(*tree, &path, "poll", &[id]);
-                cx.insert_value("poll", self.views.polls[*poll].clone());
+                cx.insert_value("poll", self.views.polls[*tree][*poll].clone());
                 (path, self.render_template("poll.html", &cx)?)
             }
             Job::PollIndex => {
-                let index = crate::polls::Index {
-                    polls: site
-                        .polls
-                        .iter()
-                        .map(crate::polls::Definition::from_poll)
-                        .collect(),
-                };
+                // Public: a quiz's answer only once it closed (the service has them all).
+                let index = crate::polls::Index::public(&site.config, &site.polls, self.now);
                 let json = serde_json::to_vec_pretty(&index)
                     .map_err(|e| Problem::new("polls/index.json", e.to_string()))?;
                 ("/polls/index.json".to_string(), json)
@@ -707,7 +702,7 @@ impl<'a> Renderer<'a> {
             .and_then(|id| site.polls.iter().position(|p| p.id == id));
         cx.insert_value(
             "poll",
-            poll.map_or_else(Value::none, |p| self.views.polls[p].clone()),
+            poll.map_or_else(Value::none, |p| self.views.polls[tree][p].clone()),
         );
         self.render_template("article.html", &cx)
     }
@@ -730,7 +725,7 @@ impl<'a> Renderer<'a> {
                 continue;
             }
             let mut cx = self.context(tree, page_path, "partial", &[]);
-            cx.insert_value("poll", self.views.polls[p].clone());
+            cx.insert_value("poll", self.views.polls[tree][p].clone());
             cx.insert("placement", &format!("inline-{}", n + 1));
             let widget = String::from_utf8(self.render_template("partials/poll.html", &cx)?)
                 .unwrap_or_default();

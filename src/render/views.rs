@@ -131,16 +131,19 @@ pub struct PollOptionView<'a> {
     pub percent: u64,
 }
 
-/// A poll as the widget and poll pages show it.
+/// A poll as the widget and poll pages of one language's tree show it.
 #[derive(Serialize)]
 pub struct PollView<'a> {
     pub id: &'a str,
+    /// The question in the tree's language (or the text that stands in for it).
     pub question: &'a str,
     pub kind: &'static str,
     pub state: &'static str,
     pub options: Vec<PollOptionView<'a>>,
     pub total: u64,
+    /// A quiz's right option, only once the quiz is closed at build time.
     pub answer: Option<usize>,
+    /// The poll's page in the tree's language.
     pub url: String,
     pub permalink: String,
     pub action: String,
@@ -234,8 +237,8 @@ pub struct Views {
     pub nav_regions: Vec<Value>,
     /// Per tree: its `nav_pages`.
     pub nav_pages: Vec<Value>,
-    /// Each poll's view, by poll index.
-    pub polls: Vec<Value>,
+    /// Per tree: each poll's view in the tree's language, by poll index.
+    pub polls: Vec<Vec<Value>>,
 }
 
 impl Views {
@@ -271,9 +274,16 @@ impl Views {
         let regions = per_tree(region_views);
         let nav_regions = per_tree(nav_region_views);
         let polls = site
-            .polls
+            .trees
             .iter()
-            .map(|p| Value::from_serializable(&poll_view(site, p, results.get(&p.id), now)))
+            .map(|tree| {
+                site.polls
+                    .iter()
+                    .map(|p| {
+                        Value::from_serializable(&poll_view(site, tree, p, results.get(&p.id), now))
+                    })
+                    .collect()
+            })
             .collect();
         let nav_pages = site
             .trees
@@ -541,9 +551,10 @@ fn resolve_src(src: &str, article_path: &str) -> String {
 /// Poll results known at build time, by poll id.
 pub type Results = std::collections::HashMap<String, crate::polls::Tally>;
 
-/// A poll's view with the counts known at build time.
+/// A poll's view in `tree`'s language with the counts known at build time.
 pub fn poll_view<'a>(
     site: &'a Site,
+    tree: &Tree,
     poll: &'a Poll,
     tally: Option<&crate::polls::Tally>,
     now: jiff::Timestamp,
@@ -558,12 +569,14 @@ pub fn poll_view<'a>(
     let endpoint = site.config.polls.endpoint.trim_end_matches('/');
     let empty = crate::polls::Tally::default();
     let tally = tally.unwrap_or(&empty);
+    let text = poll.text(&tree.lang);
+    let url = format!("{}polls/{}/", tree.root, poll.id);
     PollView {
         id: &poll.id,
-        question: &poll.question,
+        question: &text.question,
         kind: poll.kind.as_str(),
         state,
-        options: poll
+        options: text
             .options
             .iter()
             .enumerate()
@@ -575,9 +588,10 @@ pub fn poll_view<'a>(
             })
             .collect(),
         total: tally.total,
+        // An open quiz's answer never goes into a page: readers would find it in the source.
         answer: if state == "closed" { poll.answer } else { None },
-        url: format!("/polls/{}/", poll.id),
-        permalink: permalink(site, &format!("/polls/{}/", poll.id)),
+        permalink: permalink(site, &url),
+        url,
         action: format!("{endpoint}/polls/{}/vote", poll.id),
         results_url: format!("{endpoint}/polls/{}/results", poll.id),
     }

@@ -12,7 +12,7 @@ use birge::polls::Definitions;
 use birge::polls::service::{Options, Service};
 use birge::polls::store::Store;
 
-/// The article that shows the poll, twice: from its front matter and inline.
+/// The article that places the poll in its text.
 pub const ARTICLE_PATH: &str = "/news/2020/03/mothers-forum/";
 
 const REGIONS_YAML: &str = "\
@@ -20,8 +20,16 @@ const REGIONS_YAML: &str = "\
   name: {en: Atyrau Region, kk: Атырау облысы, ru: Атырауская область}
 ";
 
-const POLL_YAML: &str = "question: When was the First Republican Forum of Mothers Council held?\n\
-options: [\"September 7, 2011\", \"April 24, 2013\", \"November 13, 2014\"]\nopens: 2020-03-01\n";
+const POLL_YAML: &str = "\
+question:
+  en: When was the First Republican Forum of Mothers Council held?
+  kk: Аналар кеңесінің бірінші республикалық форумы қашан өтті?
+options:
+  - {en: \"September 7, 2011\", kk: 2011 жылғы 7 қыркүйек}
+  - {en: \"April 24, 2013\", kk: 2013 жылғы 24 сәуір}
+  - {en: \"November 13, 2014\", kk: 2014 жылғы 13 қараша}
+opens: 2020-03-01
+";
 
 /// More polls, each shown on its own page `/polls/<id>/`: an open quiz, a multiple-choice
 /// poll and a quiz that closed long ago.
@@ -43,8 +51,7 @@ const MORE_POLLS: [(&str, &str); 3] = [
     ),
 ];
 
-const ARTICLE_MD: &str = "---\ntitle: Mothers councils meet in Atyrau\ndate: 2020-03-21\nslug: mothers-forum\nregions: [atyrau]\n\
-poll: mothers-forum\n---\nThe regional council of mothers met on Saturday.\n\n{{ poll(id=\"mothers-forum\") }}\n\n\
+const ARTICLE_MD: &str = "---\ntitle: Mothers councils meet in Atyrau\ndate: 2020-03-21\nslug: mothers-forum\nregions: [atyrau]\n---\nThe regional council of mothers met on Saturday.\n\n{{ poll(id=\"mothers-forum\") }}\n\n\
 The forum's resolution was sent to every district.\n";
 
 /// A built site served with the vote API until dropped.

@@ -930,6 +930,24 @@ fn acknowledged_votes_survive_a_crash() {
 }
 
 #[test]
+fn results_count_one_vote_in_the_singular() {
+    let site = Fixture::new();
+    let _service = {
+        let service = serve(&site, &[]);
+        let response = vote(&service, "mothers-forum", &[], r#"{"option": 1}"#);
+        assert_eq!(response.status, 200, "{}", response.text());
+        service
+    };
+    let db = db(&site);
+    let out = site.birge(&["polls", "results", "--db", db.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        stdout.lines().next(),
+        Some(format!("mothers-forum: {QUESTION} (1 vote)").as_str())
+    );
+}
+
+#[test]
 fn results_and_export_feed_a_build() {
     let site = Fixture::new();
     let mut service = serve(&site, &[]);
@@ -1106,15 +1124,172 @@ fn a_poll_takes_votes_all_through_its_closing_day() {
     panic!("midnight passed twice");
 }
 
+/// `birge polls definitions` for the fixture site, written to `polls.json` beside it.
+fn write_definitions(site: &Fixture) -> PathBuf {
+    let out = site.birge(&["polls", "definitions"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = site.root().join("polls.json");
+    std::fs::write(&path, &out.stdout).unwrap();
+    path
+}
+
 #[test]
-fn definitions_from_a_builds_polls_index() {
+fn definitions_hold_every_poll_and_every_answer() {
+    let site = site();
+    let path = write_definitions(&site);
+    let index: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let polls = index["polls"].as_array().unwrap();
+    let ids: Vec<&str> = polls.iter().map(|p| p["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [
+            "capital-quiz",
+            "closed-poll",
+            "future-poll",
+            "mothers-forum",
+            "old-quiz",
+            "topics"
+        ]
+    );
+    assert_eq!(
+        polls[0],
+        json!({
+            "id": "capital-quiz",
+            "question": "Which city is the capital of Kazakhstan?",
+            "options": ["Almaty", "Astana", "Shymkent"],
+            "kind": "quiz",
+            "answer": 1,
+            "opens": null,
+            "closes": null,
+            "lang": null,
+            "url": "/polls/capital-quiz/",
+        })
+    );
+    assert_eq!(polls[4]["answer"], 1, "closed quizzes too");
+    assert_eq!(polls[4]["closes"], "2020-04-30T23:59:59+06:00");
+    assert_eq!(polls[3]["question"], QUESTION);
+    assert!(polls[3].get("answer").is_none(), "not a quiz");
+}
+
+#[test]
+fn definitions_are_in_the_sites_timezone() {
+    let site = site();
+    site.file(
+        "site.yaml",
+        &SITE_YAML.replace("timezone: Asia/Almaty", "timezone: Europe/Moscow"),
+    );
+    let path = write_definitions(&site);
+    let index: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let old = index["polls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "old-quiz")
+        .unwrap()
+        .clone();
+    assert_eq!(old["opens"], "2020-03-01T00:00:00+03:00");
+    assert_eq!(old["closes"], "2020-04-30T23:59:59+03:00");
+}
+
+#[test]
+fn a_builds_index_publishes_no_open_quizs_answer() {
     let site = site();
     site.build(&[]);
-    let index = site.public().join("polls/index.json");
-    let service = serve(&site, &["--polls", index.to_str().unwrap()]);
+    let index: Value = serde_json::from_str(&site.read("polls/index.json")).unwrap();
+    let poll = |id: &str| {
+        index["polls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == id)
+            .unwrap_or_else(|| panic!("{id} is in the index"))
+            .clone()
+    };
+    let open = poll("capital-quiz");
+    assert_eq!(open["kind"], "quiz");
+    assert!(open.get("answer").is_none(), "{open}");
+    assert_eq!(
+        poll("old-quiz")["answer"],
+        1,
+        "a closed quiz's answer may show"
+    );
+    // Nowhere else in the output either: pages, widgets, inline data.
+    for file in [
+        "polls/capital-quiz/index.html",
+        "kk/polls/capital-quiz/index.html",
+        "polls/index.html",
+    ] {
+        let page = site.html(file);
+        assert_eq!(page.count(".is-answer, .poll-mark"), 0, "{file}");
+    }
+    let closed = site.html("polls/old-quiz/index.html");
+    assert_eq!(closed.texts(".is-answer label"), ["Astana Right answer"]);
+}
+
+#[test]
+fn a_quiz_closes_at_the_end_of_its_day_in_the_sites_timezone() {
+    // Built while it is still the closing day in Almaty: the answer stays private.
+    let almaty = jiff::tz::TimeZone::get("Asia/Almaty").unwrap();
+    let site = Fixture::new();
+    for _ in 0..2 {
+        let day = jiff::Timestamp::now()
+            .to_zoned_datetime(almaty.clone())
+            .date();
+        site.file(
+            "content/polls/today.yaml",
+            &format!("{QUIZ_YAML}opens: 2020-01-01\ncloses: {day}\n"),
+        );
+        site.build(&[]);
+        let after = jiff::Timestamp::now()
+            .to_zoned_datetime(almaty.clone())
+            .date();
+        if after != day {
+            continue;
+        }
+        let index: Value = serde_json::from_str(&site.read("polls/index.json")).unwrap();
+        let quiz = &index["polls"][1];
+        assert_eq!(quiz["id"], "today");
+        assert!(quiz.get("answer").is_none(), "{quiz}");
+        let yesterday = day.yesterday().unwrap();
+        site.file(
+            "content/polls/today.yaml",
+            &format!("{QUIZ_YAML}opens: 2020-01-01\ncloses: {yesterday}\n"),
+        );
+        site.build(&[]);
+        let index: Value = serde_json::from_str(&site.read("polls/index.json")).unwrap();
+        assert_eq!(index["polls"][1]["answer"], 1);
+        return;
+    }
+    panic!("midnight passed twice");
+}
+
+#[test]
+fn definitions_file_serves_quizzes_with_their_answers() {
+    let site = site();
+    let path = write_definitions(&site);
+    // The service reads the file alone: the site's poll files are gone.
+    std::fs::remove_dir_all(site.root().join("content/polls")).unwrap();
+    let service = serve(&site, &["--polls", path.to_str().unwrap()]);
     let poll = get(&service.addr, "/api/polls/mothers-forum", &[]);
     assert_eq!(poll.status, 200, "{}", poll.text());
     assert_eq!(poll.json()["question"], QUESTION);
+    let before = get(&service.addr, "/api/polls/capital-quiz", &[]).json();
+    assert!(before.get("answer").is_none(), "{before}");
+    let voted = vote(&service, "capital-quiz", &[], r#"{"option": 2}"#);
+    assert_eq!(voted.status, 200, "{}", voted.text());
+    assert_eq!(voted.json()["answer"], 1);
+    let voter = cookie(&voted.voter_cookie().expect("a voter cookie"));
+    let after = get(
+        &service.addr,
+        "/api/polls/capital-quiz",
+        &[("Cookie", &voter)],
+    )
+    .json();
+    assert_eq!(after["answer"], 1);
     let closed = get(&service.addr, "/api/polls/old-quiz", &[]).json();
     assert_eq!(closed["state"], "closed");
     assert_eq!(closed["answer"], 1);
@@ -1122,4 +1297,115 @@ fn definitions_from_a_builds_polls_index() {
     assert_error(&upcoming, 409, "not_open");
     let voted = vote(&service, "topics", &[], r#"{"options": [0, 1]}"#);
     assert_eq!(voted.status, 200, "{}", voted.text());
+}
+
+/// Starts `birge polls serve` for `site` with `extra` flags, expecting it to refuse to start:
+/// gives its stderr. A service that starts instead is stopped, and the test fails.
+pub fn refused_to_serve(site: &Fixture, extra: &[&str]) -> String {
+    let mut child = std::process::Command::new(super::util::BIRGE)
+        .args(["polls", "serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(db(site))
+        .arg("--root")
+        .arg(site.root())
+        .args(extra)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("birge runs");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the service started");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    stderr
+}
+
+#[test]
+fn a_file_without_an_open_quizs_answer_is_refused() {
+    let site = site();
+    site.build(&[]);
+    let index = site.public().join("polls/index.json");
+    assert_eq!(
+        refused_to_serve(&site, &["--polls", index.to_str().unwrap()]),
+        format!(
+            "error: {}: the quiz `capital-quiz` has no answer\n  hint: a build's polls/index.json leaves out the answers of open quizzes; give the service the file that `birge polls definitions > polls.json` writes, or --root with the site's folder\n1 problem found\n",
+            index.display()
+        )
+    );
+    // Not JSON at all.
+    site.file("polls.json", "question: Q?\n");
+    let file = site.root().join("polls.json");
+    let stderr = refused_to_serve(&site, &["--polls", file.to_str().unwrap()]);
+    assert!(
+        stderr.contains(
+            "is not a poll definitions file (write one with `birge polls definitions > polls.json`)"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn sighup_reloads_a_definitions_file() {
+    let site = Fixture::new();
+    let path = write_definitions(&site);
+    let service = serve(&site, &["--polls", path.to_str().unwrap()]);
+    assert_error(
+        &get(&service.addr, "/api/polls/capital-quiz", &[]),
+        404,
+        "unknown_poll",
+    );
+    // A new poll in the site's folder counts only once the file is written again.
+    site.file("content/polls/capital-quiz.yaml", QUIZ_YAML);
+    signal(&service, libc::SIGHUP);
+    wait_for_log(&service, "reloaded 1 poll definitions");
+    assert_error(
+        &get(&service.addr, "/api/polls/capital-quiz", &[]),
+        404,
+        "unknown_poll",
+    );
+    write_definitions(&site);
+    signal(&service, libc::SIGHUP);
+    wait_for_log(&service, "reloaded 2 poll definitions");
+    let quiz = vote(&service, "capital-quiz", &[], r#"{"option": 1}"#);
+    assert_eq!(quiz.status, 200, "{}", quiz.text());
+    assert_eq!(quiz.json()["answer"], 1);
+    // A file that lost its answers keeps the definitions the service has.
+    let index = serde_json::json!({"polls": [{
+        "id": "capital-quiz", "question": "Q?", "options": ["a", "b"], "kind": "quiz"
+    }]});
+    std::fs::write(&path, index.to_string()).unwrap();
+    signal(&service, libc::SIGHUP);
+    wait_for_log(&service, "keeping the old ones");
+    let quiz = get(&service.addr, "/api/polls/capital-quiz", &[]).json();
+    assert_eq!(quiz["question"], "Which city is the capital of Kazakhstan?");
+}
+
+/// Waits until the service logged a line containing `text`.
+fn wait_for_log(service: &VoteService, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if service.log.lock().unwrap().iter().any(|l| l.contains(text)) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!(
+        "no log line with {text:?}: {:?}",
+        service.log.lock().unwrap()
+    );
 }

@@ -3,6 +3,8 @@
   const forms = [...document.querySelectorAll('form[data-poll]')];
   const el = (tag, className, textContent = '') => Object.assign(document.createElement(tag), { className, textContent });
   const t = (form, key, n) => (form.dataset['t' + key] || '').replace('{n}', n);
+  // Labels in the page's language.
+  const api = (form, tail) => form.action.replace(/\/vote$/, tail) + '?lang=' + document.documentElement.lang;
   const say = (form, text) => (form.querySelector('.poll-message').textContent = text);
   // Spaces between parts keep words apart for screen readers.
   const add = (parent, ...kids) => (kids.forEach((k, i) => parent.append(...(i ? [' ', k] : [k]))), parent);
@@ -68,7 +70,7 @@
     event.preventDefault();
     if (!chosen.length) return say(form, t(form, 'Choose'));
     button.disabled = true;
-    const response = await fetch(form.action, {
+    const response = await fetch(api(form, '/vote'), {
       method: 'POST',
       credentials: 'same-origin',
       headers: { 'Content-Type': 'application/json' },
@@ -92,8 +94,8 @@
 
   forms.forEach(form => form.addEventListener('submit', submit));
   // One request per poll, however many widgets show it.
-  new Map(forms.map(f => [f.dataset.poll, f.action])).forEach(action =>
-    fetch(action.replace(/\/vote$/, ''))
+  new Map(forms.map(f => [f.dataset.poll, api(f, '')])).forEach(url =>
+    fetch(url)
       .then(r => (r.ok ? r.json() : null))
       .then(poll => poll && poll.options && show(poll))
       .catch(() => {}), // the build's counts stay
