@@ -28,6 +28,11 @@ const NOW: &str = "2022-01-01T00:00:00Z";
 const BASE_URL: &str = "http://127.0.0.1:4000";
 /// A date after [`NOW`], for scheduled articles.
 const FUTURE_DATE: &str = "2022-03-01";
+/// Articles per list page. Today's incremental path deletes the first page of a list that
+/// gains or loses a page (see `a_list_that_gains_a_page_keeps_its_first_page`), and with
+/// small pages nearly every edit does that; so lists stay on one page for now. Set it to 2
+/// after the rewrite: edits then move articles across list pages.
+const PAGINATE: usize = 20;
 /// `pinned_until` dates on either side of [`NOW`].
 const PIN_ENDED: &str = "2021-12-01";
 const PIN_LASTS: &str = "2022-02-01";
@@ -256,6 +261,8 @@ struct Article {
     link: Option<&'static str>,
     /// Bundle images shown in the body.
     shown: Vec<String>,
+    /// An old site path that redirects here.
+    alias: Option<String>,
 }
 
 impl Article {
@@ -297,6 +304,9 @@ impl Article {
         }
         if let Some(image) = self.image {
             fm.push_str(&format!("image: {image}\nimage_alt: A mask\n"));
+        }
+        if let Some(alias) = &self.alias {
+            fm.push_str(&format!("aliases: [{alias}]\n"));
         }
         let mut body = self.body.clone();
         if let Some(target) = self.link {
@@ -394,7 +404,17 @@ fn article(file: &str, title: &str, lang: &'static str, date: &'static str) -> A
         body: "The regional assembly reports on its work.".to_string(),
         link: None,
         shown: Vec::new(),
+        alias: None,
     }
+}
+
+/// The fixture's settings.
+fn site_yaml(paginate: usize) -> String {
+    format!(
+        "title: Test Bulletin\nbase_url: https://example.kz\nlanguage: en\n\
+         languages: [en, kk, ru]\ntimezone: Asia/Almaty\npaginate: {paginate}\n\
+         polls:\n  featured: mothers-forum\n"
+    )
 }
 
 fn svg(width: u32) -> String {
@@ -407,7 +427,7 @@ fn svg(width: u32) -> String {
 impl Fixture {
     /// The fixture site: seven articles in en, kk and ru (one a draft, one a bundle with an
     /// image, one pinned, one linking another), three regions, two polls, a page per language.
-    fn new(drafts: bool) -> Fixture {
+    fn new(drafts: bool, paginate: usize) -> Fixture {
         let news = |rel: &str| format!("content/news/{rel}");
         let articles = vec![
             Article {
@@ -533,7 +553,7 @@ impl Fixture {
             extra_images: [None, None],
             added: 0,
         };
-        fixture.write("site.yaml", util::SITE_YAML);
+        fixture.write("site.yaml", &site_yaml(paginate));
         fixture.write_regions();
         fixture.write_poll(0);
         fixture.write_poll(1);
@@ -616,14 +636,14 @@ impl Fixture {
 
     /// The index in `articles` of the article `target` names, if it is still there.
     fn pick(&self, target: Target) -> Option<usize> {
-        let live = (0..self.articles.len()).filter(|&i| self.articles[i].is_some());
+        let mut live = (0..self.articles.len()).filter(|&i| self.articles[i].is_some());
         let in_bundle = |i: &usize| {
             self.articles[*i]
                 .as_ref()
                 .is_some_and(|a| a.file.starts_with(BUNDLE))
         };
         match target {
-            Target::Bundle => live.filter(in_bundle).next(),
+            Target::Bundle => live.find(in_bundle),
             Target::Other(n) => {
                 let others: Vec<usize> = live.filter(|i| !in_bundle(i)).collect();
                 (!others.is_empty()).then(|| others[n % others.len()])
@@ -743,6 +763,18 @@ impl Fixture {
                 }
                 self.regions.push(("semey", "Semey".into()));
                 vec![self.write_regions()]
+            }
+            Edit::Alias { article, alias } => self.change(*article, |a| {
+                let stem = a
+                    .file
+                    .trim_end_matches(".md")
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or("x");
+                a.alias = alias.then(|| format!("/old/{stem}/"));
+            }),
+            Edit::PlacePoll { article, poll } => {
+                self.change(*article, |a| a.poll = poll.map(|p| POLLS[p]))
             }
             Edit::Poll { poll, question } => {
                 self.questions[*poll] = question.clone();
@@ -878,6 +910,16 @@ enum Edit {
     },
     /// Adds the region `semey`.
     AddRegion,
+    /// Gives the article an old path that redirects to it (`/old/<file name>/`), or none.
+    Alias {
+        article: Target,
+        alias: bool,
+    },
+    /// Names a poll in the front matter (an index into [`POLLS`]), or none.
+    PlacePoll {
+        article: Target,
+        poll: Option<usize>,
+    },
     /// A poll's new question.
     Poll {
         poll: usize,
@@ -911,6 +953,12 @@ enum Edit {
 enum EditKind {
     Add,
     Body,
+    /// A body with a code block, which brings `highlight.css`.
+    CodeBody,
+    /// An alias (an old path that redirects to the article) given or taken away.
+    Alias,
+    /// The front matter's `poll:` (naming the poll that the body places too is an error).
+    PlacePoll,
     Retitle,
     Reregion,
     Retag,
@@ -946,6 +994,8 @@ const KNOWN_BROKEN: &[EditKind] = &[
     EditKind::MoveBundle,
     EditKind::RetitlePage,
     EditKind::RemoveBundleImage,
+    EditKind::CodeBody,
+    EditKind::Alias,
 ];
 
 /// Kinds of edit that today's incremental path gets wrong only when drafts are previewed
@@ -1061,12 +1111,37 @@ fn kinds() -> Vec<(u32, EditKind, BoxedStrategy<Edit>)> {
         (
             3,
             K::Body,
-            (target(), body(), proptest::bool::weighted(0.2))
-                .prop_map(|(article, text, code)| Edit::Body {
+            (target(), body())
+                .prop_map(|(article, text)| Edit::Body {
                     article,
                     text,
-                    code,
+                    code: false,
                 })
+                .boxed(),
+        ),
+        (
+            1,
+            K::CodeBody,
+            (target(), body())
+                .prop_map(|(article, text)| Edit::Body {
+                    article,
+                    text,
+                    code: true,
+                })
+                .boxed(),
+        ),
+        (
+            1,
+            K::Alias,
+            (target(), any::<bool>())
+                .prop_map(|(article, alias)| Edit::Alias { article, alias })
+                .boxed(),
+        ),
+        (
+            1,
+            K::PlacePoll,
+            (target(), proptest::option::of(0..POLLS.len()))
+                .prop_map(|(article, poll)| Edit::PlacePoll { article, poll })
                 .boxed(),
         ),
         (
@@ -1253,7 +1328,10 @@ impl Edit {
                 article: Target::Bundle,
             } => K::MoveBundle,
             Edit::Add { .. } => K::Add,
-            Edit::Body { .. } => K::Body,
+            Edit::Body { code: false, .. } => K::Body,
+            Edit::Body { code: true, .. } => K::CodeBody,
+            Edit::PlacePoll { .. } => K::PlacePoll,
+            Edit::Alias { .. } => K::Alias,
             Edit::Retitle { .. } => K::Retitle,
             Edit::Reregion { .. } => K::Reregion,
             Edit::Retag { .. } => K::Retag,
@@ -1329,8 +1407,8 @@ fn with_fixes(edits: Vec<Edit>) -> Vec<Edit> {
 
 /// Applies the edits one by one; after each, the incremental result must equal a clean build
 /// (or both fail, the served site unchanged). Gives what went wrong.
-fn check_edits(drafts: bool, edits: &[Edit]) -> Result<(), String> {
-    let mut fixture = Fixture::new(drafts);
+fn check_edits(drafts: bool, paginate: usize, edits: &[Edit]) -> Result<(), String> {
+    let mut fixture = Fixture::new(drafts, paginate);
     let options = fixture.options();
     let clean = clean_build(&options).map_err(|e| format!("the fixture does not build: {e:#}"))?;
     let mut incremental =
@@ -1403,40 +1481,172 @@ proptest! {
     fn incremental_builds_equal_clean_builds(
         (drafts, edits) in any::<bool>().prop_flat_map(|drafts| (Just(drafts), edits(drafts)))
     ) {
-        if let Err(failure) = check_edits(drafts, &edits) {
+        if let Err(failure) = check_edits(drafts, PAGINATE, &edits) {
             return Err(TestCaseError::fail(failure));
         }
     }
 }
 
 /// Runs a fixed series of edits, panicking with the difference when there is one.
-fn replay(drafts: bool, edits: &[Edit]) {
-    if let Err(failure) = check_edits(drafts, edits) {
+fn replay(drafts: bool, paginate: usize, edits: &[Edit]) {
+    if let Err(failure) = check_edits(drafts, paginate, edits) {
         panic!("{failure}");
     }
 }
 
-#[test]
-fn the_fixture_survives_every_kind_of_edit_once() {
-    // One edit of each kind, in a fixed order, so each kind runs on every CI run whatever
-    // the random cases draw.
-    let edits = [
-        Edit::Retitle {
-            article: Target::Other(0),
-            title: "Atyrau volunteers sew more masks".into(),
-        },
-        Edit::Page {
-            page: 1,
-            title: None,
-            body: "Жаңа мәтін.".into(),
-        },
+/// One edit of every kind, in an order where each means something (the link target
+/// retitled, a draft published, a region added then used...).
+fn one_of_each() -> Vec<Edit> {
+    let text = |s: &str| s.to_string();
+    vec![
         Edit::Add {
             lang: 1,
-            title: "Аналар кеңесі 7".into(),
+            title: text("Аналар кеңесі 7"),
             region: Some(2),
         },
-    ];
-    replay(false, &edits);
+        Edit::Body {
+            article: Target::Other(1),
+            text: text("Жаңа \"мәтін\"."),
+            code: false,
+        },
+        Edit::Body {
+            article: Target::Other(2),
+            text: text("Код."),
+            code: true,
+        },
+        Edit::Retitle {
+            article: Target::Other(0),
+            title: text("Atyrau volunteers sew more masks 1"),
+        },
+        Edit::Reregion {
+            article: Target::Other(4),
+            regions: vec![1, 3],
+        },
+        Edit::Retag {
+            article: Target::Bundle,
+            tags: vec![2, 4],
+        },
+        Edit::Pin {
+            article: Target::Other(1),
+            pin: Pin::UntilFuture,
+        },
+        Edit::Pin {
+            article: Target::Other(3),
+            pin: Pin::UntilPast,
+        },
+        Edit::Draft {
+            article: Target::Other(5),
+        },
+        Edit::Future {
+            article: Target::Other(4),
+        },
+        Edit::Translation {
+            article: Target::Other(1),
+            key: Some(1),
+        },
+        Edit::Translation {
+            article: Target::Other(3),
+            key: Some(1),
+        },
+        Edit::PlacePoll {
+            article: Target::Other(0),
+            poll: Some(0),
+        },
+        Edit::Alias {
+            article: Target::Other(2),
+            alias: true,
+        },
+        Edit::Template {
+            which: 0,
+            marker: Some(7),
+        },
+        Edit::Template {
+            which: 1,
+            marker: Some(9),
+        },
+        Edit::Template {
+            which: 0,
+            marker: None,
+        },
+        Edit::RenameRegion {
+            region: 1,
+            name: text("Qostanay"),
+        },
+        Edit::AddRegion,
+        Edit::Reregion {
+            article: Target::Other(1),
+            regions: vec![4],
+        },
+        Edit::Poll {
+            poll: 1,
+            question: text("How many masks?"),
+        },
+        Edit::BundleImage {
+            image: 0,
+            size: Some(60),
+            shown: true,
+        },
+        Edit::BundleImage {
+            image: 0,
+            size: Some(90),
+            shown: true,
+        },
+        Edit::BundleImage {
+            image: 1,
+            size: Some(30),
+            shown: false,
+        },
+        Edit::BundleImage {
+            image: 1,
+            size: None,
+            shown: false,
+        },
+        Edit::BundleImage {
+            image: 1,
+            size: None,
+            shown: true,
+        },
+        Edit::Page {
+            page: 2,
+            title: None,
+            body: text("Новый текст."),
+        },
+        Edit::Page {
+            page: 0,
+            title: Some(text("About us 2")),
+            body: text("New text."),
+        },
+        Edit::BreakRegion {
+            article: Target::Other(0),
+            fix_after: 0,
+        },
+        Edit::FixRegions,
+        Edit::Delete {
+            article: Target::Other(4),
+        },
+        Edit::Retitle {
+            article: Target::Bundle,
+            title: text("Semey hands out masks 3"),
+        },
+    ]
+}
+
+#[test]
+fn one_edit_of_each_kind_in_turn() {
+    // Every kind runs on every CI run, whatever the random cases draw (but those that are
+    // known to be broken).
+    let all = one_of_each();
+    for (_, kind, _) in kinds() {
+        assert!(
+            all.iter().any(|e| e.kind() == Some(kind)),
+            "one_of_each has no {kind:?}"
+        );
+    }
+    let working: Vec<Edit> = all
+        .into_iter()
+        .filter(|e| e.kind().is_none_or(|k| !KNOWN_BROKEN.contains(&k)))
+        .collect();
+    replay(false, PAGINATE, &working);
 }
 
 #[test]
@@ -1449,4 +1659,137 @@ fn each_strategy_makes_edits_of_its_kind() {
             assert_eq!(edit.kind(), Some(kind), "{edit:?}");
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Bugs of today's incremental path, found by the property above: each is the shortest
+// series of edits that shows it. Remove the `ignore` once the pipeline gets it right, and
+// take its kind out of KNOWN_BROKEN (or set PAGINATE to 2).
+
+#[test]
+#[ignore = "bug: with drafts previewed, sitemap.xml keeps an article made a draft (and misses one published); its fingerprint does not cover `draft`"]
+fn the_sitemap_follows_drafts_while_drafts_are_previewed() {
+    replay(
+        true,
+        PAGINATE,
+        &[Edit::Draft {
+            article: Target::Other(0),
+        }],
+    );
+}
+
+#[test]
+#[ignore = "bug: an update does not check that the files a body shows exist; a clean build fails on the missing image"]
+fn an_update_showing_a_missing_bundle_image_fails() {
+    replay(
+        false,
+        PAGINATE,
+        &[Edit::BundleImage {
+            image: 0,
+            size: None,
+            shown: true,
+        }],
+    );
+}
+
+#[test]
+#[ignore = "bug: a bundle's files stay at the article's old URL when it is retitled, deleted, made a draft or dated in the future"]
+fn bundle_files_go_with_their_article() {
+    replay(
+        false,
+        PAGINATE,
+        &[Edit::Retitle {
+            article: Target::Bundle,
+            title: "Volunteers 0".into(),
+        }],
+    );
+}
+
+#[test]
+#[ignore = "bug: a bundle file deleted while serving stays in the site"]
+fn a_deleted_bundle_file_leaves_the_site() {
+    replay(
+        false,
+        PAGINATE,
+        &[
+            Edit::BundleImage {
+                image: 0,
+                size: Some(10),
+                shown: false,
+            },
+            Edit::BundleImage {
+                image: 0,
+                size: None,
+                shown: false,
+            },
+        ],
+    );
+}
+
+#[test]
+#[ignore = "bug: the menus of every other page keep a standalone page's old title; no fingerprint covers the menus"]
+fn menus_follow_a_retitled_page() {
+    replay(
+        false,
+        PAGINATE,
+        &[Edit::Page {
+            page: 0,
+            title: Some("Volunteers 0".into()),
+            body: "Volunteers Volunteers Volunteers.".into(),
+        }],
+    );
+}
+
+#[test]
+#[ignore = "bug: highlight.css stays after the last code block goes"]
+fn highlight_css_goes_with_the_last_code_block() {
+    replay(
+        false,
+        PAGINATE,
+        &[
+            Edit::Body {
+                article: Target::Other(0),
+                text: "Code.".into(),
+                code: true,
+            },
+            Edit::Body {
+                article: Target::Other(0),
+                text: "No code.".into(),
+                code: false,
+            },
+        ],
+    );
+}
+
+#[test]
+#[ignore = "bug: an alias's redirect page vanishes when its article's URL changes (the new redirect is written, then the old one's path removed)"]
+fn an_alias_redirects_to_its_article_after_a_retitle() {
+    replay(
+        false,
+        PAGINATE,
+        &[
+            Edit::Alias {
+                article: Target::Other(0),
+                alias: true,
+            },
+            Edit::Retitle {
+                article: Target::Other(0),
+                title: "Volunteers 0".into(),
+            },
+        ],
+    );
+}
+
+#[test]
+#[ignore = "bug: a list that gains a page loses its first page (the pager's total is in the output's identity: the new page 1 is written, then the old one's path removed)"]
+fn a_list_that_gains_a_page_keeps_its_first_page() {
+    replay(
+        false,
+        2,
+        &[Edit::Add {
+            lang: 0,
+            title: "Volunteers 0".into(),
+            region: None,
+        }],
+    );
 }
