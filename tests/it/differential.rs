@@ -362,6 +362,12 @@ const REGION_SLUGS: [&str; 5] = ["atyrau", "kostanay", "astana", "guryev", "seme
 const TAGS: [&str; 5] = ["masks", "volunteers", "forum", "youth", "маски"];
 const TRANSLATION_KEYS: [&str; 2] = ["masks", "forum"];
 const LANGS: [&str; 3] = ["en", "kk", "ru"];
+const PAST_DATES: [&str; 4] = [
+    "2019-12-31",
+    "2020-03-22",
+    "2020-06-01T09:30:00+06:00",
+    "2021-01-15",
+];
 const POLLS: [&str; 2] = ["mothers-forum", "masks-drive"];
 const BUNDLE: &str = "content/news/2020/03/semey-masks";
 /// The `@/` link targets of the fixture: deleting one would break the site for good.
@@ -692,6 +698,32 @@ impl Fixture {
                 self.articles.push(Some(new));
                 vec![path]
             }
+            Edit::AddInNewFolder { title } => {
+                self.added += 1;
+                let folder = format!("content/news/2020/05/folder-{}", self.added);
+                let new = Article {
+                    tags: vec!["youth"],
+                    ..article(&format!("{folder}/article.md"), title, "en", "2020-05-04")
+                };
+                self.write(&new.file, &new.text());
+                self.articles.push(Some(new));
+                vec![self.root().join(folder)]
+            }
+            Edit::Rename { article } => {
+                let Some(i) = self.pick(*article) else {
+                    return Vec::new();
+                };
+                let old = self.articles[i].as_ref().expect("picked").file.clone();
+                if LINKED.iter().any(|l| old.ends_with(l)) {
+                    return Vec::new();
+                }
+                self.added += 1;
+                let new = format!("content/news/renamed-{}.md", self.added);
+                std::fs::rename(self.root().join(&old), self.root().join(&new))
+                    .expect("a renamed file");
+                self.articles[i].as_mut().expect("picked").file = new.clone();
+                vec![self.root().join(old), self.root().join(new)]
+            }
             Edit::Body {
                 article,
                 text,
@@ -734,6 +766,8 @@ impl Fixture {
             Edit::Pin { article, pin } => self.change(*article, |a| a.pin = *pin),
             Edit::Draft { article } => self.change(*article, |a| a.draft = !a.draft),
             Edit::Future { article } => self.change(*article, |a| a.future = !a.future),
+            Edit::Redate { article, date } => self.change(*article, |a| a.date = PAST_DATES[*date]),
+            Edit::Relang { article, lang } => self.change(*article, |a| a.lang = LANGS[*lang]),
             Edit::Translation { article, key } => self.change(*article, |a| {
                 a.translation = key.map(|k| TRANSLATION_KEYS[k])
             }),
@@ -856,6 +890,16 @@ enum Edit {
         title: String,
         region: Option<usize>,
     },
+    /// A new article in a folder of its own that is new too: the watcher reports the folder
+    /// alone (it may miss files written into a folder before it watches it).
+    AddInNewFolder {
+        title: String,
+    },
+    /// Moves an article's file (not one that an `@/` link names) to a new name: the watcher
+    /// reports the old path and the new.
+    Rename {
+        article: Target,
+    },
     /// A new body, with a code block (which brings `highlight.css`) or without.
     Body {
         article: Target,
@@ -888,6 +932,16 @@ enum Edit {
     /// Toggles `draft: true`.
     Draft {
         article: Target,
+    },
+    /// Another past date (an index into [`PAST_DATES`]): another archive month and URL.
+    Redate {
+        article: Target,
+        date: usize,
+    },
+    /// Another language (an index into [`LANGS`]): another tree and URL.
+    Relang {
+        article: Target,
+        lang: usize,
     },
     /// Toggles between the article's date and one after the present.
     Future {
@@ -952,6 +1006,8 @@ enum Edit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum EditKind {
     Add,
+    AddInNewFolder,
+    Rename,
     Body,
     /// A body with a code block, which brings `highlight.css`.
     CodeBody,
@@ -966,6 +1022,8 @@ enum EditKind {
     Pin,
     Draft,
     Future,
+    Redate,
+    Relang,
     Translation,
     Template,
     RenameRegion,
@@ -982,8 +1040,8 @@ enum EditKind {
     /// A standalone page's title (and body).
     RetitlePage,
     BreakRegion,
-    /// The bundle article's URL moves or it goes: retitled, deleted, made a draft or dated
-    /// in the future.
+    /// The bundle article's URL moves or it goes: retitled, redated, given another language,
+    /// deleted, made a draft or dated in the future.
     MoveBundle,
 }
 
@@ -1109,6 +1167,18 @@ fn kinds() -> Vec<(u32, EditKind, BoxedStrategy<Edit>)> {
                 .boxed(),
         ),
         (
+            1,
+            K::AddInNewFolder,
+            title()
+                .prop_map(|title| Edit::AddInNewFolder { title })
+                .boxed(),
+        ),
+        (
+            1,
+            K::Rename,
+            other().prop_map(|article| Edit::Rename { article }).boxed(),
+        ),
+        (
             3,
             K::Body,
             (target(), body())
@@ -1195,6 +1265,20 @@ fn kinds() -> Vec<(u32, EditKind, BoxedStrategy<Edit>)> {
         ),
         (
             1,
+            K::Redate,
+            (other(), 0..PAST_DATES.len())
+                .prop_map(|(article, date)| Edit::Redate { article, date })
+                .boxed(),
+        ),
+        (
+            1,
+            K::Relang,
+            (other(), 0..LANGS.len())
+                .prop_map(|(article, lang)| Edit::Relang { article, lang })
+                .boxed(),
+        ),
+        (
+            1,
             K::MoveBundle,
             prop_oneof![
                 title().prop_map(|title| Edit::Retitle {
@@ -1209,6 +1293,14 @@ fn kinds() -> Vec<(u32, EditKind, BoxedStrategy<Edit>)> {
                 }),
                 Just(Edit::Future {
                     article: Target::Bundle
+                }),
+                (0..PAST_DATES.len()).prop_map(|date| Edit::Redate {
+                    article: Target::Bundle,
+                    date
+                }),
+                (0..LANGS.len()).prop_map(|lang| Edit::Relang {
+                    article: Target::Bundle,
+                    lang
                 }),
             ]
             .boxed(),
@@ -1326,8 +1418,18 @@ impl Edit {
             }
             | Edit::Future {
                 article: Target::Bundle,
+            }
+            | Edit::Redate {
+                article: Target::Bundle,
+                ..
+            }
+            | Edit::Relang {
+                article: Target::Bundle,
+                ..
             } => K::MoveBundle,
             Edit::Add { .. } => K::Add,
+            Edit::AddInNewFolder { .. } => K::AddInNewFolder,
+            Edit::Rename { .. } => K::Rename,
             Edit::Body { code: false, .. } => K::Body,
             Edit::Body { code: true, .. } => K::CodeBody,
             Edit::PlacePoll { .. } => K::PlacePoll,
@@ -1339,6 +1441,8 @@ impl Edit {
             Edit::Pin { .. } => K::Pin,
             Edit::Draft { .. } => K::Draft,
             Edit::Future { .. } => K::Future,
+            Edit::Redate { .. } => K::Redate,
+            Edit::Relang { .. } => K::Relang,
             Edit::Translation { .. } => K::Translation,
             Edit::Template { .. } => K::Template,
             Edit::RenameRegion { .. } => K::RenameRegion,
@@ -1504,6 +1608,12 @@ fn one_of_each() -> Vec<Edit> {
             title: text("Аналар кеңесі 7"),
             region: Some(2),
         },
+        Edit::AddInNewFolder {
+            title: text("Youth forum 4"),
+        },
+        Edit::Rename {
+            article: Target::Other(4),
+        },
         Edit::Body {
             article: Target::Other(1),
             text: text("Жаңа \"мәтін\"."),
@@ -1539,6 +1649,14 @@ fn one_of_each() -> Vec<Edit> {
         },
         Edit::Future {
             article: Target::Other(4),
+        },
+        Edit::Redate {
+            article: Target::Other(0),
+            date: 2,
+        },
+        Edit::Relang {
+            article: Target::Other(2),
+            lang: 0,
         },
         Edit::Translation {
             article: Target::Other(1),
