@@ -237,6 +237,8 @@ pub struct Views {
     pub nav_regions: Vec<Value>,
     /// Per tree: its `nav_pages`.
     pub nav_pages: Vec<Value>,
+    /// Per tree: the `urls` every page links to ([`crate::routes::TreeUrls`]).
+    pub urls: Vec<Value>,
     /// Per tree: each poll's view in the tree's language, by poll index.
     pub polls: Vec<Vec<Value>>,
 }
@@ -300,6 +302,11 @@ impl Views {
             regions,
             nav_regions,
             nav_pages,
+            urls: site
+                .trees
+                .iter()
+                .map(|tree| Value::from_serializable(&crate::routes::TreeUrls::new(&tree.root)))
+                .collect(),
             polls,
         }
     }
