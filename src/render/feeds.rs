@@ -6,7 +6,9 @@
 use serde::Serialize;
 use tera::{Context, Value};
 
-use super::outputs::jobs;
+use std::collections::BTreeMap;
+
+use super::outputs::{SitemapPart, SitemapYear, jobs, sitemap_limit, sitemap_year, split_sitemap};
 use super::views;
 use super::{FEED_SIZE, Job, Renderer, filters};
 use crate::diagnostics::Problem;
@@ -74,7 +76,8 @@ impl Renderer<'_> {
         self.render_template(template, &cx)
     }
 
-    pub(super) fn sitemap(&self) -> Result<Vec<u8>, Problem> {
+    /// Every URL of the sitemap with where it goes, in the order of the jobs.
+    fn sitemap_entries(&self) -> Vec<(SitemapYear, SitemapEntry)> {
         let site = self.site;
         let lastmod = |i: usize| {
             crate::dates::rfc3339(
@@ -112,9 +115,10 @@ impl Renderer<'_> {
             .collect();
         let mut entries = Vec::new();
         for job in jobs(site) {
+            let Some(year) = sitemap_year(site, &job) else {
+                continue;
+            };
             let (url, lastmod): (String, Option<String>) = match &job {
-                Job::Article(i) if site.articles[*i].draft => continue,
-                Job::Page(i) if site.pages[*i].draft => continue,
                 Job::Article(i) => (site.articles[*i].path.clone(), Some(lastmod(*i))),
                 Job::Page(i) => (
                     site.pages[*i].path.clone(),
@@ -165,12 +169,82 @@ impl Renderer<'_> {
                 }
                 _ => continue,
             };
-            entries.push(SitemapEntry {
-                permalink: views::permalink(site, &url),
-                url,
-                lastmod,
-            });
+            entries.push((
+                year,
+                SitemapEntry {
+                    permalink: views::permalink(site, &url),
+                    url,
+                    lastmod,
+                },
+            ));
         }
+        entries
+    }
+
+    /// `/sitemap.xml`: every URL when they fit in one file, else the index of its parts.
+    pub(super) fn sitemap(&self) -> Result<Vec<u8>, Problem> {
+        let entries = self.sitemap_entries();
+        let limit = sitemap_limit();
+        if entries.len() <= limit {
+            let all: Vec<SitemapEntry> = entries.into_iter().map(|(_, e)| e).collect();
+            return self.urlset(&all);
+        }
+        let mut per_year: BTreeMap<SitemapYear, usize> = BTreeMap::new();
+        for (year, _) in &entries {
+            *per_year.entry(*year).or_default() += 1;
+        }
+        let newest_of = |year: SitemapYear| {
+            entries
+                .iter()
+                .filter(|(y, _)| *y == year)
+                .filter_map(|(_, e)| e.lastmod.as_deref())
+                .max()
+                .map(str::to_string)
+        };
+        let parts: Vec<SitemapEntry> = split_sitemap(&per_year, limit)
+            .iter()
+            .map(|part| {
+                let url = part.path();
+                SitemapEntry {
+                    permalink: views::permalink(self.site, &url),
+                    url,
+                    lastmod: newest_of(part.year),
+                }
+            })
+            .collect();
+        let mut out = String::from(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+        );
+        for part in parts {
+            out.push_str("  <sitemap>\n    <loc>");
+            out.push_str(&crate::html::escape_html(&part.permalink));
+            out.push_str("</loc>\n");
+            if let Some(lastmod) = &part.lastmod {
+                out.push_str(&format!("    <lastmod>{lastmod}</lastmod>\n"));
+            }
+            out.push_str("  </sitemap>\n");
+        }
+        out.push_str("</sitemapindex>\n");
+        Ok(out.into_bytes())
+    }
+
+    /// One part of a split sitemap: the URLs of its year, [`sitemap_limit`] at most.
+    pub(super) fn sitemap_part(&self, part: &SitemapPart) -> Result<Vec<u8>, Problem> {
+        let limit = sitemap_limit();
+        let chunk: Vec<SitemapEntry> = self
+            .sitemap_entries()
+            .into_iter()
+            .filter(|(year, _)| *year == part.year)
+            .skip(part.chunk * limit)
+            .take(limit)
+            .map(|(_, e)| e)
+            .collect();
+        self.urlset(&chunk)
+    }
+
+    /// A `<urlset>` of entries through the theme's `sitemap.xml` template.
+    fn urlset(&self, entries: &[SitemapEntry]) -> Result<Vec<u8>, Problem> {
+        let site = self.site;
         let mut cx = Context::new();
         cx.insert_value("site", self.views.site[0].clone());
         cx.insert("lang", &site.config.language);

@@ -44,6 +44,7 @@ fn identity(site: &Site, job: &Job, h: &mut impl std::hash::Hasher) {
         | Job::Polls { tree } => lang(tree).hash(h),
         Job::Redirect { from, to, lang } => (from, to, lang).hash(h),
         Job::Sitemap | Job::Robots | Job::PollIndex => {}
+        Job::SitemapPart(part) => part.hash(h),
     }
 }
 
@@ -126,7 +127,7 @@ pub fn fingerprint(site: &Site, job: &Job, articles: &[u64], pages: &[u64], glob
             (&t.name, t.articles.len()).hash(&mut h);
             list(&mut h, &t.articles[pager.items.clone()]);
         }
-        Job::Sitemap => {
+        Job::Sitemap | Job::SitemapPart(_) => {
             // Only paths and dates show in the sitemap: body edits leave it alone.
             for article in &site.articles {
                 (

@@ -313,6 +313,7 @@ impl<'a> Renderer<'a> {
                 (from.clone(), self.redirect(to, lang).into_bytes())
             }
             Job::Sitemap => ("/sitemap.xml".to_string(), self.sitemap()?),
+            Job::SitemapPart(part) => (part.path(), self.sitemap_part(part)?),
             Job::Robots => (
                 "/robots.txt".to_string(),
                 format!(

@@ -61,15 +61,20 @@ pub enum Job {
         to: String,
         lang: String,
     },
-    /// The sitemap of every page.
+    /// `/sitemap.xml`: every page's URL, or, above [`sitemap_limit`] URLs, an index of
+    /// the [`Job::SitemapPart`]s.
     Sitemap,
+    /// One part of a large site's sitemap: the pages of one year (`/sitemap-2020.xml`,
+    /// `/sitemap-2020-2.xml` when a year alone has too many) or the undated ones
+    /// (`/sitemap-pages.xml`).
+    SitemapPart(SitemapPart),
     /// robots.txt.
     Robots,
 }
 
 impl Job {
     /// Every kind of job [`Job::kind`] names.
-    pub const KINDS: [&'static str; 20] = [
+    pub const KINDS: [&'static str; 21] = [
         "front",
         "article",
         "page",
@@ -89,6 +94,7 @@ impl Job {
         "poll index",
         "redirect",
         "sitemap",
+        "sitemap part",
         "robots",
     ];
 
@@ -114,6 +120,7 @@ impl Job {
             Job::PollIndex => "poll index",
             Job::Redirect { .. } => "redirect",
             Job::Sitemap => "sitemap",
+            Job::SitemapPart(_) => "sitemap part",
             Job::Robots => "robots",
         }
     }
@@ -126,6 +133,7 @@ impl Job {
                 | Job::Atom { .. }
                 | Job::Rss { .. }
                 | Job::Sitemap
+                | Job::SitemapPart(_)
                 | Job::Robots
                 | Job::Redirect { .. }
                 | Job::PollIndex
@@ -209,8 +217,104 @@ pub fn jobs(site: &Site) -> Vec<Job> {
             lang: lang.clone(),
         }));
     }
-    jobs.extend([Job::Sitemap, Job::Robots]);
+    let parts = sitemap_parts(site, &jobs, sitemap_limit());
+    jobs.push(Job::Sitemap);
+    jobs.extend(parts.into_iter().map(Job::SitemapPart));
+    jobs.push(Job::Robots);
     jobs
+}
+
+/// How many URLs one sitemap file may hold (the sitemaps protocol's limit), unless
+/// `BIRGE_SITEMAP_LIMIT` sets a smaller number (for tests of large sites on small ones).
+pub fn sitemap_limit() -> usize {
+    std::env::var("BIRGE_SITEMAP_LIMIT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(50_000)
+}
+
+/// Where a page's URL goes in a split sitemap: the part of its year, or of undated pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SitemapYear {
+    /// Pages of one year: articles by their date, archive pages by theirs.
+    Year(i16),
+    /// Every other page: front pages, lists, indexes, polls, standalone pages.
+    Undated,
+}
+
+/// One file of a split sitemap: the `chunk`-th (from 0) group of a year's URLs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SitemapPart {
+    /// Whose URLs it holds.
+    pub year: SitemapYear,
+    /// Which group of [`sitemap_limit`] URLs of that year.
+    pub chunk: usize,
+}
+
+impl SitemapPart {
+    /// The part's site path: `/sitemap-2020.xml`, `/sitemap-2020-2.xml`, `/sitemap-pages.xml`.
+    pub fn path(&self) -> String {
+        let name = match self.year {
+            SitemapYear::Year(year) => year.to_string(),
+            SitemapYear::Undated => "pages".to_string(),
+        };
+        match self.chunk {
+            0 => format!("/sitemap-{name}.xml"),
+            n => format!("/sitemap-{name}-{}.xml", n + 1),
+        }
+    }
+}
+
+/// Where a job's page goes in the sitemap; `None` for outputs that are not listed (feeds,
+/// redirects, not-found pages, drafts).
+pub fn sitemap_year(site: &Site, job: &Job) -> Option<SitemapYear> {
+    match job {
+        Job::Article(i) if site.articles[*i].draft => None,
+        Job::Page(i) if site.pages[*i].draft => None,
+        Job::Article(i) => Some(SitemapYear::Year(site.articles[*i].date.year())),
+        Job::ArchiveYear { tree, year } | Job::ArchiveMonth { tree, year, .. } => {
+            Some(SitemapYear::Year(site.trees[*tree].years[*year].year))
+        }
+        Job::Page(_)
+        | Job::Front { .. }
+        | Job::Region { .. }
+        | Job::Tag { .. }
+        | Job::Regions { .. }
+        | Job::Tags { .. }
+        | Job::Polls { .. }
+        | Job::Poll { .. }
+        | Job::Archive { .. } => Some(SitemapYear::Undated),
+        _ => None,
+    }
+}
+
+/// The parts of the sitemap when it has more URLs than `limit`, in order; none otherwise.
+pub fn sitemap_parts(site: &Site, jobs: &[Job], limit: usize) -> Vec<SitemapPart> {
+    let mut per_year: std::collections::BTreeMap<SitemapYear, usize> = Default::default();
+    for job in jobs {
+        if let Some(year) = sitemap_year(site, job) {
+            *per_year.entry(year).or_default() += 1;
+        }
+    }
+    split_sitemap(&per_year, limit)
+}
+
+/// Splits URL counts per year into parts of at most `limit` URLs; one part (no split) when
+/// they fit in one file.
+pub fn split_sitemap(
+    per_year: &std::collections::BTreeMap<SitemapYear, usize>,
+    limit: usize,
+) -> Vec<SitemapPart> {
+    if per_year.values().sum::<usize>() <= limit {
+        return Vec::new();
+    }
+    per_year
+        .iter()
+        .flat_map(|(&year, &count)| {
+            (0..count.div_ceil(limit.max(1))).map(move |chunk| SitemapPart { year, chunk })
+        })
+        .collect()
 }
 
 /// The output file for a site path: `/a/b/` -> `a/b/index.html`, `/atom.xml` -> `atom.xml`.
@@ -231,7 +335,33 @@ pub fn output_path(site_path: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::output_path;
+    use super::*;
+
+    #[test]
+    fn large_sitemaps_split_by_year() {
+        let counts = std::collections::BTreeMap::from([
+            (SitemapYear::Year(2020), 5),
+            (SitemapYear::Year(2021), 2),
+            (SitemapYear::Undated, 1),
+        ]);
+        assert!(
+            split_sitemap(&counts, 8).is_empty(),
+            "8 URLs fit in one file"
+        );
+        let paths: Vec<String> = split_sitemap(&counts, 3)
+            .iter()
+            .map(SitemapPart::path)
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "/sitemap-2020.xml",
+                "/sitemap-2020-2.xml",
+                "/sitemap-2021.xml",
+                "/sitemap-pages.xml"
+            ]
+        );
+    }
 
     #[test]
     fn output_paths() {
