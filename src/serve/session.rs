@@ -411,6 +411,24 @@ impl Session {
         touched: &HashSet<String>,
     ) -> Result<Update> {
         let bodies = self.ensure_bodies(model, touched)?;
+        // The files articles and pages point at are checked as a build checks them (the
+        // whole site: an edit can remove a file that another article shows).
+        let page_bodies: Vec<Rendered> = model
+            .pages
+            .iter()
+            .map(|p| self.page_bodies[&p.source].clone())
+            .collect();
+        let mut problems = Problems::default();
+        crate::build::check_references(
+            &self.options.root,
+            model,
+            &self.frame.theme,
+            (&bodies, &page_bodies),
+            &mut problems,
+        );
+        if !problems.is_empty() {
+            return Err(problems.sorted().into());
+        }
         let result = self.render_pages(site, model, &bodies);
         for (article, body) in model.articles.iter().zip(bodies) {
             self.bodies.insert(article.source.clone(), body);
@@ -420,7 +438,8 @@ impl Session {
 
     /// Renders the Markdown that is not cached yet; gives every article's body in model order.
     fn ensure_bodies(&mut self, model: &Site, touched: &HashSet<String>) -> Result<Vec<Rendered>> {
-        let scope = MarkdownScope::new(model);
+        let unloaded = content::unloaded_polls(&self.options.root, &self.frame.polls);
+        let scope = MarkdownScope::new(model).with_unloaded_polls(&unloaded);
         let missing: Vec<usize> = (0..model.articles.len())
             .filter(|&i| !self.bodies.contains_key(&model.articles[i].source))
             .collect();
