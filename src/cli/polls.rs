@@ -8,9 +8,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
+use crate::content::polls::{Index, Tally};
 use crate::polls::service::{self, Options, PollSource, Service};
 use crate::polls::store::Store;
-use crate::polls::{Definitions, Export, Index, Tally};
+use crate::polls::{Definitions, Export};
 
 /// `birge polls` and its actions.
 #[derive(Debug, Args)]
@@ -127,10 +128,10 @@ fn results(root: &Path, args: DbArgs) -> anyhow::Result<()> {
             Some(poll) => {
                 println!(
                     "{id}: {} ({})",
-                    poll.question,
+                    poll.text.question,
                     count(tally.total as usize, "vote", "votes")
                 );
-                for (i, label) in poll.options.iter().enumerate() {
+                for (i, label) in poll.text.options.iter().enumerate() {
                     println!(
                         "  {:>6}  {:>5.1}%  {label}",
                         tally.votes(i),
@@ -165,7 +166,8 @@ fn export(root: &Path, args: DbArgs) -> anyhow::Result<()> {
 }
 
 fn definitions(root: &Path) -> anyhow::Result<()> {
-    let index = Index::load(root)?;
+    let (config, polls) = crate::content::polls::load(root)?;
+    let index = Index::definitions(&config, &polls);
     println!("{}", serde_json::to_string_pretty(&index)?);
     Ok(())
 }

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
-use super::Tally;
+use crate::content::polls::Tally;
 
 /// The schema version this birge writes; older stores are migrated on open.
 pub const SCHEMA_VERSION: i64 = 1;

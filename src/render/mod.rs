@@ -304,7 +304,8 @@ impl<'a> Renderer<'a> {
             }
             Job::PollIndex => {
                 // Public: a quiz's answer only once it closed (the service has them all).
-                let index = crate::polls::Index::public(&site.config, &site.polls, self.now);
+                let index =
+                    crate::content::polls::Index::public(&site.config, &site.polls, self.now);
                 let json = serde_json::to_vec_pretty(&index)
                     .map_err(|e| Problem::new("polls/index.json", e.to_string()))?;
                 ("/polls/index.json".to_string(), json)

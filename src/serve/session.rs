@@ -340,19 +340,13 @@ impl Session {
             let until = a.pinned_until.as_ref()?.timestamp();
             Some(due(until, format!("the pin of {} ends", a.source)))
         });
-        // A poll is closed once its `closes` has passed, so it changes just after.
-        let just_after = |t: jiff::Timestamp| t.checked_add(jiff::SignedDuration::from_nanos(1));
-        let polls = self.frame.polls.iter().flat_map(|p| {
-            let opens = p.opens.as_ref().map(|t| (t.timestamp(), "opens"));
-            let closes = p
-                .closes
-                .as_ref()
-                .and_then(|t| Some((just_after(t.timestamp()).ok()?, "closes")));
-            opens
-                .into_iter()
-                .chain(closes)
-                .filter(|(at, _)| *at > now)
-                .map(|(at, what)| due(at, format!("poll {} {what}", p.id)))
+        let polls = self.frame.polls.iter().filter_map(|p| {
+            let change = p.next_change_after(now)?;
+            let what = match change.to {
+                crate::content::polls::PollState::Open => "opens",
+                _ => "closes",
+            };
+            Some(due(change.at, format!("poll {} {what}", p.id)))
         });
         future.chain(pins).chain(polls).min_by_key(|d| d.at)
     }
