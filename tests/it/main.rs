@@ -2,6 +2,7 @@
 
 mod build;
 mod commands;
+mod differential;
 mod editor;
 mod errors;
 mod faults;
