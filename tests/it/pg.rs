@@ -345,3 +345,23 @@ fn an_export_imports_into_either_store() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn votes_survive_dropped_connections() {
+    let Some(db) = TestDb::new() else { return };
+    let site = polls::site();
+    let service = VoteService::start(site.root(), db.path(), &[]);
+    for n in 1..=3u64 {
+        let response = vote(&service, "mothers-forum", &[], r#"{"option": 0}"#);
+        assert_eq!(response.status, 200, "{}", response.text());
+        assert_eq!(response.json()["total"], n);
+        // The server ends every connection of the service, as a failover or restart would.
+        admin_sql(
+            &db.url,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        );
+    }
+    let body = get(&service.addr, "/api/polls/mothers-forum", &[]).json();
+    assert_eq!(body["total"], 3, "{body}");
+}
