@@ -89,7 +89,8 @@ impl Location {
     }
 }
 
-/// What every vote store does; the service speaks only to this.
+/// What every vote store does (SQLite and PostgreSQL alike); the service speaks only to
+/// this, through [`Store`], which holds either.
 pub trait VoteStore {
     /// Records a ballot; answers once it is committed (or known to be a repeat).
     fn vote(
@@ -138,6 +139,53 @@ impl Store {
     }
 }
 
+impl VoteStore for SqliteStore {
+    async fn vote(
+        &self,
+        poll: &str,
+        voter: &str,
+        options: &[usize],
+    ) -> Result<Outcome, Arc<StoreError>> {
+        SqliteStore::vote(self, poll, voter, options).await
+    }
+
+    async fn tally(&self, poll: &str) -> Tally {
+        SqliteStore::tally(self, poll)
+    }
+
+    async fn has_voted(&self, poll: &str, voter: &str) -> Result<bool, StoreError> {
+        SqliteStore::has_voted(self, poll, voter)
+    }
+
+    fn close(&self) {
+        SqliteStore::close(self);
+    }
+}
+
+impl VoteStore for postgres::PgStore {
+    async fn vote(
+        &self,
+        poll: &str,
+        voter: &str,
+        options: &[usize],
+    ) -> Result<Outcome, Arc<StoreError>> {
+        postgres::PgStore::vote(self, poll, voter, options).await
+    }
+
+    async fn tally(&self, poll: &str) -> Tally {
+        postgres::PgStore::tally(self, poll).await
+    }
+
+    async fn has_voted(&self, poll: &str, voter: &str) -> Result<bool, StoreError> {
+        postgres::PgStore::has_voted(self, poll, voter).await
+    }
+
+    fn close(&self) {
+        postgres::PgStore::close(self);
+    }
+}
+
+/// Either store, through the trait.
 impl VoteStore for Store {
     async fn vote(
         &self,
@@ -146,29 +194,29 @@ impl VoteStore for Store {
         options: &[usize],
     ) -> Result<Outcome, Arc<StoreError>> {
         match self {
-            Store::Sqlite(store) => store.vote(poll, voter, options).await,
-            Store::Postgres(store) => store.vote(poll, voter, options).await,
+            Store::Sqlite(store) => VoteStore::vote(store, poll, voter, options).await,
+            Store::Postgres(store) => VoteStore::vote(store, poll, voter, options).await,
         }
     }
 
     async fn tally(&self, poll: &str) -> Tally {
         match self {
-            Store::Sqlite(store) => store.tally(poll),
-            Store::Postgres(store) => store.tally(poll).await,
+            Store::Sqlite(store) => VoteStore::tally(store, poll).await,
+            Store::Postgres(store) => VoteStore::tally(store, poll).await,
         }
     }
 
     async fn has_voted(&self, poll: &str, voter: &str) -> Result<bool, StoreError> {
         match self {
-            Store::Sqlite(store) => store.has_voted(poll, voter),
-            Store::Postgres(store) => store.has_voted(poll, voter).await,
+            Store::Sqlite(store) => VoteStore::has_voted(store, poll, voter).await,
+            Store::Postgres(store) => VoteStore::has_voted(store, poll, voter).await,
         }
     }
 
     fn close(&self) {
         match self {
-            Store::Sqlite(store) => store.close(),
-            Store::Postgres(store) => store.close(),
+            Store::Sqlite(store) => VoteStore::close(store),
+            Store::Postgres(store) => VoteStore::close(store),
         }
     }
 }
