@@ -1,5 +1,5 @@
 //! The vote service and its store: poll definitions as the service holds them, the JSON
-//! bodies of the API, the SQLite store and the service itself.
+//! bodies of the API, the vote store (SQLite or PostgreSQL) and the service itself.
 //!
 //! Takes [`Poll`]s of the content model (from `content/polls/` or a file `birge polls
 //! definitions` wrote) and a store file, gives [`Definitions`] and [`PollBody`]s;
@@ -205,7 +205,7 @@ pub fn read_results(path: &Path) -> Result<HashMap<String, Tally>> {
         buf[..n].to_vec()
     };
     if head.starts_with(b"SQLite format 3\0") {
-        store::read_tallies(path)
+        store::sqlite::read_tallies(path)
     } else {
         let text = crate::fs::read_to_string(path)?;
         let export: Export = serde_json::from_str(&text).with_context(|| {

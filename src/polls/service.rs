@@ -25,7 +25,7 @@ use serde_json::json;
 
 use super::limit::{RateLimiter, client_address};
 use super::page::{self, Notice};
-use super::store::{Outcome, Store};
+use super::store::{Outcome, Store, VoteStore};
 use super::{Definitions, PollBody};
 use crate::content::polls::{Poll, PollKind, PollState, Tally};
 
@@ -265,15 +265,15 @@ impl Service {
             || origin.is_some_and(|o| o.starts_with("https://"))
     }
 
-    fn body_of(&self, poll: &Poll, voter: Option<&str>) -> (PollState, bool, Tally) {
+    async fn body_of(&self, poll: &Poll, voter: Option<&str>) -> (PollState, bool, Tally) {
         let state = poll.state_at(jiff::Timestamp::now());
         let voted = match voter {
             Some(v) if poll.kind == PollKind::Quiz && state != PollState::Closed => {
-                self.store.has_voted(&poll.id, v).unwrap_or(false)
+                self.store.has_voted(&poll.id, v).await.unwrap_or(false)
             }
             _ => false,
         };
-        (state, voted, self.store.tally(&poll.id))
+        (state, voted, self.store.tally(&poll.id).await)
     }
 }
 
@@ -299,7 +299,7 @@ async fn poll_body(
     };
     let lang = asked_language(uri.query());
     let voter = voter_from(&headers);
-    let (state, voted, tally) = service.body_of(poll, voter.as_deref());
+    let (state, voted, tally) = service.body_of(poll, voter.as_deref()).await;
     let mut response = Json(PollBody::new(poll, &tally, state, voted, &lang)).into_response();
     response
         .headers_mut()
@@ -319,7 +319,7 @@ async fn results(
     };
     let voter = voter_from(&headers);
     // Whether this reader voted comes from the store only: `notice` is in the URL, anyone can write it.
-    let (state, voted, tally) = service.body_of(poll, voter.as_deref());
+    let (state, voted, tally) = service.body_of(poll, voter.as_deref()).await;
     let notice = query
         .get("notice")
         .map_or(Notice::None, |c| Notice::from_code(c));
@@ -478,7 +478,7 @@ async fn vote(State(service): Shared, Path(id): Path<String>, request: Request) 
     let outcome = decide(&service, poll, &voter, &options).await;
     let mut response = match (outcome, form_return) {
         (Decision::Refused(status, code, body_voted), None) => {
-            let (state, _, tally) = service.body_of(poll, None);
+            let (state, _, tally) = service.body_of(poll, None).await;
             let body = PollBody::new(poll, &tally, state, body_voted, &lang);
             if status == StatusCode::CONFLICT {
                 error_with_poll(status, code, &body)
