@@ -2,7 +2,7 @@
 //!
 //! Takes the [`Site`], its rendered Markdown and a [`Theme`], gives one flat list of [`Job`]s
 //! (one per output file, [`outputs`]) and renders any of them, in any order, on any thread.
-//! Pages are in [`pages`], feeds, the sitemap and redirects in [`feeds`], template compiling
+//! Pages are in `pages`, feeds, the sitemap and redirects in `feeds`, template compiling
 //! in [`templates`], the views templates see in [`views`].
 
 mod feeds;
