@@ -8,7 +8,7 @@
 //! higher by default), so the title, regions and tags are found without being repeated in
 //! the text, and the text stays what a snippet should show: the summary and the body.
 //!
-//! Kazakh records carry the folded key ([`super::fold`]) beside the original, because a
+//! Kazakh records carry the folded key ([`super::fold()`]) beside the original, because a
 //! snippet must show the article's own words while a Latin query can only match the key:
 //! - the text is the `n` original words, then the key of each of those words, one for one,
 //!   so a match at word `n + i` is word `i` of the original. There is no marker between the
