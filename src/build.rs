@@ -404,7 +404,7 @@ fn render_markdown(
 
 /// Checks that the local files articles and pages point at (lead images, Markdown images,
 /// links to files) are among the files the build publishes.
-fn check_references(
+pub(crate) fn check_references(
     root: &Path,
     site: &Site,
     theme: &Theme,

@@ -24,6 +24,7 @@ pub mod output;
 pub mod polls;
 pub mod render;
 pub mod routes;
+pub mod search;
 pub mod serve;
 pub mod site;
 pub mod slug;

@@ -180,4 +180,16 @@ mod tests {
     fn punctuation_only_gives_empty() {
         assert_eq!(slugify("!!! ???", "en"), "");
     }
+
+    #[test]
+    fn poll_ids() {
+        let long = "x".repeat(64);
+        let too_long = "x".repeat(65);
+        for id in ["mothers-forum", "forum_2020", "7", long.as_str()] {
+            assert!(super::is_valid_poll_id(id), "{id:?}");
+        }
+        for id in ["", "Mothers", "a b", "ана", "a.b", too_long.as_str()] {
+            assert!(!super::is_valid_poll_id(id), "{id:?}");
+        }
+    }
 }

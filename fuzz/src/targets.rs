@@ -16,12 +16,12 @@ use birge::config::Config;
 use birge::content::front_matter::{
     self, ARTICLE_KEYS, ArticleFrontMatter, PAGE_KEYS, PageFrontMatter,
 };
-use birge::content::polls::PollText;
+use birge::content::polls::{Definition, Index, PollText};
 use birge::content::{PollKind, polls, regions};
 use birge::markdown;
 use birge::polls::service::{Options, Service};
 use birge::polls::store::Store;
-use birge::polls::{Definition, Definitions, Index, limit, page};
+use birge::polls::{Definitions, limit, page};
 use birge::serve::files::MemorySite;
 use birge::serve::session::Session;
 
@@ -209,10 +209,20 @@ pub fn data_files(data: &[u8]) {
             assert!(site.languages.contains(lang));
             assert_eq!(text.options.len(), poll.option_count());
         }
-        let definition = Definition::from_poll(&poll);
-        let _ = definition.state(jiff::Timestamp::now());
-        assert!(definition.check_ballot(&[0]).is_some() || poll.kind == PollKind::Multiple);
-        assert!(definition.check_ballot(&[usize::MAX]).is_none());
+        let now = jiff::Timestamp::now();
+        let _ = poll.state_at(now);
+        if let Some(change) = poll.next_change_after(now) {
+            assert!(change.at > now && change.to != poll.state_at(now));
+        }
+        assert!(poll.check_ballot(&[0]).is_some() || poll.kind == PollKind::Multiple);
+        assert!(poll.check_ballot(&[usize::MAX]).is_none());
+        // What `birge polls definitions` writes, the service reads back as the same poll.
+        let definition = poll.definition();
+        let read = definition
+            .clone()
+            .into_poll("polls.json")
+            .expect("a poll's own definition");
+        assert_eq!(read.definition(), definition);
     }
     let _ = birge::yaml::top_level_keys(text);
     for key in ["title", "tags", "regions", "options"] {
@@ -220,7 +230,9 @@ pub fn data_files(data: &[u8]) {
         let _ = birge::yaml::value_position(text, key, "atyrau");
     }
     // The same text as the JSON that `--polls` and `polls.database` read.
-    let _ = serde_json::from_str::<birge::polls::Index>(text);
+    if let Ok(index) = serde_json::from_str::<Index>(text) {
+        let _ = Definitions::from_index(index, "polls.json");
+    }
     let _ = serde_json::from_str::<birge::polls::Export>(text);
 }
 
@@ -263,29 +275,33 @@ fn vote_harness() -> &'static VoteHarness {
                     url: Some(format!("/polls/{id}/")),
                 }
             };
-        let definitions = Definitions::new(Index {
-            language: "en".into(),
-            languages: vec!["en".into(), "kk".into(), "ru".into()],
-            polls: vec![
-                definition("open", PollKind::Single, None, None, None),
-                definition("many", PollKind::Multiple, None, None, None),
-                definition("quiz", PollKind::Quiz, Some(1), None, None),
-                definition(
-                    "closed",
-                    PollKind::Single,
-                    None,
-                    None,
-                    Some("2020-04-30T23:59:59+05:00"),
-                ),
-                definition(
-                    "later",
-                    PollKind::Single,
-                    None,
-                    Some("2099-01-01T00:00:00+05:00"),
-                    None,
-                ),
-            ],
-        });
+        let definitions = Definitions::from_index(
+            Index {
+                language: "en".into(),
+                languages: vec!["en".into(), "kk".into(), "ru".into()],
+                polls: vec![
+                    definition("open", PollKind::Single, None, None, None),
+                    definition("many", PollKind::Multiple, None, None, None),
+                    definition("quiz", PollKind::Quiz, Some(1), None, None),
+                    definition(
+                        "closed",
+                        PollKind::Single,
+                        None,
+                        None,
+                        Some("2020-04-30T23:59:59+05:00"),
+                    ),
+                    definition(
+                        "later",
+                        PollKind::Single,
+                        None,
+                        Some("2099-01-01T00:00:00+05:00"),
+                        None,
+                    ),
+                ],
+            },
+            "fuzz definitions",
+        )
+        .expect("valid definitions");
         let store = Store::open(&dir.join("votes.sqlite")).expect("a scratch store");
         let options = Options {
             allow_origins: vec!["https://allowed.example".into()],

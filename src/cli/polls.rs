@@ -1,5 +1,6 @@
-//! `birge polls serve | results | export | definitions`: the production vote service, its
-//! results, and the poll definitions it may read instead of the site's folder.
+//! `birge polls serve | results | export | import | definitions`: the production vote
+//! service, its results (out of and into a store), and the poll definitions it may read
+//! instead of the site's folder.
 
 use crate::diagnostics::count;
 use std::path::{Path, PathBuf};
@@ -8,9 +9,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
+use crate::content::polls::{Index, Tally};
 use crate::polls::service::{self, Options, PollSource, Service};
-use crate::polls::store::Store;
-use crate::polls::{Definitions, Export, Index, Tally};
+use crate::polls::store::{Imported, Location, Store};
+use crate::polls::{Definitions, Export};
 
 /// `birge polls` and its actions.
 #[derive(Debug, Args)]
@@ -27,6 +29,9 @@ enum PollsAction {
     Results(DbArgs),
     /// Prints all counts as JSON (usable as `polls.database` for a build).
     Export(DbArgs),
+    /// Loads an export's counts into a store, as synthetic voters `import:<n>`, in one
+    /// transaction; refuses polls that already have votes there unless --replace.
+    Import(ImportArgs),
     /// Prints every poll's full definition as JSON, quiz answers and texts per language
     /// included, for `polls serve --polls FILE` (never publish it: it holds the answers).
     Definitions,
@@ -34,9 +39,10 @@ enum PollsAction {
 
 #[derive(Debug, Args)]
 struct ServeArgs {
-    /// The SQLite file votes are stored in (created when missing).
-    #[arg(long, value_name = "FILE")]
-    db: PathBuf,
+    /// Where votes are stored: a SQLite file (created when missing) or a
+    /// postgres:// URL (the schema is created and migrated on start).
+    #[arg(long, value_name = "FILE|URL")]
+    db: String,
     /// The address to listen on, e.g. 127.0.0.1:8080.
     #[arg(long, value_name = "ADDR")]
     listen: String,
@@ -60,9 +66,23 @@ struct ServeArgs {
 
 #[derive(Debug, Args)]
 struct DbArgs {
-    /// The vote store (default: site.yaml's polls.database, else polls.sqlite).
-    #[arg(long, value_name = "FILE")]
-    db: Option<PathBuf>,
+    /// The vote store, a SQLite file or a postgres:// URL (default: site.yaml's
+    /// polls.database, else polls.sqlite).
+    #[arg(long, value_name = "FILE|URL")]
+    db: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct ImportArgs {
+    /// A file `birge polls export` wrote.
+    file: PathBuf,
+    /// The vote store, a SQLite file (created when missing) or a postgres:// URL
+    /// (default: site.yaml's polls.database, else polls.sqlite).
+    #[arg(long, value_name = "FILE|URL")]
+    db: Option<String>,
+    /// Replace the votes of polls that already have some in the store.
+    #[arg(long)]
+    replace: bool,
 }
 
 /// Runs the polls action.
@@ -71,6 +91,7 @@ pub fn run(root: &Path, args: PollsArgs) -> anyhow::Result<()> {
         PollsAction::Serve(args) => serve(root, args),
         PollsAction::Results(args) => results(root, args),
         PollsAction::Export(args) => export(root, args),
+        PollsAction::Import(args) => import(root, args),
         PollsAction::Definitions => definitions(root),
     }
 }
@@ -87,32 +108,41 @@ fn serve(root: &Path, args: ServeArgs) -> anyhow::Result<()> {
         max_body: args.max_body,
         log: true,
     };
-    let store = Store::open(&args.db)?;
-    let service = Arc::new(Service::new(source, store, options)?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    let store = runtime.block_on(Store::open_location(&Location::parse(&args.db)))?;
+    let service = Arc::new(Service::new(source, store, options)?);
     runtime.block_on(service::run(service, &args.listen))
 }
 
-fn database(root: &Path, db: Option<PathBuf>) -> PathBuf {
-    db.unwrap_or_else(|| {
-        let configured = crate::config::Config::load(root)
-            .map(|c| c.polls.database)
-            .unwrap_or_else(|_| "polls.sqlite".into());
-        root.join(configured)
-    })
+fn database(root: &Path, db: Option<String>) -> Location {
+    match db {
+        Some(value) => Location::parse(&value),
+        None => {
+            let configured = crate::config::Config::load(root)
+                .map(|c| c.polls.database)
+                .unwrap_or_else(|_| "polls.sqlite".into());
+            Location::Sqlite(root.join(configured))
+        }
+    }
 }
 
 fn tallies(
     root: &Path,
-    db: Option<PathBuf>,
+    db: Option<String>,
 ) -> anyhow::Result<std::collections::HashMap<String, Tally>> {
-    let path = database(root, db);
-    if !path.exists() {
-        anyhow::bail!("there is no vote store at {}", path.display());
+    match database(root, db) {
+        Location::Sqlite(path) => {
+            if !path.exists() {
+                anyhow::bail!("there is no vote store at {}", path.display());
+            }
+            crate::polls::read_results(&path)
+                .with_context(|| format!("cannot read {}", path.display()))
+        }
+        location => crate::polls::store::read_tallies(&location)
+            .with_context(|| format!("cannot read {}", location.display())),
     }
-    crate::polls::read_results(&path).with_context(|| format!("cannot read {}", path.display()))
 }
 
 fn results(root: &Path, args: DbArgs) -> anyhow::Result<()> {
@@ -127,10 +157,10 @@ fn results(root: &Path, args: DbArgs) -> anyhow::Result<()> {
             Some(poll) => {
                 println!(
                     "{id}: {} ({})",
-                    poll.question,
+                    poll.text.question,
                     count(tally.total as usize, "vote", "votes")
                 );
-                for (i, label) in poll.options.iter().enumerate() {
+                for (i, label) in poll.text.options.iter().enumerate() {
                     println!(
                         "  {:>6}  {:>5.1}%  {label}",
                         tally.votes(i),
@@ -164,8 +194,36 @@ fn export(root: &Path, args: DbArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn import(root: &Path, args: ImportArgs) -> anyhow::Result<()> {
+    let text = crate::fs::read_to_string(&args.file)?;
+    let export: Export = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a `birge polls export` file", args.file.display()))?;
+    let location = database(root, args.db);
+    let imported = crate::polls::store::import(&location, &export.polls, args.replace)
+        .with_context(|| format!("cannot import into {}", location.display()))?;
+    match imported {
+        Imported::Done { polls, ballots } => {
+            println!(
+                "imported {} ({}) into {}",
+                count(polls, "poll", "polls"),
+                count(ballots, "vote", "votes"),
+                location.display()
+            );
+            Ok(())
+        }
+        Imported::Occupied(ids) => anyhow::bail!(
+            "{} already {} votes in {}: {}; nothing was imported (--replace replaces them)",
+            count(ids.len(), "poll", "polls"),
+            if ids.len() == 1 { "has" } else { "have" },
+            location.display(),
+            ids.join(", ")
+        ),
+    }
+}
+
 fn definitions(root: &Path) -> anyhow::Result<()> {
-    let index = Index::load(root)?;
+    let (config, polls) = crate::content::polls::load(root)?;
+    let index = Index::definitions(&config, &polls);
     println!("{}", serde_json::to_string_pretty(&index)?);
     Ok(())
 }

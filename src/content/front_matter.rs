@@ -249,6 +249,9 @@ pub fn parse<T: DeserializeOwned>(
     if let Some(problem) = tab_in_indentation(file, yaml_text, &error) {
         return Err(vec![problem]);
     }
+    if let Some(problem) = duplicate_key(file, yaml_text, &error.message) {
+        return Err(vec![problem]);
+    }
     let position = error.line.zip(error.column).map(|(l, c)| (l + 1, c));
     Err(vec![
         Problem::new(file, format!("front matter: {}", error.message))
@@ -282,6 +285,32 @@ fn tab_in_indentation(file: &str, yaml_text: &str, error: &yaml::YamlError) -> O
         Problem::new(file, "front matter: a tab in the indentation")
             .at(error.line? + 1, tab + 1)
             .hint("front matter is indented with spaces, not tabs"),
+    )
+}
+
+/// A key written twice (`slug:` on two lines), placed at its second line.
+fn duplicate_key(file: &str, yaml_text: &str, message: &str) -> Option<Problem> {
+    let key = message
+        .split("duplicate field `")
+        .nth(1)?
+        .split('`')
+        .next()?;
+    let line = yaml_text
+        .lines()
+        .enumerate()
+        .filter(|(_, text)| {
+            text.strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with(':'))
+        })
+        .map(|(index, _)| index + 1)
+        .nth(1)?;
+    Some(
+        Problem::new(
+            file,
+            format!("`{key}` is written twice in the front matter"),
+        )
+        .at(line + 1, 1)
+        .hint(format!("keep one of the two `{key}:` lines")),
     )
 }
 

@@ -419,31 +419,3 @@ pub fn load_polls(root: &Path, config: &Config, problems: &mut Problems) -> Vec<
     }
     polls
 }
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn poll_files_and_shortcodes_agree_on_poll_ids() {
-        let long = "x".repeat(64);
-        let too_long = "x".repeat(65);
-        let ids = [
-            "mothers-forum",
-            "forum_2020",
-            "7",
-            "",
-            "Mothers",
-            "a b",
-            "ана",
-            "a.b",
-            long.as_str(),
-            too_long.as_str(),
-        ];
-        for id in ids {
-            assert_eq!(
-                super::polls::is_valid_id(id),
-                crate::slug::is_valid_poll_id(id),
-                "{id:?}"
-            );
-        }
-    }
-}

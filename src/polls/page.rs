@@ -6,7 +6,8 @@
 //! built in (English, Kazakh, Russian, with Russian plural forms): the service may run
 //! without the site's theme. Other languages get English ones around the poll's own text.
 
-use super::{Definition, PollBody, State, Tally};
+use super::PollBody;
+use crate::content::polls::{Poll, PollState, Tally};
 
 /// What the reader just did, shown above the results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,9 +138,9 @@ fn strings(lang: &str) -> Strings {
 
 /// The results page, in `lang`.
 pub fn render(
-    poll: &Definition,
+    poll: &Poll,
     tally: &Tally,
-    state: State,
+    state: PollState,
     voted: bool,
     notice: Notice,
     back_to: &str,

@@ -25,8 +25,9 @@ use serde_json::json;
 
 use super::limit::{RateLimiter, client_address};
 use super::page::{self, Notice};
-use super::store::{Outcome, Store};
-use super::{Definition, Definitions, PollBody, State as PollState};
+use super::store::{Outcome, Store, VoteStore};
+use super::{Definitions, PollBody};
+use crate::content::polls::{Poll, PollKind, PollState, Tally};
 
 /// The voter cookie's name.
 pub const VOTER_COOKIE: &str = "birge_voter";
@@ -264,17 +265,15 @@ impl Service {
             || origin.is_some_and(|o| o.starts_with("https://"))
     }
 
-    fn body_of(&self, poll: &Definition, voter: Option<&str>) -> (PollState, bool, super::Tally) {
-        let state = poll.state(jiff::Timestamp::now());
+    async fn body_of(&self, poll: &Poll, voter: Option<&str>) -> (PollState, bool, Tally) {
+        let state = poll.state_at(jiff::Timestamp::now());
         let voted = match voter {
-            Some(v)
-                if poll.kind == crate::content::PollKind::Quiz && state != PollState::Closed =>
-            {
-                self.store.has_voted(&poll.id, v).unwrap_or(false)
+            Some(v) if poll.kind == PollKind::Quiz && state != PollState::Closed => {
+                self.store.has_voted(&poll.id, v).await.unwrap_or(false)
             }
             _ => false,
         };
-        (state, voted, self.store.tally(&poll.id))
+        (state, voted, self.store.tally(&poll.id).await)
     }
 }
 
@@ -300,7 +299,7 @@ async fn poll_body(
     };
     let lang = asked_language(uri.query());
     let voter = voter_from(&headers);
-    let (state, voted, tally) = service.body_of(poll, voter.as_deref());
+    let (state, voted, tally) = service.body_of(poll, voter.as_deref()).await;
     let mut response = Json(PollBody::new(poll, &tally, state, voted, &lang)).into_response();
     response
         .headers_mut()
@@ -320,7 +319,7 @@ async fn results(
     };
     let voter = voter_from(&headers);
     // Whether this reader voted comes from the store only: `notice` is in the URL, anyone can write it.
-    let (state, voted, tally) = service.body_of(poll, voter.as_deref());
+    let (state, voted, tally) = service.body_of(poll, voter.as_deref()).await;
     let notice = query
         .get("notice")
         .map_or(Notice::None, |c| Notice::from_code(c));
@@ -479,7 +478,7 @@ async fn vote(State(service): Shared, Path(id): Path<String>, request: Request) 
     let outcome = decide(&service, poll, &voter, &options).await;
     let mut response = match (outcome, form_return) {
         (Decision::Refused(status, code, body_voted), None) => {
-            let (state, _, tally) = service.body_of(poll, None);
+            let (state, _, tally) = service.body_of(poll, None).await;
             let body = PollBody::new(poll, &tally, state, body_voted, &lang);
             if status == StatusCode::CONFLICT {
                 error_with_poll(status, code, &body)
@@ -490,7 +489,7 @@ async fn vote(State(service): Shared, Path(id): Path<String>, request: Request) 
         (Decision::Counted(tally), None) => Json(PollBody::new(
             poll,
             &tally,
-            poll.state(jiff::Timestamp::now()),
+            poll.state_at(jiff::Timestamp::now()),
             true,
             &lang,
         ))
@@ -526,16 +525,16 @@ async fn vote(State(service): Shared, Path(id): Path<String>, request: Request) 
 }
 
 enum Decision {
-    Counted(super::Tally),
+    Counted(Tally),
     Refused(StatusCode, &'static str, bool),
     Failed,
 }
 
-async fn decide(service: &Service, poll: &Definition, voter: &str, options: &[usize]) -> Decision {
+async fn decide(service: &Service, poll: &Poll, voter: &str, options: &[usize]) -> Decision {
     let Some(ballot) = poll.check_ballot(options) else {
         return Decision::Refused(StatusCode::UNPROCESSABLE_ENTITY, "bad_option", false);
     };
-    match poll.state(jiff::Timestamp::now()) {
+    match poll.state_at(jiff::Timestamp::now()) {
         PollState::Closed => return Decision::Refused(StatusCode::CONFLICT, "closed", false),
         PollState::Upcoming => return Decision::Refused(StatusCode::CONFLICT, "not_open", false),
         PollState::Open => {}

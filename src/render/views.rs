@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use tera::Value;
 
+use crate::content::polls::Tally;
 use crate::content::{Article, Poll, Region};
 use crate::dates;
 use crate::markdown::Rendered;
@@ -237,6 +238,8 @@ pub struct Views {
     pub nav_regions: Vec<Value>,
     /// Per tree: its `nav_pages`.
     pub nav_pages: Vec<Value>,
+    /// Per tree: the `urls` every page links to ([`crate::routes::TreeUrls`]).
+    pub urls: Vec<Value>,
     /// Per tree: each poll's view in the tree's language, by poll index.
     pub polls: Vec<Vec<Value>>,
 }
@@ -300,6 +303,11 @@ impl Views {
             regions,
             nav_regions,
             nav_pages,
+            urls: site
+                .trees
+                .iter()
+                .map(|tree| Value::from_serializable(&crate::routes::TreeUrls::new(&tree.root)))
+                .collect(),
             polls,
         }
     }
@@ -549,25 +557,19 @@ fn resolve_src(src: &str, article_path: &str) -> String {
 }
 
 /// Poll results known at build time, by poll id.
-pub type Results = std::collections::HashMap<String, crate::polls::Tally>;
+pub type Results = HashMap<String, Tally>;
 
 /// A poll's view in `tree`'s language with the counts known at build time.
 pub fn poll_view<'a>(
     site: &'a Site,
     tree: &Tree,
     poll: &'a Poll,
-    tally: Option<&crate::polls::Tally>,
+    tally: Option<&Tally>,
     now: jiff::Timestamp,
 ) -> PollView<'a> {
-    let state = if poll.opens.as_ref().is_some_and(|o| o.timestamp() > now) {
-        "upcoming"
-    } else if poll.closes.as_ref().is_some_and(|c| c.timestamp() < now) {
-        "closed"
-    } else {
-        "open"
-    };
+    let state = poll.state_at(now);
     let endpoint = site.config.polls.endpoint.trim_end_matches('/');
-    let empty = crate::polls::Tally::default();
+    let empty = Tally::default();
     let tally = tally.unwrap_or(&empty);
     let text = poll.text(&tree.lang);
     let url = format!("{}polls/{}/", tree.root, poll.id);
@@ -575,7 +577,7 @@ pub fn poll_view<'a>(
         id: &poll.id,
         question: &text.question,
         kind: poll.kind.as_str(),
-        state,
+        state: state.as_str(),
         options: text
             .options
             .iter()
@@ -588,8 +590,7 @@ pub fn poll_view<'a>(
             })
             .collect(),
         total: tally.total,
-        // An open quiz's answer never goes into a page: readers would find it in the source.
-        answer: if state == "closed" { poll.answer } else { None },
+        answer: poll.answer_shown(state, false),
         permalink: permalink(site, &url),
         url,
         action: format!("{endpoint}/polls/{}/vote", poll.id),

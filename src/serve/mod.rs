@@ -140,7 +140,7 @@ async fn serve(options: ServeOptions) -> Result<()> {
         root: options.root.clone(),
         drafts: options.drafts,
         future: options.future,
-        base_url: Some(listening.url.clone()),
+        base_url: Some(listening.base_url()),
         ..BuildOptions::default()
     };
     let started = Instant::now();

@@ -81,6 +81,17 @@ impl Listening {
         }
     }
 
+    /// The base URL pages are built with. On this machine alone, the URL it prints; when
+    /// other machines may connect (a phone on the office network previewing the site), none:
+    /// links stay site paths (`/regions/`) that work whatever address the reader used.
+    pub fn base_url(&self) -> String {
+        if self.public {
+            String::new()
+        } else {
+            self.url.clone()
+        }
+    }
+
     /// The lines `serve` prints once it listens: where, and a warning when other machines
     /// can read the preview. The line starting `serving http://` names a URL that works on
     /// this machine.
@@ -281,6 +292,17 @@ mod tests {
 
     fn listening(bind: &str, local: &str) -> Listening {
         Listening::new(bind, local.parse().unwrap())
+    }
+
+    #[test]
+    fn a_public_preview_links_by_site_paths() {
+        let local: SocketAddr = "0.0.0.0:1111".parse().unwrap();
+        assert_eq!(Listening::new("0.0.0.0", local).base_url(), "");
+        let local: SocketAddr = "127.0.0.1:1111".parse().unwrap();
+        assert_eq!(
+            Listening::new("127.0.0.1", local).base_url(),
+            "http://127.0.0.1:1111"
+        );
     }
 
     #[test]

@@ -340,19 +340,13 @@ impl Session {
             let until = a.pinned_until.as_ref()?.timestamp();
             Some(due(until, format!("the pin of {} ends", a.source)))
         });
-        // A poll is closed once its `closes` has passed, so it changes just after.
-        let just_after = |t: jiff::Timestamp| t.checked_add(jiff::SignedDuration::from_nanos(1));
-        let polls = self.frame.polls.iter().flat_map(|p| {
-            let opens = p.opens.as_ref().map(|t| (t.timestamp(), "opens"));
-            let closes = p
-                .closes
-                .as_ref()
-                .and_then(|t| Some((just_after(t.timestamp()).ok()?, "closes")));
-            opens
-                .into_iter()
-                .chain(closes)
-                .filter(|(at, _)| *at > now)
-                .map(|(at, what)| due(at, format!("poll {} {what}", p.id)))
+        let polls = self.frame.polls.iter().filter_map(|p| {
+            let change = p.next_change_after(now)?;
+            let what = match change.to {
+                crate::content::polls::PollState::Open => "opens",
+                _ => "closes",
+            };
+            Some(due(change.at, format!("poll {} {what}", p.id)))
         });
         future.chain(pins).chain(polls).min_by_key(|d| d.at)
     }
@@ -411,6 +405,24 @@ impl Session {
         touched: &HashSet<String>,
     ) -> Result<Update> {
         let bodies = self.ensure_bodies(model, touched)?;
+        // The files articles and pages point at are checked as a build checks them (the
+        // whole site: an edit can remove a file that another article shows).
+        let page_bodies: Vec<Rendered> = model
+            .pages
+            .iter()
+            .map(|p| self.page_bodies[&p.source].clone())
+            .collect();
+        let mut problems = Problems::default();
+        crate::build::check_references(
+            &self.options.root,
+            model,
+            &self.frame.theme,
+            (&bodies, &page_bodies),
+            &mut problems,
+        );
+        if !problems.is_empty() {
+            return Err(problems.sorted().into());
+        }
         let result = self.render_pages(site, model, &bodies);
         for (article, body) in model.articles.iter().zip(bodies) {
             self.bodies.insert(article.source.clone(), body);
@@ -420,7 +432,8 @@ impl Session {
 
     /// Renders the Markdown that is not cached yet; gives every article's body in model order.
     fn ensure_bodies(&mut self, model: &Site, touched: &HashSet<String>) -> Result<Vec<Rendered>> {
-        let scope = MarkdownScope::new(model);
+        let unloaded = content::unloaded_polls(&self.options.root, &self.frame.polls);
+        let scope = MarkdownScope::new(model).with_unloaded_polls(&unloaded);
         let missing: Vec<usize> = (0..model.articles.len())
             .filter(|&i| !self.bodies.contains_key(&model.articles[i].source))
             .collect();

@@ -605,3 +605,77 @@ fn region_counts_sit_in_the_sidebar_of_list_pages_only() {
     assert_eq!(site.html("about/index.html").count("aside"), 0);
     assert_eq!(site.html("index.html").count("aside .region-list li"), 3);
 }
+
+/// The `<loc>`s of a sitemap file, and whether it is an index.
+fn sitemap_locs(xml: &str) -> (bool, Vec<String>) {
+    let doc = roxmltree::Document::parse(xml).expect("sitemap XML");
+    let is_index = doc.root_element().has_tag_name("sitemapindex");
+    let locs = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("loc"))
+        .filter_map(|n| n.text().map(str::to_string))
+        .collect();
+    (is_index, locs)
+}
+
+#[test]
+fn a_sitemap_too_large_for_one_file_becomes_an_index_of_years() {
+    let site = Fixture::new();
+    for (i, date) in [
+        "2019-05-01",
+        "2019-06-01",
+        "2020-03-20",
+        "2020-03-21",
+        "2020-04-01",
+    ]
+    .iter()
+    .enumerate()
+    {
+        site.article(
+            &format!("a{i}.md"),
+            &format!("title: Article {i}\ndate: {date}\nregion: atyrau"),
+            "Body\n",
+        );
+    }
+    site.build(&["--quiet"]);
+    let (is_index, whole) = sitemap_locs(&site.read("sitemap.xml"));
+    assert!(!is_index);
+    assert!(whole.len() > 12, "{whole:?}");
+
+    let out = std::process::Command::new(super::util::BIRGE)
+        .args(["build", "--quiet", "--root"])
+        .arg(site.root())
+        .env("BIRGE_SITEMAP_LIMIT", "12")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (is_index, parts) = sitemap_locs(&site.read("sitemap.xml"));
+    assert!(is_index);
+    let names: Vec<&str> = parts
+        .iter()
+        .map(|p| p.trim_start_matches("https://example.kz/"))
+        .collect();
+    assert!(names.contains(&"sitemap-2019.xml"), "{names:?}");
+    assert!(names.contains(&"sitemap-2020.xml"), "{names:?}");
+    assert!(
+        names.iter().any(|n| n.starts_with("sitemap-pages")),
+        "{names:?}"
+    );
+    let mut split = Vec::new();
+    for name in &names {
+        let (nested, locs) = sitemap_locs(&site.read(name));
+        assert!(!nested && locs.len() <= 12, "{name}: {}", locs.len());
+        if name.starts_with("sitemap-2019") {
+            assert!(locs.iter().all(|l| l.contains("2019")), "{locs:?}");
+        }
+        split.extend(locs);
+    }
+    let (mut split, mut whole) = (split, whole);
+    split.sort();
+    whole.sort();
+    assert_eq!(split, whole, "the parts hold every URL once");
+}

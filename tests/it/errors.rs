@@ -531,3 +531,17 @@ fn check_reports_front_matter_mistakes_like_build() {
         );
     }
 }
+
+#[test]
+fn a_key_written_twice_is_placed_at_its_second_line() {
+    let site = Fixture::new();
+    site.article(
+        "a.md",
+        "title: A\nslug: a\ndate: 2020-03-20\nslug: b",
+        "Body\n",
+    );
+    assert_eq!(
+        site.build_fails(),
+        "error: content/news/a.md:5:1: `slug` is written twice in the front matter\n  hint: keep one of the two `slug:` lines\n1 problem found\n"
+    );
+}

@@ -10,6 +10,7 @@ mod hostile;
 mod http;
 mod left_out;
 mod odd;
+mod pg;
 mod poll_languages;
 mod polls;
 mod props;

@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
@@ -25,7 +25,7 @@ const MULTIPLE_YAML: &str =
 const SINGLE_YAML: &str = "question: Did you attend?\noptions: [Yes, No]\n";
 
 /// The fixture site with one poll of every kind and state besides `mothers-forum`.
-fn site() -> Fixture {
+pub(super) fn site() -> Fixture {
     let site = Fixture::new();
     site.file("content/polls/capital-quiz.yaml", QUIZ_YAML)
         .file(
@@ -134,7 +134,12 @@ fn get_answers_the_poll_body() {
 #[test]
 fn quiz_answer_only_once_voted_or_closed() {
     let site = site();
-    let service = serve(&site, &[]);
+    quiz_answer_only_once_voted_or_closed_on(&site, &db(&site));
+}
+
+/// The test above on the store at `db` (a SQLite file or a PostgreSQL URL).
+pub(super) fn quiz_answer_only_once_voted_or_closed_on(site: &Fixture, db: &Path) {
+    let service = VoteService::start(site.root(), db, &[]);
     let path = "/api/polls/capital-quiz";
     let before = get(&service.addr, path, &[]).json();
     assert_eq!(before["kind"], "quiz");
@@ -205,7 +210,12 @@ fn unknown_and_hostile_ids_are_404_json() {
 #[test]
 fn a_vote_counts_once_per_reader() {
     let site = site();
-    let service = serve(&site, &[]);
+    a_vote_counts_once_per_reader_on(&site, &db(&site));
+}
+
+/// The test above on the store at `db` (a SQLite file or a PostgreSQL URL).
+pub(super) fn a_vote_counts_once_per_reader_on(site: &Fixture, db: &Path) {
+    let service = VoteService::start(site.root(), db, &[]);
     let first = vote(&service, "mothers-forum", &[], r#"{"option": 1}"#);
     assert_eq!(first.status, 200, "{}", first.text());
     let set_cookie = first.header("set-cookie").expect("a Set-Cookie header");
@@ -290,7 +300,12 @@ fn bad_options_are_422() {
 #[test]
 fn multiple_poll_counts_each_option() {
     let site = site();
-    let service = serve(&site, &[]);
+    multiple_poll_counts_each_option_on(&site, &db(&site));
+}
+
+/// The test above on the store at `db` (a SQLite file or a PostgreSQL URL).
+pub(super) fn multiple_poll_counts_each_option_on(site: &Fixture, db: &Path) {
+    let service = VoteService::start(site.root(), db, &[]);
     let first = vote(&service, "topics", &[], r#"{"options": [2, 0]}"#);
     assert_eq!(first.status, 200, "{}", first.text());
     let body = first.json();

@@ -344,6 +344,34 @@ fn errors_keep_the_last_good_site_until_fixed() {
 }
 
 #[test]
+fn a_missing_file_is_reported_while_serving_as_a_build_reports_it() {
+    let site = fixture();
+    let server = DevServer::start(site.root());
+    let status = server.edit(|| {
+        site.article(
+            "2020/03/a.md",
+            "title: Atyrau sews masks\ndate: 2020-03-20\nregion: atyrau\nimage: /Photo.jpg",
+            "Text.\n",
+        );
+    });
+    assert_eq!(status["ok"], false);
+    let problems = status["problems"].as_str().unwrap();
+    assert!(
+        problems.contains("`/Photo.jpg` does not exist"),
+        "{problems}"
+    );
+    let status = server.edit(|| {
+        site.article(
+            "2020/03/a.md",
+            "title: Atyrau sews masks\ndate: 2020-03-20\nregion: atyrau",
+            "Text.\n",
+        );
+    });
+    assert_eq!(status["ok"], true);
+    assert_served_equals_clean_build(&site, &server);
+}
+
+#[test]
 fn serving_is_safe_and_correct() {
     let site = fixture();
     std::fs::write(site.root().join("secret.txt"), "do not serve").unwrap();

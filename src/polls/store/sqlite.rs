@@ -1,4 +1,4 @@
-//! The vote store: SQLite in WAL mode with `synchronous=FULL`, one writer thread that commits
+//! The SQLite vote store: WAL mode with `synchronous=FULL`, one writer thread that commits
 //! votes in groups, and tallies kept in memory for reads.
 //!
 //! Takes ballots, gives [`Outcome`]s only after the transaction that holds them is on disk.
@@ -11,48 +11,11 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
-use super::Tally;
-
-/// The schema version this birge writes; older stores are migrated on open.
-pub const SCHEMA_VERSION: i64 = 1;
+use super::{Outcome, SCHEMA_VERSION, StoreError};
+use crate::content::polls::Tally;
 
 /// How many ballots one transaction takes at most.
 const MAX_BATCH: usize = 1024;
-
-/// A store failure.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// SQLite refused.
-    #[error("vote store {path}: {source}")]
-    Sqlite {
-        /// The store's file.
-        path: PathBuf,
-        /// What SQLite said.
-        source: rusqlite::Error,
-    },
-    /// The writer thread is gone (the service is shutting down).
-    #[error("the vote store is closed")]
-    Closed,
-    /// The store was written by a newer birge.
-    #[error(
-        "vote store {path} has schema version {found}; this birge knows up to {SCHEMA_VERSION}"
-    )]
-    TooNew {
-        /// The store's file.
-        path: PathBuf,
-        /// Its version.
-        found: i64,
-    },
-}
-
-/// What became of a ballot.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// Counted and on disk; the poll's tally after it.
-    Counted(Tally),
-    /// This reader had voted in this poll before; nothing changed.
-    AlreadyVoted(Tally),
-}
 
 struct Ballot {
     poll: String,
@@ -61,8 +24,8 @@ struct Ballot {
     reply: tokio::sync::oneshot::Sender<Result<Outcome, Arc<StoreError>>>,
 }
 
-/// An open store.
-pub struct Store {
+/// An open SQLite store.
+pub struct SqliteStore {
     path: PathBuf,
     sender: Mutex<Option<SyncSender<Ballot>>>,
     tallies: Arc<RwLock<HashMap<String, Tally>>>,
@@ -96,7 +59,7 @@ fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
         .map_err(sqlite(path))?;
     if version > SCHEMA_VERSION {
         return Err(StoreError::TooNew {
-            path: path.to_path_buf(),
+            store: path.display().to_string(),
             found: version,
         });
     }
@@ -160,9 +123,9 @@ pub fn read_tallies(path: &Path) -> anyhow::Result<HashMap<String, Tally>> {
     Ok(load_tallies(&conn, path)?)
 }
 
-impl Store {
+impl SqliteStore {
     /// Opens (creating or migrating) the store at `path` and starts its writer.
-    pub fn open(path: &Path) -> Result<Store, StoreError> {
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let writer = connect(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
@@ -177,7 +140,7 @@ impl Store {
             .name("birge-vote-writer".into())
             .spawn(move || write_loop(writer, &thread_path, receiver, &thread_tallies))
             .expect("the writer thread starts");
-        Ok(Store {
+        Ok(SqliteStore {
             path: path.to_path_buf(),
             sender: Mutex::new(Some(sender)),
             tallies,
@@ -251,7 +214,7 @@ impl Store {
     }
 }
 
-impl Drop for Store {
+impl Drop for SqliteStore {
     fn drop(&mut self) {
         self.close();
     }
@@ -334,6 +297,61 @@ fn commit(conn: &mut Connection, path: &Path, batch: &[Ballot]) -> Result<Vec<bo
     Ok(counted)
 }
 
+/// Loads imported ballots into the store at `path` (created when missing), in one
+/// transaction; see [`super::import`] for the rules.
+pub fn import(
+    path: &Path,
+    ballots: &[(String, Vec<super::ImportedBallot>)],
+    replace: bool,
+) -> Result<Vec<String>, StoreError> {
+    let mut conn = connect(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+    )?;
+    migrate(&conn, path)?;
+    let now = jiff::Timestamp::now().as_second();
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(sqlite(path))?;
+    let mut occupied = Vec::new();
+    for (poll, _) in ballots {
+        let has: Option<i64> = tx
+            .query_row("SELECT 1 FROM votes WHERE poll = ?1 LIMIT 1", [poll], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(sqlite(path))?;
+        if has.is_some() {
+            occupied.push(poll.clone());
+        }
+    }
+    if !occupied.is_empty() && !replace {
+        return Ok(occupied);
+    }
+    for (poll, list) in ballots {
+        tx.execute("DELETE FROM votes WHERE poll = ?1", [poll])
+            .map_err(sqlite(path))?;
+        let mut insert = tx
+            .prepare_cached(
+                "INSERT INTO votes (poll, voter, options, cast_at) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .map_err(sqlite(path))?;
+        for ballot in list {
+            let options = ballot
+                .options
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            insert
+                .execute(params![poll, ballot.voter, options, now])
+                .map_err(sqlite(path))?;
+        }
+    }
+    tx.commit().map_err(sqlite(path))?;
+    Ok(Vec::new())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,7 +360,7 @@ mod tests {
     async fn one_vote_per_reader_and_tallies_survive_reopening() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("votes.sqlite");
-        let store = Store::open(&path).unwrap();
+        let store = SqliteStore::open(&path).unwrap();
         assert_eq!(
             store.vote("p", "r1", &[1]).await.unwrap(),
             Outcome::Counted(Tally {
@@ -367,7 +385,7 @@ mod tests {
                 options: vec![1, 1, 1]
             }
         );
-        let again = Store::open(&path).unwrap();
+        let again = SqliteStore::open(&path).unwrap();
         assert_eq!(again.tally("p").total, 2);
     }
 }

@@ -1,0 +1,111 @@
+//! The theme's templates compiled with birge's filters, and template errors told as
+//! problems at their file, line and column.
+//!
+//! Takes a [`Theme`], gives a [`Tera`] ready to render or every template problem.
+
+use tera::Tera;
+
+use crate::diagnostics::Problem;
+use crate::theme::Theme;
+
+/// Compiles the theme's templates with birge's filters; syntax errors of every template are
+/// reported, each at its file, line and column.
+/// With `safe_html`, the `markdown` filter sanitises what it renders, as bodies are.
+pub fn compile(theme: &Theme, base_url: &str, safe_html: bool) -> Result<Tera, Vec<Problem>> {
+    let mut problems = Vec::new();
+    for template in theme.templates.values() {
+        let mut scratch = Tera::new();
+        if let Err(error) = scratch.add_raw_template(&template.name, &template.text)
+            && matches!(error.kind(), tera::ErrorKind::SyntaxError(_))
+        {
+            problems.push(template_problem(theme, &error));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let mut tera = Tera::new();
+    super::filters::register(&mut tera, base_url, theme.strings.clone(), safe_html);
+    tera.autoescape_on(vec![".html", ".htm", ".xml"]);
+    tera.add_raw_templates(
+        theme
+            .templates
+            .values()
+            .map(|t| (t.name.as_str(), t.text.as_str())),
+    )
+    .map_err(|error| vec![template_problem(theme, &error)])?;
+    for required in REQUIRED_TEMPLATES {
+        if !tera.contains_template(required) {
+            problems.push(
+                Problem::new(
+                    "templates",
+                    format!("the theme has no template `{required}`"),
+                )
+                .hint("add it to the theme's templates/ or to the site's templates/"),
+            );
+        }
+    }
+    if problems.is_empty() {
+        Ok(tera)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The templates every theme must have.
+pub const REQUIRED_TEMPLATES: &[&str] = &[
+    "base.html",
+    "index.html",
+    "article.html",
+    "page.html",
+    "regions.html",
+    "region.html",
+    "archive.html",
+    "archive_year.html",
+    "archive_month.html",
+    "tags.html",
+    "tag.html",
+    "polls.html",
+    "poll.html",
+    "404.html",
+    "partials/poll.html",
+    "atom.xml",
+    "rss.xml",
+    "sitemap.xml",
+];
+
+/// A Tera error as a problem located in the template's file.
+pub fn template_problem(theme: &Theme, error: &tera::Error) -> Problem {
+    let report = match error.kind() {
+        tera::ErrorKind::SyntaxError(report) | tera::ErrorKind::RenderingError(report) => {
+            Some(report)
+        }
+        _ => None,
+    };
+    match report {
+        Some(report) => {
+            let origin = theme.templates.get(report.filename()).map_or_else(
+                || format!("templates/{}", report.filename()),
+                |t| t.origin.clone(),
+            );
+            let span = report.span();
+            let kind = if matches!(error.kind(), tera::ErrorKind::SyntaxError(_)) {
+                "template syntax error"
+            } else {
+                "template error"
+            };
+            Problem::new(origin, format!("{kind}: {}", report.message()))
+                .at(span.start_line, span.start_col + 1)
+        }
+        None => {
+            let mut message = error.to_string();
+            let mut source = std::error::Error::source(error);
+            while let Some(inner) = source {
+                message.push_str(": ");
+                message.push_str(&inner.to_string());
+                source = inner.source();
+            }
+            Problem::new("templates", format!("template error: {message}"))
+        }
+    }
+}

@@ -1,0 +1,394 @@
+//! Index building: one Pagefind bundle per language tree, returned as files in memory.
+//!
+//! Takes the [`Document`]s of every tree, gives the files of each tree's bundle under its
+//! search page, `<root>search/pagefind/` ([`bundle_dir`]): the entry file, the Pagefind script
+//! and its worker, the WebAssembly of the language (English and Russian stem, Kazakh does not),
+//! the metadata index, the word index chunks and one fragment per document. Pagefind's UIs,
+//! its highlighter and playground are left out: birge's search page brings its own.
+//!
+//! Pagefind's Rust API is async; each language is built on a thread of its own with a
+//! current-thread tokio runtime, so the caller needs no runtime and may call this from inside
+//! one (`serve`). The same documents give the same bytes, in whatever order they come.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result, anyhow, bail};
+use pagefind::api::PagefindIndex;
+use pagefind::options::PagefindServiceConfig;
+use rayon::prelude::*;
+
+use super::records::{Document, Record, record};
+use crate::routes;
+
+/// A file of the bundle: its path (a site path, or relative to the bundle's folder) and bytes.
+pub type SearchFile = (String, Vec<u8>);
+
+/// The folder of a tree's search bundle, under its search page: `/search/pagefind/` for the
+/// default language, `/kk/search/pagefind/` for Kazakh. Each tree's page loads its own
+/// language's bundle by a path relative to itself, and nothing else on the site points here.
+pub fn bundle_dir(root: &str) -> String {
+    format!("{root}search/pagefind/")
+}
+
+/// The search bundles of every language in `languages` (the site's, `default_lang` served at
+/// the root), as site paths and bytes, sorted by path. A tree without documents still gets the
+/// script and an entry file that lists no index, so its search page answers "no results".
+pub fn build_indexes(
+    docs: &[Document],
+    languages: &[String],
+    default_lang: &str,
+) -> Result<Vec<SearchFile>> {
+    let mut by_lang: BTreeMap<&str, Vec<&Document>> = languages
+        .iter()
+        .map(|lang| (lang.as_str(), Vec::new()))
+        .collect();
+    for doc in docs {
+        by_lang
+            .get_mut(doc.lang.as_str())
+            .ok_or_else(|| {
+                anyhow!(
+                    "{} is in language `{}`, which the site does not have",
+                    doc.url,
+                    doc.lang
+                )
+            })?
+            .push(doc);
+    }
+    let bundles: Vec<Result<Vec<SearchFile>>> = std::thread::scope(|scope| {
+        let threads: Vec<_> = by_lang
+            .iter()
+            .map(|(lang, docs)| (*lang, scope.spawn(move || build_index(lang, docs))))
+            .collect();
+        threads
+            .into_iter()
+            .map(|(lang, thread)| {
+                thread
+                    .join()
+                    .unwrap_or_else(|_| Err(anyhow!("building the search index panicked")))
+                    .with_context(|| format!("building the search index of `{lang}`"))
+            })
+            .collect()
+    });
+    let mut files = Vec::new();
+    for (lang, bundle) in by_lang.keys().zip(bundles) {
+        let dir = bundle_dir(&routes::tree_root(lang, default_lang));
+        files.extend(
+            bundle?
+                .into_iter()
+                .map(|(name, bytes)| (format!("{dir}{name}"), bytes)),
+        );
+    }
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(files)
+}
+
+/// The search bundle of one language's documents, as paths relative to its [`bundle_dir`]
+/// and bytes, sorted by path: what an edit to that language rebuilds.
+pub fn build_index(lang: &str, docs: &[&Document]) -> Result<Vec<SearchFile>> {
+    let mut records: Vec<Record> = docs.par_iter().map(|doc| record(doc)).collect();
+    // Pagefind numbers pages in the order they come: sorting makes the bytes independent of
+    // the caller's order.
+    records.sort_by(|a, b| a.url.cmp(&b.url));
+    if let Some(twice) = records.windows(2).find(|pair| pair[0].url == pair[1].url) {
+        bail!("two search documents have the URL {}", twice[0].url);
+    }
+    // Pagefind reads the working directory when it starts, and panics without one.
+    std::env::current_dir().context("the search index needs a working directory")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .context("starting the search indexer")?;
+    let files = runtime.block_on(index_records(lang, records))?;
+    Ok(published(files))
+}
+
+/// Feeds `records` to a Pagefind index forced to `lang` and returns its whole bundle.
+async fn index_records(lang: &str, records: Vec<Record>) -> Result<Vec<SearchFile>> {
+    let config = PagefindServiceConfig::builder()
+        .force_language(lang.to_string())
+        .build();
+    let mut index = PagefindIndex::new(Some(config))?;
+    for r in records {
+        index
+            .add_custom_record(r.url, r.content, r.language, Some(r.meta), None, None)
+            .await?;
+    }
+    let files = index.get_files().await?;
+    Ok(files
+        .into_iter()
+        .map(|file| (slash_path(&file.filename), file.contents))
+        .collect())
+}
+
+/// A relative path with `/` between its parts, whatever the platform.
+fn slash_path(path: &Path) -> String {
+    path.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The files of a bundle that the search page loads, sorted by path.
+fn published(files: Vec<SearchFile>) -> Vec<SearchFile> {
+    let wasm = files
+        .iter()
+        .find(|(name, _)| name == "pagefind-entry.json")
+        .map(|(_, bytes)| wasm_file(bytes));
+    let wasm = wasm.flatten();
+    let mut files: Vec<_> = files
+        .into_iter()
+        .filter(|(name, _)| match name.as_str() {
+            "pagefind.js" | "pagefind-worker.js" | "pagefind-entry.json" => true,
+            _ if name.starts_with("wasm.") => Some(name) == wasm.as_ref(),
+            _ => {
+                name.ends_with(".pf_meta")
+                    || ["index/", "fragment/", "filter/"]
+                        .iter()
+                        .any(|dir| name.starts_with(dir))
+            }
+        })
+        .collect();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    files
+}
+
+/// The WebAssembly file that the entry's language loads: `wasm.<lang>.pagefind` when Pagefind
+/// stems the language, `wasm.unknown.pagefind` otherwise; `None` when it lists no language.
+fn wasm_file(entry: &[u8]) -> Option<String> {
+    let entry: serde_json::Value = serde_json::from_slice(entry).ok()?;
+    let (_, language) = entry.get("languages")?.as_object()?.iter().next()?;
+    let wasm = language
+        .get("wasm")
+        .and_then(|w| w.as_str())
+        .unwrap_or("unknown");
+    Some(format!("wasm.{wasm}.pagefind"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::{Document, build_index, build_indexes};
+
+    fn doc(lang: &str, slug: &str, title: &str, body: &str) -> Document {
+        let root = if lang == "en" {
+            "/".to_string()
+        } else {
+            format!("/{lang}/")
+        };
+        Document {
+            url: format!("{root}news/2020/03/{slug}/"),
+            lang: lang.to_string(),
+            title: title.to_string(),
+            date: Some("26.03.2020".to_string()),
+            regions: vec![],
+            tags: vec![],
+            summary: String::new(),
+            body_text: body.to_string(),
+        }
+    }
+
+    fn corpus() -> Vec<Document> {
+        vec![
+            doc(
+                "en",
+                "masks",
+                "Capital and regional APK distribute masks",
+                "Volunteers of the Assembly sewed masks and gave them away in Atyrau.",
+            ),
+            doc(
+                "ru",
+                "maski",
+                "Волонтёры раздали маски",
+                "Ёлка, маски и волонтёры Атырау.",
+            ),
+            doc(
+                "kk",
+                "maska",
+                "Қарағанды еріктілері",
+                "Қарағанды облысының еріктілері маскалар таратты.",
+            ),
+            doc(
+                "kk",
+                "jastar",
+                "Жастар",
+                "Шымкент жастары «Жаңғыру жолы» жобасына қатысты.",
+            ),
+        ]
+    }
+
+    fn languages() -> Vec<String> {
+        ["en", "kk", "ru"].map(String::from).to_vec()
+    }
+
+    fn gunzip(bytes: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(bytes)
+            .read_to_end(&mut out)
+            .unwrap();
+        out
+    }
+
+    /// The words of a bundle's index chunks, as raw bytes to search in.
+    fn index_bytes(files: &[(String, Vec<u8>)], dir: &str) -> Vec<u8> {
+        files
+            .iter()
+            .filter(|(path, _)| path.starts_with(&format!("{dir}index/")))
+            .flat_map(|(_, bytes)| gunzip(bytes))
+            .collect()
+    }
+
+    fn contains(haystack: &[u8], needle: &str) -> bool {
+        haystack
+            .windows(needle.len())
+            .any(|w| w == needle.as_bytes())
+    }
+
+    #[test]
+    fn one_bundle_per_tree_under_its_search_page() {
+        let files = build_indexes(&corpus(), &languages(), "en").unwrap();
+        let paths: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
+        for dir in [
+            "/search/pagefind/",
+            "/kk/search/pagefind/",
+            "/ru/search/pagefind/",
+        ] {
+            for name in ["pagefind.js", "pagefind-worker.js", "pagefind-entry.json"] {
+                let path = format!("{dir}{name}");
+                assert!(paths.contains(&path.as_str()), "{path} in {paths:?}");
+            }
+            assert!(
+                paths
+                    .iter()
+                    .any(|p| p.starts_with(dir) && p.ends_with(".pf_meta"))
+            );
+        }
+        // English and Russian load their stemmers, Kazakh the plain WebAssembly.
+        assert!(paths.contains(&"/search/pagefind/wasm.en.pagefind"));
+        assert!(paths.contains(&"/ru/search/pagefind/wasm.ru.pagefind"));
+        assert!(paths.contains(&"/kk/search/pagefind/wasm.unknown.pagefind"));
+        assert!(
+            !paths
+                .iter()
+                .any(|p| p.contains("-ui") || p.contains("playground"))
+        );
+        assert!(!paths.contains(&"/search/pagefind/wasm.unknown.pagefind"));
+        // One fragment per document, in its own tree.
+        let fragments = |dir: &str| {
+            paths
+                .iter()
+                .filter(|p| p.starts_with(&format!("{dir}fragment/")))
+                .count()
+        };
+        assert_eq!(fragments("/search/pagefind/"), 1);
+        assert_eq!(fragments("/kk/search/pagefind/"), 2);
+        assert_eq!(fragments("/ru/search/pagefind/"), 1);
+        assert!(paths.windows(2).all(|pair| pair[0] < pair[1]));
+    }
+
+    /// Each tree's index holds its own language's words only; Kazakh words sit beside their
+    /// keys, title keys included.
+    #[test]
+    fn each_index_holds_its_language_and_kazakh_its_keys() {
+        let files = build_indexes(&corpus(), &languages(), "en").unwrap();
+        let kk = index_bytes(&files, "/kk/search/pagefind/");
+        for word in [
+            "karagandy",
+            "maskalar",
+            "jastary",
+            "symkent",
+            "jangyru",
+            "қарағанды",
+        ] {
+            assert!(contains(&kk, word), "kk index lacks {word}");
+        }
+        assert!(!contains(&kk, "volunteers"));
+        let en = index_bytes(&files, "/search/pagefind/");
+        assert!(contains(&en, "volunt"), "English is stemmed");
+        assert!(!contains(&en, "karagandy"));
+        let ru = index_bytes(&files, "/ru/search/pagefind/");
+        assert!(contains(&ru, "елк"), "ё is е, and Russian is stemmed");
+        assert!(contains(&ru, "волонтер"));
+    }
+
+    /// Snippets come from the fragment's content: the Kazakh one holds the original words
+    /// first, then their keys.
+    #[test]
+    fn kazakh_fragment_keeps_the_original_text_for_snippets() {
+        let files = build_indexes(&corpus(), &languages(), "en").unwrap();
+        let fragment = files
+            .iter()
+            .filter(|(p, _)| p.starts_with("/kk/search/pagefind/fragment/"))
+            .map(|(_, bytes)| String::from_utf8(gunzip(bytes)).unwrap())
+            .find(|f| f.contains("maska"))
+            .unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(fragment.trim_start_matches("pagefind_dcd")).unwrap();
+        assert_eq!(json["url"], "/kk/news/2020/03/maska/");
+        assert_eq!(
+            json["content"],
+            "Қарағанды облысының еріктілері маскалар таратты. \
+             karagandy oblysynyn eriktileri maskalar taratty."
+        );
+        assert_eq!(json["word_count"], 10);
+        assert_eq!(json["meta"]["title"], "Қарағанды еріктілері");
+        assert_eq!(json["meta"]["title_key"], "karagandy eriktileri");
+    }
+
+    #[test]
+    fn same_documents_same_bytes_in_any_order() {
+        let docs = corpus();
+        let first = build_indexes(&docs, &languages(), "en").unwrap();
+        let mut reversed = docs.clone();
+        reversed.reverse();
+        let second = build_indexes(&reversed, &languages(), "en").unwrap();
+        assert_eq!(first, second);
+    }
+
+    #[test]
+    fn a_tree_without_documents_gets_an_empty_entry() {
+        let docs: Vec<Document> = corpus().into_iter().filter(|d| d.lang != "ru").collect();
+        let files = build_indexes(&docs, &languages(), "en").unwrap();
+        let ru: Vec<&str> = files
+            .iter()
+            .map(|(p, _)| p.as_str())
+            .filter(|p| p.starts_with("/ru/"))
+            .collect();
+        assert_eq!(
+            ru,
+            [
+                "/ru/search/pagefind/pagefind-entry.json",
+                "/ru/search/pagefind/pagefind-worker.js",
+                "/ru/search/pagefind/pagefind.js",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_default_language_lives_at_the_root() {
+        let docs: Vec<Document> = corpus().into_iter().filter(|d| d.lang == "kk").collect();
+        let files = build_indexes(&docs, &["kk".to_string()], "kk").unwrap();
+        assert!(
+            files
+                .iter()
+                .all(|(p, _)| p.starts_with("/search/pagefind/"))
+        );
+        let one = build_index("kk", &docs.iter().collect::<Vec<_>>()).unwrap();
+        assert_eq!(one.len(), files.len());
+    }
+
+    #[test]
+    fn refusals() {
+        let err = build_indexes(&corpus(), &["en".to_string()], "en").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "/ru/news/2020/03/maski/ is in language `ru`, which the site does not have"
+        );
+        let twice = [doc("en", "a", "A", "a"), doc("en", "a", "B", "b")];
+        let err = build_index("en", &twice.iter().collect::<Vec<_>>()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "two search documents have the URL /news/2020/03/a/"
+        );
+    }
+}
