@@ -88,25 +88,14 @@ fn check_language(config: &Config, lang: &str) -> anyhow::Result<()> {
         return Ok(());
     }
     let known = config.languages.join(", ");
-    match did_you_mean(lang, config.languages.iter().map(String::as_str))
-        .or_else(|| common_mistake(lang, &config.languages))
-    {
+    match did_you_mean(lang, config.languages.iter().map(String::as_str)).or_else(|| {
+        crate::content::checks::meant_language(lang, &config.languages).map(String::as_str)
+    }) {
         Some(close) => {
             bail!("`{lang}` is not one of the site's languages ({known}): did you mean `{close}`?")
         }
         None => bail!("`{lang}` is not one of the site's languages ({known})"),
     }
-}
-
-/// The code meant by a common wrong one (`kz` is the country, `kk` the language).
-fn common_mistake<'a>(lang: &str, languages: &'a [String]) -> Option<&'a str> {
-    let meant = match lang {
-        "kz" | "kaz" | "qaz" => "kk",
-        "rus" => "ru",
-        "eng" => "en",
-        _ => return None,
-    };
-    languages.iter().map(String::as_str).find(|l| *l == meant)
 }
 
 fn check_region(root: &Path, config: &Config, region: &str) -> anyhow::Result<()> {

@@ -218,6 +218,17 @@ const LANGUAGE_ALIASES: &[(&str, &str)] = &[
     ("английский", "en"),
 ];
 
+/// The site language an editor most likely meant by `lang` (`kz`, `kaz`, `ru-RU`, `қазақша`).
+pub fn meant_language<'a>(lang: &str, languages: &'a [String]) -> Option<&'a String> {
+    let folded = lang.trim().to_lowercase().replace('_', "-");
+    let primary = folded.split('-').next().unwrap_or_default();
+    let code = LANGUAGE_ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == primary)
+        .map_or(primary, |(_, code)| code);
+    languages.iter().find(|l| *l == code)
+}
+
 /// A `lang` that is not one of the site's languages, with the code the editor most likely
 /// meant: `kz` is Kazakhstan's country code, the Kazakh language is `kk`.
 pub(super) fn check_language(
@@ -229,13 +240,7 @@ pub(super) fn check_language(
     if languages.iter().any(|l| l == lang) {
         return None;
     }
-    let folded = lang.trim().to_lowercase().replace('_', "-");
-    let primary = folded.split('-').next().unwrap_or_default();
-    let code = LANGUAGE_ALIASES
-        .iter()
-        .find(|(alias, _)| *alias == primary)
-        .map_or(primary, |(_, code)| code);
-    let hint = match languages.iter().find(|l| *l == code) {
+    let hint = match meant_language(lang, languages) {
         Some(code) => format!("did you mean `{code}`?"),
         None => format!(
             "the site's languages are {}; add it to `languages` in site.yaml",

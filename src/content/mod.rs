@@ -7,7 +7,7 @@
 //! and `page` load one file each.
 
 mod article;
-mod checks;
+pub mod checks;
 pub mod front_matter;
 mod images;
 mod page;

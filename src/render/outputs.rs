@@ -317,20 +317,9 @@ pub fn split_sitemap(
         .collect()
 }
 
-/// The output file for a site path: `/a/b/` -> `a/b/index.html`, `/atom.xml` -> `atom.xml`.
+/// The output file for a site path: `/a/b/` -> `a/b/index.html` ([`crate::routes::output_file`]).
 pub fn output_path(site_path: &str) -> String {
-    let trimmed = site_path.trim_start_matches('/');
-    if trimmed.is_empty() || trimmed.ends_with('/') {
-        format!("{trimmed}index.html")
-    } else if trimmed
-        .rsplit('/')
-        .next()
-        .is_some_and(|last| last.contains('.'))
-    {
-        trimmed.to_string()
-    } else {
-        format!("{trimmed}/index.html")
-    }
+    crate::routes::output_file(site_path)
 }
 
 #[cfg(test)]
