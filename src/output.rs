@@ -24,11 +24,41 @@ pub trait Sink: Sync {
         let bytes = crate::fs::read(source)?;
         self.write(rel, &bytes)
     }
+
+    /// Removes the file at `rel`, if there is one.
+    fn remove(&self, rel: &str) -> Result<()>;
 }
 
 impl Sink for Staging {
     fn write(&self, rel: &str, bytes: &[u8]) -> Result<()> {
         Staging::write(self, rel, bytes)
+    }
+
+    fn remove(&self, rel: &str) -> Result<()> {
+        match std::fs::remove_file(self.dir.join(rel)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(e).with_context(|| format!("cannot remove {rel} from the new output"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A sink that keeps nothing: `birge check` renders every output and writes none.
+#[derive(Debug, Default)]
+pub struct Discard;
+
+impl Sink for Discard {
+    fn write(&self, _rel: &str, _bytes: &[u8]) -> Result<()> {
+        Ok(())
+    }
+
+    fn copy(&self, _rel: &str, _source: &Path) -> Result<()> {
+        Ok(())
+    }
+
+    fn remove(&self, _rel: &str) -> Result<()> {
+        Ok(())
     }
 }
 

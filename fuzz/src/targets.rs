@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use birge::build::BuildOptions;
+use birge::build::Pipeline;
 use birge::config::Config;
 use birge::content::front_matter::{
     self, ARTICLE_KEYS, ArticleFrontMatter, PAGE_KEYS, PageFrontMatter,
@@ -23,7 +24,6 @@ use birge::polls::service::{Options, Service};
 use birge::polls::store::Store;
 use birge::polls::{Definitions, limit, page};
 use birge::serve::files::MemorySite;
-use birge::serve::session::Session;
 
 /// The fixture site's settings.
 pub const SITE_YAML: &str = "title: Fuzz Bulletin\nbase_url: https://example.kz\nlanguage: en\nlanguages: [en, kk, ru]\ntimezone: Asia/Almaty\npolls:\n  featured: mothers-forum\n";
@@ -76,10 +76,10 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// A small site kept in memory by a [`Session`], as `birge serve` keeps it.
+/// A small site kept in memory by a [`Pipeline`], as `birge serve` keeps it.
 struct SiteHarness {
     root: PathBuf,
-    session: Session,
+    session: Pipeline,
     site: MemorySite,
 }
 
@@ -112,7 +112,9 @@ fn site_harness() -> &'static Mutex<SiteHarness> {
             ..BuildOptions::default()
         };
         let site = MemorySite::default();
-        let session = Session::start(&options, &site).expect("the fixture site builds");
+        let session = Pipeline::start(&options, &site, true)
+            .expect("the fixture site builds")
+            .0;
         Mutex::new(SiteHarness {
             root,
             session,

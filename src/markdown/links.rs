@@ -57,6 +57,12 @@ pub(super) fn position(text: &str, offset: usize, body_line: usize) -> (usize, u
     (line, column)
 }
 
+/// The content path an `@/` link names: `@/news/a.md#part` -> `news/a.md`.
+pub(super) fn link_target(dest: &str) -> &str {
+    let path = dest.strip_prefix("@/").unwrap_or(dest);
+    path.split_once('#').map_or(path, |(p, _)| p)
+}
+
 /// Turns `@/news/a.md#part` into the target's URL, or reports the broken link.
 pub(super) fn resolve_link(
     dest: &str,

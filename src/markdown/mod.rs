@@ -17,7 +17,7 @@ use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 
 use crate::diagnostics::Problem;
 use highlight::highlight;
-use links::{points_at_site, position, resolve_link};
+use links::{link_target, points_at_site, position, resolve_link};
 use shortcodes::replace_poll_shortcodes;
 
 pub use highlight::highlight_css;
@@ -53,6 +53,9 @@ pub struct Rendered {
     /// Images and links that point at a local file or site path, for the check that the
     /// files exist (URLs, `mailto:`, `#fragment` and `@/` links are not among them).
     pub references: Vec<Reference>,
+    /// The content paths that `@/` links looked up (found or not), in order: what the HTML
+    /// read of the site's link targets, so a rebuild knows when a move changes it.
+    pub links: Vec<String>,
 }
 
 const MORE: &str = "<!-- more -->";
@@ -70,7 +73,7 @@ fn options() -> Options {
 pub fn render(body: &str, cx: &Context) -> (Rendered, Vec<Problem>) {
     let mut problems = Vec::new();
     let (text, polls) = replace_poll_shortcodes(body, cx, &mut problems);
-    let (html, first_paragraph, has_code, references) = to_html(&text, cx, &mut problems);
+    let (html, first_paragraph, has_code, references, links) = to_html(&text, cx, &mut problems);
     let summary = match find(&text, MORE).or_else(|| find(&text, "<!--more-->")) {
         Some(at) => to_html(&text[..at], cx, &mut Vec::new()).0,
         None => first_paragraph,
@@ -82,6 +85,7 @@ pub fn render(body: &str, cx: &Context) -> (Rendered, Vec<Problem>) {
             has_code,
             polls,
             references,
+            links,
         },
         problems,
     )
@@ -100,10 +104,11 @@ fn to_html(
     text: &str,
     cx: &Context,
     problems: &mut Vec<Problem>,
-) -> (String, String, bool, Vec<Reference>) {
+) -> (String, String, bool, Vec<Reference>, Vec<String>) {
     let parser = Parser::new_ext(text, options()).into_offset_iter();
     let mut events: Vec<Event> = Vec::new();
     let mut references: Vec<Reference> = Vec::new();
+    let mut links: Vec<String> = Vec::new();
     let mut heading: Option<usize> = None;
     let mut code: Option<(String, String)> = None;
     let mut has_code = false;
@@ -187,6 +192,7 @@ fn to_html(
                 title,
                 id,
             }) if dest_url.starts_with("@/") => {
+                links.push(link_target(&dest_url).to_string());
                 let dest = resolve_link(&dest_url, range.start, text, cx, problems);
                 events.push(Event::Start(Tag::Link {
                     link_type,
@@ -201,6 +207,7 @@ fn to_html(
                 title,
                 id,
             }) if dest_url.starts_with("@/") => {
+                links.push(link_target(&dest_url).to_string());
                 let dest = resolve_link(&dest_url, range.start, text, cx, problems);
                 events.push(Event::Start(Tag::Image {
                     link_type,
@@ -222,7 +229,7 @@ fn to_html(
     if let Some(paragraph) = first_paragraph(&events) {
         pulldown_cmark::html::push_html(&mut summary, paragraph.iter().cloned());
     }
-    (html, summary, has_code, references)
+    (html, summary, has_code, references, links)
 }
 
 fn unique_id(base: String, used: &HashSet<String>) -> String {

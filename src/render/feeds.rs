@@ -9,8 +9,10 @@ use tera::{Context, Value};
 use std::collections::BTreeMap;
 
 use super::outputs::{SitemapPart, SitemapYear, jobs, sitemap_limit, sitemap_year, split_sitemap};
+use super::reads::ListId;
+use super::scope::Scope;
 use super::views;
-use super::{FEED_SIZE, Job, Renderer, filters};
+use super::{Job, filters};
 use crate::diagnostics::Problem;
 
 #[derive(Serialize)]
@@ -29,23 +31,18 @@ struct SitemapEntry {
     lastmod: Option<String>,
 }
 
-impl Renderer<'_> {
+impl Scope<'_, '_> {
     pub(super) fn feed(
         &self,
         template: &str,
         tree: usize,
         title: String,
         page: &str,
-        feed_path: String,
-        list: &[usize],
+        feed_path: &str,
+        list: ListId,
     ) -> Result<Vec<u8>, Problem> {
         let site = self.site;
-        let newest: Vec<usize> = list
-            .iter()
-            .copied()
-            .filter(|&i| !site.articles[i].draft)
-            .take(FEED_SIZE)
-            .collect();
+        let newest = self.newest(list);
         let updated = newest
             .iter()
             .map(|&i| {
@@ -57,20 +54,20 @@ impl Renderer<'_> {
             .max()
             .map(crate::dates::rfc3339)
             .unwrap_or_else(|| "1970-01-01T00:00:00+00:00".to_string());
-        let mut cx = self.context(tree, &feed_path, "feed", &[]);
+        let mut cx = self.context(tree, feed_path, "feed", &[]);
         cx.insert(
             "feed",
             &FeedView {
                 title,
                 url: page,
                 permalink: views::permalink(site, page),
-                feed_url: feed_path.clone(),
+                feed_url: feed_path.to_string(),
                 updated,
             },
         );
         let articles: Vec<Value> = newest
             .iter()
-            .map(|&i| self.with_content(i, &self.bodies[i].html))
+            .map(|&i| self.with_content(i, &self.body(i).html))
             .collect();
         cx.insert_value("articles", Value::from(articles));
         self.render_template(template, &cx)
@@ -78,6 +75,7 @@ impl Renderer<'_> {
 
     /// Every URL of the sitemap with where it goes, in the order of the jobs.
     fn sitemap_entries(&self) -> Vec<(SitemapYear, SitemapEntry)> {
+        self.routing();
         let site = self.site;
         let lastmod = |i: usize| {
             crate::dates::rfc3339(
@@ -246,7 +244,7 @@ impl Renderer<'_> {
     fn urlset(&self, entries: &[SitemapEntry]) -> Result<Vec<u8>, Problem> {
         let site = self.site;
         let mut cx = Context::new();
-        cx.insert_value("site", self.views.site[0].clone());
+        cx.insert_value("site", self.site_view(0));
         cx.insert("lang", &site.config.language);
         cx.insert("entries", &entries);
         self.render_template("sitemap.xml", &cx)

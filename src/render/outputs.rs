@@ -125,6 +125,61 @@ impl Job {
         }
     }
 
+    /// The site path the job's output is served at (`/news/2020/03/masks/`, `/atom.xml`);
+    /// [`output_path`] gives the file.
+    pub fn site_path(&self, site: &Site) -> String {
+        use crate::routes;
+        let root = |tree: &usize| site.trees[*tree].root.as_str();
+        match self {
+            Job::Article(i) => site.articles[*i].path.clone(),
+            Job::Page(i) => site.pages[*i].path.clone(),
+            Job::Front { pager, .. } | Job::Region { pager, .. } | Job::Tag { pager, .. } => {
+                pager.path.clone()
+            }
+            Job::Regions { tree } => routes::regions(root(tree)),
+            Job::RegionFeed { tree, region } => {
+                routes::region_feed(root(tree), &site.regions[*region].slug)
+            }
+            Job::Archive { tree } => routes::archive(root(tree)),
+            Job::ArchiveYear { tree, year } => {
+                routes::archive_year(root(tree), site.trees[*tree].years[*year].year)
+            }
+            Job::ArchiveMonth { tree, year, month } => {
+                let y = &site.trees[*tree].years[*year];
+                routes::archive_month(root(tree), y.year, y.months[*month].month)
+            }
+            Job::Tags { tree } => routes::tags(root(tree)),
+            Job::Atom { tree } => routes::atom(root(tree)),
+            Job::Rss { tree } => routes::rss(root(tree)),
+            Job::NotFound { tree } => routes::not_found(root(tree)),
+            Job::Polls { tree } => routes::polls(root(tree)),
+            Job::Poll { tree, poll } => routes::poll(root(tree), &site.polls[*poll].id),
+            Job::PollIndex => "/polls/index.json".to_string(),
+            Job::Redirect { from, .. } => from.clone(),
+            Job::Sitemap => "/sitemap.xml".to_string(),
+            Job::SitemapPart(part) => part.path(),
+            Job::Robots => "/robots.txt".to_string(),
+        }
+    }
+
+    /// What the job itself contributes to its output beyond the inputs it reads (its kind,
+    /// its page of a list, a redirect's target), as a number that stays the same across
+    /// rebuilds while those do: an index into the model is not part of it.
+    pub fn key(&self) -> u64 {
+        use std::hash::{DefaultHasher, Hash, Hasher};
+        let mut h = DefaultHasher::new();
+        self.kind().hash(&mut h);
+        match self {
+            Job::Front { pager, .. } | Job::Region { pager, .. } | Job::Tag { pager, .. } => {
+                pager.hash(&mut h)
+            }
+            Job::Redirect { from, to, lang } => (from, to, lang).hash(&mut h),
+            Job::SitemapPart(part) => part.hash(&mut h),
+            _ => {}
+        }
+        h.finish()
+    }
+
     /// Whether this job writes an HTML page that counts as a page of the site.
     pub fn is_page(&self) -> bool {
         !matches!(

@@ -8,49 +8,39 @@ use std::collections::HashSet;
 use serde::Serialize;
 use tera::Value;
 
-use super::Renderer;
-use super::views::{self, region_view};
+use super::reads::ListId;
+use super::scope::Scope;
+use super::views;
 use crate::diagnostics::Problem;
 use crate::markdown::poll_marker;
 
-impl Renderer<'_> {
+impl Scope<'_, '_> {
     pub(super) fn article(&self, index: usize) -> Result<Vec<u8>, Problem> {
         let site = self.site;
         let article = &site.articles[index];
-        let body = &self.bodies[index];
+        let body = self.body(index);
         let tree = self.tree_of_lang(&article.lang);
         let mut shown: Vec<&str> = body.polls.iter().map(String::as_str).collect();
         shown.extend(article.poll.as_deref());
         let mut cx = self.context(tree, &article.path, "article", &shown);
         let content = self.with_poll_widgets(&body.html, &body.polls, tree, &article.path)?;
         cx.insert_value("article", self.with_content(index, &content));
-        let neighbours = site.neighbours[index];
-        let pick =
-            |i: Option<usize>| i.map_or_else(Value::none, |i| self.views.articles[i].clone());
+        let neighbours = self.neighbours(index);
+        let pick = |i: Option<usize>| i.map_or_else(Value::none, |i| self.article_view(i));
         cx.insert_value("previous", pick(neighbours.older));
         cx.insert_value("next", pick(neighbours.newer));
-        let t = &site.trees[tree];
         let more: Vec<Value> = article
             .regions
             .iter()
             .filter_map(|slug| site.regions.iter().position(|r| &r.slug == slug))
             .filter_map(|r| {
-                let others = site.more_from_region(index, r, 3);
+                let others = self.more_from(index, r);
                 if others.is_empty() {
                     return None;
                 }
                 let mut entry = tera::Map::new();
-                entry.insert(
-                    "region".into(),
-                    Value::from_serializable(&region_view(
-                        site,
-                        t,
-                        &site.regions[r],
-                        t.regions[r].len(),
-                        self.theme,
-                    )),
-                );
-                entry.insert("articles".into(), self.list(&others));
+                entry.insert("region".into(), self.region(tree, r));
+                entry.insert("articles".into(), self.article_views(&others));
                 Some(Value::from(entry))
             })
             .collect();
@@ -61,7 +51,7 @@ impl Renderer<'_> {
             .and_then(|id| site.polls.iter().position(|p| p.id == id));
         cx.insert_value(
             "poll",
-            poll.map_or_else(Value::none, |p| self.views.polls[tree][p].clone()),
+            poll.map_or_else(Value::none, |p| self.poll_view(tree, p)),
         );
         self.render_template("article.html", &cx)
     }
@@ -84,7 +74,7 @@ impl Renderer<'_> {
                 continue;
             }
             let mut cx = self.context(tree, page_path, "partial", &[]);
-            cx.insert_value("poll", self.views.polls[tree][p].clone());
+            cx.insert_value("poll", self.poll_view(tree, p));
             cx.insert("placement", &format!("inline-{}", n + 1));
             let widget = String::from_utf8(self.render_template("partials/poll.html", &cx)?)
                 .unwrap_or_default();
@@ -95,7 +85,7 @@ impl Renderer<'_> {
 
     pub(super) fn page(&self, index: usize) -> Result<Vec<u8>, Problem> {
         let page = &self.site.pages[index];
-        let body = &self.page_bodies[index];
+        let body = self.page_body(index);
         let tree = self.tree_of_lang(&page.lang);
         let shown: Vec<&str> = body.polls.iter().map(String::as_str).collect();
         let mut cx = self.context(tree, &page.path, "page", &shown);
@@ -193,7 +183,8 @@ impl Renderer<'_> {
         map.insert("url".into(), Value::from(url));
         map.insert("count".into(), Value::from(month.articles.len()));
         if with_articles {
-            map.insert("articles".into(), self.list(&month.articles));
+            let list = ListId::Month(tree, year, month.month);
+            map.insert("articles".into(), self.items(list, 0..usize::MAX));
         }
         Value::from(map)
     }

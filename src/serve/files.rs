@@ -25,6 +25,11 @@ impl Sink for MemorySite {
             .insert(rel.to_string(), std::sync::Arc::new(bytes.to_vec()));
         Ok(())
     }
+
+    fn remove(&self, rel: &str) -> Result<()> {
+        MemorySite::remove(self, rel);
+        Ok(())
+    }
 }
 
 impl MemorySite {

@@ -2,7 +2,7 @@
 //! database, watches the site's files and rebuilds on every save, and reloads open pages.
 //!
 //! Takes [`ServeOptions`], runs until stopped. The pieces: [`watch`] says what a change
-//! means, [`session`] rebuilds what an edit affects, [`files`] serves the in-memory site
+//! means, the build's [`Pipeline`] rebuilds what an edit affects, [`files`] serves the in-memory site
 //! safely, [`net`] keeps the server a local tool, and the reload channel is a
 //! server-sent-events stream at [`EVENTS_PATH`] that the injected script listens to.
 //! Rebuilds always use the present, and one is scheduled for the time the site next
@@ -10,7 +10,6 @@
 
 pub mod files;
 pub mod net;
-pub mod session;
 pub mod watch;
 
 use std::path::{Path, PathBuf};
@@ -26,12 +25,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::sync::broadcast;
 
-use crate::build::BuildOptions;
+use crate::build::{BuildOptions, Due, Pipeline};
 use crate::diagnostics::Problems;
 use crate::polls::service::{Options as ServiceOptions, PollSource, Service};
 use crate::polls::store::Store;
 use files::{MemorySite, Target};
-use session::Session;
 use watch::{Batch, Change};
 
 /// Where open pages listen for reloads.
@@ -80,7 +78,7 @@ struct Live {
     build: BuildOptions,
     generation: std::sync::atomic::AtomicU64,
     /// The in-memory build that content edits update; `None` after a failed build.
-    session: std::sync::Mutex<Option<Session>>,
+    session: std::sync::Mutex<Option<Pipeline>>,
 }
 
 impl Live {
@@ -89,17 +87,17 @@ impl Live {
     }
 
     /// The next time the site changes by itself, when the last build succeeded.
-    fn next_change(&self) -> Option<session::Due> {
+    fn next_change(&self) -> Option<Due> {
         let session = self.session.lock().expect("session lock");
-        session.as_ref().and_then(Session::next_change)
+        session.as_ref().and_then(Pipeline::next_change)
     }
 }
 
-/// Builds the whole site into memory, keeping a session for later edits.
-fn build_in_memory(options: &BuildOptions) -> Result<(MemorySite, Session)> {
+/// Builds the whole site into memory, keeping the pipeline for later edits.
+fn build_in_memory(options: &BuildOptions) -> Result<(MemorySite, Pipeline)> {
     let site = MemorySite::default();
-    let session = Session::start(options, &site)?;
-    Ok((site, session))
+    let (pipeline, _) = Pipeline::start(options, &site, true)?;
+    Ok((site, pipeline))
 }
 
 fn describe(error: &anyhow::Error) -> String {
@@ -424,7 +422,7 @@ enum Wake {
     /// The watcher reported something.
     Event(notify::Result<notify::Event>),
     /// The time came for the site to change by itself.
-    Due(session::Due),
+    Due(Due),
     /// The watcher is gone.
     Closed,
 }
@@ -432,7 +430,7 @@ enum Wake {
 /// Waits for the watcher, or until `due`, whichever comes first.
 fn wait(
     receiver: &std::sync::mpsc::Receiver<notify::Result<notify::Event>>,
-    due: Option<session::Due>,
+    due: Option<Due>,
 ) -> Wake {
     use std::sync::mpsc::RecvTimeoutError;
     let Some(due) = due else {
@@ -520,8 +518,8 @@ fn rebuild(live: &Live, batch: Batch, content: Option<&[PathBuf]>, because: Opti
         (Some(current), Some(paths)) => {
             let site = live.site();
             current
-                .update(&site, paths)
-                .map(|update| format!("rebuilt {} of {} files", update.rendered, update.files))
+                .update(site.as_ref(), paths)
+                .map(|run| format!("rebuilt {} of {} files", run.rendered, run.files))
         }
         _ => build_in_memory(&live.build).map(|(site, fresh)| {
             let files = site.len();

@@ -6,10 +6,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use birge::build::{BuildOptions, prepare, write_site};
+use birge::build::BuildOptions;
+use birge::build::Pipeline;
 use birge::content::regions::is_valid_slug;
 use birge::serve::files::MemorySite;
-use birge::serve::session::Session;
 use birge::slug::slugify;
 use proptest::prelude::*;
 
@@ -224,9 +224,8 @@ fn article_file(index: usize) -> String {
 }
 
 fn clean_build(options: &BuildOptions) -> Result<MemorySite, String> {
-    let prepared = prepare(options).map_err(|p| p.to_string())?;
     let site = MemorySite::default();
-    write_site(&prepared, &site, false).map_err(|e| format!("{e:#}"))?;
+    Pipeline::start(options, &site, false).map_err(|e| format!("{e:#}"))?;
     Ok(site)
 }
 
@@ -342,7 +341,7 @@ proptest! {
     ) {
         let (dir, options) = site_with(&articles);
         let served = MemorySite::default();
-        let mut session = Session::start(&options, &served).unwrap();
+        let mut session = Pipeline::start(&options, &served, true).unwrap().0;
         let mut live: Vec<Option<Article>> = articles.into_iter().map(Some).collect();
         for (step, edit) in edits.iter().enumerate() {
             let path = apply(dir.path(), &mut live, edit);

@@ -593,7 +593,9 @@ fn next_change(site: &Fixture, now: &str) -> Option<(String, String)> {
         ..Default::default()
     };
     let served = birge::serve::files::MemorySite::default();
-    let session = birge::serve::session::Session::start(&options, &served).unwrap();
+    let session = birge::build::Pipeline::start(&options, &served, true)
+        .unwrap()
+        .0;
     session
         .next_change()
         .map(|due| (due.at.to_string(), due.what))

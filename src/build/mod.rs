@@ -1,26 +1,33 @@
-//! The build: load, assemble, render, write, as one flat list of named stages.
+//! The build: load, assemble, render Markdown, render outputs, write, as named stages of
+//! one [`Pipeline`] that `birge build`, `birge check` and `birge serve` all run.
 //!
 //! Takes [`BuildOptions`], gives a [`BuildReport`] once the new output is in place, or every
-//! [`Problems`] found (the previous output left untouched). [`check`] runs the same stages
-//! without writing.
+//! [`Problems`] found (the previous output left untouched). [`check`] runs the same pipeline
+//! into a sink that keeps nothing; `serve` keeps the pipeline and updates it in memory.
+//! [`prepare`] loads and checks everything (the stages before rendering), `bodies` renders
+//! Markdown and checks the files it points at, [`pipeline`] renders and writes.
 
-use std::collections::HashSet;
+mod bodies;
+pub mod pipeline;
+mod plan;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
-use rayon::prelude::*;
 
 use crate::config::Config;
-use crate::content::references::{self, SiteFiles};
 use crate::content::{self, LeftOut, LoadOptions};
 use crate::diagnostics::{Problem, Problems, count};
-use crate::markdown::{self, Rendered};
-use crate::output::{Committed, Sink, Staging};
-use crate::render::{self, Renderer};
+use crate::markdown::Rendered;
+use crate::output::{Committed, Discard, Staging};
+use crate::render;
 use crate::site::Site;
-use crate::theme::{StaticSource, Theme};
+use crate::theme::Theme;
+pub use bodies::MarkdownScope;
+use bodies::{check_references, render_bodies};
+pub use pipeline::{Due, Pipeline, Run};
 
 /// What to build and how.
 #[derive(Debug, Clone, Default)]
@@ -137,7 +144,22 @@ pub fn prepare(options: &BuildOptions) -> Result<Prepared, Problems> {
             return Err(problems.sorted());
         }
     };
-    let (bodies, page_bodies) = render_markdown(&site, &unloaded_polls, &mut problems);
+    let scope = MarkdownScope::new(&site).with_unloaded_polls(&unloaded_polls);
+    let all: Vec<usize> = (0..site.articles.len()).collect();
+    let mut bodies = Vec::with_capacity(all.len());
+    for (body, found) in render_bodies(&scope, &site, &all) {
+        problems.extend(found);
+        bodies.push(body);
+    }
+    let page_bodies: Vec<Rendered> = site
+        .pages
+        .iter()
+        .map(|page| {
+            let (rendered, found) = scope.page(page);
+            problems.extend(found);
+            rendered
+        })
+        .collect();
     timer.lap("markdown");
     check_references(
         &options.root,
@@ -211,7 +233,7 @@ impl Timer {
 }
 
 /// Time spent per kind of job, printed with the stage timings when `BIRGE_TIMINGS` is set.
-struct JobTimes {
+pub(super) struct JobTimes {
     enabled: bool,
     render: [AtomicU64; render::Job::KINDS.len()],
     write: [AtomicU64; render::Job::KINDS.len()],
@@ -219,7 +241,7 @@ struct JobTimes {
 }
 
 impl JobTimes {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         JobTimes {
             enabled: std::env::var_os("BIRGE_TIMINGS").is_some(),
             render: Default::default(),
@@ -229,7 +251,7 @@ impl JobTimes {
     }
 
     /// Runs `f`, adding its time to the job's kind under `render` or `write`.
-    fn time<T>(&self, job: &render::Job, writing: bool, f: impl FnOnce() -> T) -> T {
+    pub(super) fn time<T>(&self, job: &render::Job, writing: bool, f: impl FnOnce() -> T) -> T {
         if !self.enabled {
             return f();
         }
@@ -249,7 +271,7 @@ impl JobTimes {
     }
 
     /// Prints one line per kind of job, the costliest first (CPU time over all threads).
-    fn print(&self) {
+    pub(super) fn print(&self) {
         if !self.enabled {
             return;
         }
@@ -318,135 +340,23 @@ fn check_featured_poll(
     }
 }
 
-/// What Markdown bodies may refer to: the site's link targets and poll ids.
-pub struct MarkdownScope<'a> {
-    site: &'a Site,
-    polls: HashSet<String>,
-}
-
-impl<'a> MarkdownScope<'a> {
-    /// The scope of a site.
-    pub fn new(site: &'a Site) -> Self {
-        MarkdownScope {
-            site,
-            polls: site.polls.iter().map(|p| p.id.clone()).collect(),
-        }
-    }
-
-    fn render(&self, source: &str, body: &str, body_line: usize) -> (Rendered, Vec<Problem>) {
-        let cx = markdown::Context {
-            source,
-            body_line,
-            link_targets: &self.site.link_targets,
-            polls: &self.polls,
-            base_url: &self.site.config.base_url,
-        };
-        markdown::render(body, &cx)
-    }
-
-    /// Takes these poll ids as known too: files that failed to load, whose own problems are
-    /// reported, so that placing one is not reported as a poll that does not exist.
-    pub fn with_unloaded_polls(mut self, ids: &[String]) -> Self {
-        self.polls.extend(ids.iter().cloned());
-        self
-    }
-
-    /// With `safe_html: true`, sanitises the finished HTML (after [`markdown::polish`], whose
-    /// attributes the sanitiser keeps).
-    fn sanitize(&self, rendered: &mut Rendered) {
-        if self.site.config.safe_html {
-            rendered.html = markdown::sanitize(&rendered.html);
-            rendered.summary = markdown::sanitize(&rendered.summary);
-        }
-    }
-
-    /// An article's body and summary as HTML.
-    pub fn article(&self, article: &crate::content::Article) -> (Rendered, Vec<Problem>) {
-        let (mut rendered, found) = self.render(&article.source, &article.body, article.body_line);
-        if let Some(summary) = &article.summary {
-            rendered.summary = markdown::render_snippet(summary);
-        }
-        let size_of = |src: &str| article.bundle_image_size(src);
-        rendered.html = markdown::polish(&rendered.html, &article.lang, size_of);
-        rendered.summary = markdown::polish(&rendered.summary, &article.lang, size_of);
-        self.sanitize(&mut rendered);
-        (rendered, found)
-    }
-
-    /// A page's body as HTML.
-    pub fn page(&self, page: &crate::content::Page) -> (Rendered, Vec<Problem>) {
-        let (mut rendered, found) = self.render(&page.source, &page.body, page.body_line);
-        rendered.html = markdown::polish(&rendered.html, &page.lang, |_| None);
-        self.sanitize(&mut rendered);
-        (rendered, found)
-    }
-}
-
-fn render_markdown(
-    site: &Site,
-    unloaded_polls: &[String],
-    problems: &mut Problems,
-) -> (Vec<Rendered>, Vec<Rendered>) {
-    let scope = MarkdownScope::new(site).with_unloaded_polls(unloaded_polls);
-    let articles: Vec<(Rendered, Vec<Problem>)> =
-        site.articles.par_iter().map(|a| scope.article(a)).collect();
-    let pages: Vec<(Rendered, Vec<Problem>)> = site.pages.iter().map(|p| scope.page(p)).collect();
-    let mut split = |all: Vec<(Rendered, Vec<Problem>)>| {
-        all.into_iter()
-            .map(|(rendered, found)| {
-                problems.extend(found);
-                rendered
-            })
-            .collect::<Vec<_>>()
-    };
-    (split(articles), split(pages))
-}
-
-/// Checks that the local files articles and pages point at (lead images, Markdown images,
-/// links to files) are among the files the build publishes.
-pub(crate) fn check_references(
-    root: &Path,
-    site: &Site,
-    theme: &Theme,
-    (bodies, page_bodies): (&[Rendered], &[Rendered]),
-    problems: &mut Problems,
-) {
-    let files = SiteFiles::new(
-        theme.static_files.keys().cloned(),
-        &site.articles,
-        &site.pages,
-        &site.config,
-    );
-    let found: Vec<Vec<Problem>> = site
-        .articles
-        .par_iter()
-        .zip(bodies)
-        .map(|(article, body)| references::check_article(root, article, body, &files))
-        .collect();
-    problems.extend(found.into_iter().flatten());
-    for (page, body) in site.pages.iter().zip(page_bodies) {
-        problems.extend(references::check_page(root, page, body, &files));
-    }
-}
-
 /// Builds the site into its output folder.
 pub fn build(options: &BuildOptions) -> Result<BuildReport> {
     let started = Instant::now();
     let output = output_folder(options)?;
-    let prepared = prepare(options)?;
     let staging = Staging::create(&output)?;
-    match write_site(&prepared, &staging, options.progress) {
-        Ok((pages, files)) => {
+    match Pipeline::start(options, &staging, false) {
+        Ok((pipeline, run)) => {
             let timer = Timer::start();
             let committed = staging.commit()?;
             timer.lap("swap");
             Ok(BuildReport {
-                pages,
-                articles: prepared.site.articles.len(),
-                files,
+                pages: run.pages,
+                articles: run.articles,
+                files: run.files,
                 kept: committed.kept,
                 elapsed: started.elapsed(),
-                left_out: left_out_line(&prepared.site.left_out, &prepared.site.config.timezone),
+                left_out: left_out_line(pipeline.left_out(), &pipeline.config().timezone),
                 committed: Some(committed),
             })
         }
@@ -486,37 +396,16 @@ impl CheckReport {
 
 /// Checks content, templates and links, rendering every page without writing any.
 pub fn check(options: &BuildOptions) -> Result<CheckReport, Problems> {
-    let prepared = prepare(options)?;
-    let renderer = renderer(&prepared);
-    let jobs = render::jobs(&prepared.site);
-    let times = JobTimes::new();
-    let problems: Vec<Problem> = jobs
-        .par_iter()
-        .filter_map(|job| times.time(job, false, || renderer.render(job)).err())
-        .collect();
-    times.print();
-    if problems.is_empty() {
-        let site = &prepared.site;
-        Ok(CheckReport {
-            articles: site.articles.len(),
-            pages: site.pages.len(),
-            left_out: left_out_line(&site.left_out, &site.config.timezone),
-        })
-    } else {
-        Err(Problems(problems).sorted())
-    }
-}
-
-fn renderer(prepared: &Prepared) -> Renderer<'_> {
-    Renderer::new(
-        &prepared.site,
-        &prepared.bodies,
-        &prepared.page_bodies,
-        &prepared.theme,
-        &prepared.tera,
-        &prepared.results,
-        prepared.now,
-    )
+    let (pipeline, run) =
+        Pipeline::start(options, &Discard, false).map_err(|error| match error.downcast() {
+            Ok(problems) => problems,
+            Err(other) => Problems(vec![Problem::new("", format!("{other:#}"))]),
+        })?;
+    Ok(CheckReport {
+        articles: run.articles,
+        pages: pipeline.page_count(),
+        left_out: left_out_line(pipeline.left_out(), &pipeline.config().timezone),
+    })
 }
 
 /// The output folder, refused when it would swallow the site itself or its content.
@@ -542,45 +431,7 @@ fn output_folder(options: &BuildOptions) -> Result<PathBuf> {
     Ok(output)
 }
 
-/// Renders every job and copies every file into `staging`; gives (pages, files).
-pub fn write_site(
-    prepared: &Prepared,
-    staging: &dyn Sink,
-    progress: bool,
-) -> Result<(usize, usize)> {
-    let timer = Timer::start();
-    let renderer = renderer(prepared);
-    timer.lap("views");
-    let jobs = render::jobs(&prepared.site);
-    let bar = progress_bar(progress, jobs.len());
-    let times = JobTimes::new();
-    let results: Vec<Result<(), Problem>> = jobs
-        .par_iter()
-        .map(|job| {
-            let file = times.time(job, false, || renderer.render(job))?;
-            times
-                .time(job, true, || staging.write(&file.path, &file.bytes))
-                .map_err(|e| Problem::new(file.path.clone(), format!("{e:#}")))?;
-            bar.inc(1);
-            Ok(())
-        })
-        .collect();
-    bar.finish_and_clear();
-    let problems: Vec<Problem> = results.into_iter().filter_map(Result::err).collect();
-    if !problems.is_empty() {
-        return Err(Problems(problems).sorted().into());
-    }
-    timer.lap("render");
-    times.print();
-    let mut files = jobs.len();
-    files += copy_static(prepared, staging)?;
-    files += copy_bundles(prepared, staging)?;
-    timer.lap("copy");
-    let pages = jobs.iter().filter(|j| j.is_page()).count();
-    Ok((pages, files))
-}
-
-fn progress_bar(wanted: bool, len: usize) -> indicatif::ProgressBar {
+pub(super) fn progress_bar(wanted: bool, len: usize) -> indicatif::ProgressBar {
     use std::io::IsTerminal;
     if !wanted || !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
@@ -592,42 +443,4 @@ fn progress_bar(wanted: bool, len: usize) -> indicatif::ProgressBar {
         bar.set_style(style);
     }
     bar
-}
-
-pub(crate) fn copy_static(prepared: &Prepared, staging: &dyn Sink) -> Result<usize> {
-    let mut count = 0;
-    for (rel, source) in &prepared.theme.static_files {
-        match source {
-            StaticSource::Embedded(bytes) => staging.write(rel, bytes)?,
-            StaticSource::File(path) => staging.copy(rel, path)?,
-        }
-        count += 1;
-    }
-    if prepared.bodies.iter().any(|b| b.has_code) {
-        staging.write("highlight.css", markdown::highlight_css().as_bytes())?;
-        count += 1;
-    }
-    Ok(count)
-}
-
-pub(crate) fn copy_bundles(prepared: &Prepared, staging: &dyn Sink) -> Result<usize> {
-    let mut count = 0;
-    for article in &prepared.site.articles {
-        count += copy_bundle(article, staging)?;
-    }
-    Ok(count)
-}
-
-/// Copies the files of an article bundle beside the article's page; gives how many.
-pub(crate) fn copy_bundle(article: &crate::content::Article, staging: &dyn Sink) -> Result<usize> {
-    let Some(dir) = &article.bundle_dir else {
-        return Ok(0);
-    };
-    let page = render::output_path(&article.path);
-    let base = page.trim_end_matches("index.html");
-    let files = references::bundle_files(dir);
-    for (rel, path) in &files {
-        staging.copy(&format!("{base}{rel}"), path)?;
-    }
-    Ok(files.len())
 }

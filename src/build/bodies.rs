@@ -1,0 +1,119 @@
+//! The Markdown stage of the build: article and page bodies rendered to HTML in the scope
+//! of the site (its `@/` link targets and polls), and the check that the local files they
+//! point at are published.
+//!
+//! Takes the assembled [`Site`], gives [`Rendered`] bodies and the problems found.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use crate::content::references::{self, SiteFiles};
+use crate::diagnostics::{Problem, Problems};
+use crate::markdown::{self, Rendered};
+use crate::site::Site;
+use crate::theme::Theme;
+
+/// What Markdown bodies may refer to: the site's link targets and poll ids.
+pub struct MarkdownScope<'a> {
+    site: &'a Site,
+    polls: HashSet<String>,
+}
+
+impl<'a> MarkdownScope<'a> {
+    /// The scope of a site.
+    pub fn new(site: &'a Site) -> Self {
+        MarkdownScope {
+            site,
+            polls: site.polls.iter().map(|p| p.id.clone()).collect(),
+        }
+    }
+
+    fn render(&self, source: &str, body: &str, body_line: usize) -> (Rendered, Vec<Problem>) {
+        let cx = markdown::Context {
+            source,
+            body_line,
+            link_targets: &self.site.link_targets,
+            polls: &self.polls,
+            base_url: &self.site.config.base_url,
+        };
+        markdown::render(body, &cx)
+    }
+
+    /// Takes these poll ids as known too: files that failed to load, whose own problems are
+    /// reported, so that placing one is not reported as a poll that does not exist.
+    pub fn with_unloaded_polls(mut self, ids: &[String]) -> Self {
+        self.polls.extend(ids.iter().cloned());
+        self
+    }
+
+    /// With `safe_html: true`, sanitises the finished HTML (after [`markdown::polish`], whose
+    /// attributes the sanitiser keeps).
+    fn sanitize(&self, rendered: &mut Rendered) {
+        if self.site.config.safe_html {
+            rendered.html = markdown::sanitize(&rendered.html);
+            rendered.summary = markdown::sanitize(&rendered.summary);
+        }
+    }
+
+    /// An article's body and summary as HTML.
+    pub fn article(&self, article: &crate::content::Article) -> (Rendered, Vec<Problem>) {
+        let (mut rendered, found) = self.render(&article.source, &article.body, article.body_line);
+        if let Some(summary) = &article.summary {
+            rendered.summary = markdown::render_snippet(summary);
+        }
+        let size_of = |src: &str| article.bundle_image_size(src);
+        rendered.html = markdown::polish(&rendered.html, &article.lang, size_of);
+        rendered.summary = markdown::polish(&rendered.summary, &article.lang, size_of);
+        self.sanitize(&mut rendered);
+        (rendered, found)
+    }
+
+    /// A page's body as HTML.
+    pub fn page(&self, page: &crate::content::Page) -> (Rendered, Vec<Problem>) {
+        let (mut rendered, found) = self.render(&page.source, &page.body, page.body_line);
+        rendered.html = markdown::polish(&rendered.html, &page.lang, |_| None);
+        self.sanitize(&mut rendered);
+        (rendered, found)
+    }
+}
+
+/// The bodies of the articles at `indexes` (in that order), each with its problems.
+pub fn render_bodies(
+    scope: &MarkdownScope,
+    site: &Site,
+    indexes: &[usize],
+) -> Vec<(Rendered, Vec<Problem>)> {
+    indexes
+        .par_iter()
+        .map(|&i| scope.article(&site.articles[i]))
+        .collect()
+}
+
+/// Checks that the local files articles and pages point at (lead images, Markdown images,
+/// links to files) are among the files the build publishes.
+pub fn check_references(
+    root: &Path,
+    site: &Site,
+    theme: &Theme,
+    (bodies, page_bodies): (&[Rendered], &[Rendered]),
+    problems: &mut Problems,
+) {
+    let files = SiteFiles::new(
+        theme.static_files.keys().cloned(),
+        &site.articles,
+        &site.pages,
+        &site.config,
+    );
+    let found: Vec<Vec<Problem>> = site
+        .articles
+        .par_iter()
+        .zip(bodies)
+        .map(|(article, body)| references::check_article(root, article, body, &files))
+        .collect();
+    problems.extend(found.into_iter().flatten());
+    for (page, body) in site.pages.iter().zip(page_bodies) {
+        problems.extend(references::check_page(root, page, body, &files));
+    }
+}

@@ -1,0 +1,130 @@
+//! The plan of a run: every output file of the site with where its bytes come from (a job
+//! to render, a file to copy, bytes in memory) and its key, and how one is produced.
+//!
+//! Takes the site model, the theme and the articles' derived values, gives [`Planned`]
+//! outputs; [`produce`] writes one into a sink and gives the reads its rendering made.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::JobTimes;
+use super::pipeline::Derived;
+use crate::diagnostics::Problem;
+use crate::markdown::{self, Rendered};
+use crate::output::Sink;
+use crate::render::reads::hash_of;
+use crate::render::{self, Job, Read, Renderer};
+use crate::site::Site;
+use crate::theme::{StaticSource, Theme};
+
+/// Where an output file's bytes come from.
+pub(super) enum Source<'a> {
+    Job(Job),
+    Copy(&'a Path),
+    Bytes(Cow<'a, [u8]>),
+}
+
+/// One output file of a run.
+pub(super) struct Planned<'a> {
+    pub path: String,
+    pub key: u64,
+    pub source: Source<'a>,
+}
+
+/// The output files of the site: every job, the static files, the highlight stylesheet
+/// when a body has code, and the files of article bundles.
+pub(super) fn plan<'a>(
+    theme: &'a Theme,
+    derived: &'a HashMap<String, Derived>,
+    site: &Site,
+    bodies: &[Rendered],
+) -> Vec<Planned<'a>> {
+    let mut planned: Vec<Planned> = render::jobs(site)
+        .into_iter()
+        .map(|job| Planned {
+            path: render::output_path(&job.site_path(site)),
+            key: job.key(),
+            source: Source::Job(job),
+        })
+        .collect();
+    for (rel, source) in &theme.static_files {
+        planned.push(match source {
+            StaticSource::Embedded(bytes) => bytes_output(rel, Cow::Borrowed(bytes)),
+            StaticSource::File(path) => copy_output(rel.clone(), path),
+        });
+    }
+    if bodies.iter().any(|b| b.has_code) {
+        let css = markdown::highlight_css().into_bytes();
+        planned.push(bytes_output("highlight.css", Cow::Owned(css)));
+    }
+    for article in &site.articles {
+        if let Some(derived) = derived.get(&article.source) {
+            for (to, from) in &derived.bundle {
+                planned.push(copy_output(to.clone(), from));
+            }
+        }
+    }
+    planned
+}
+
+/// Writes one output into `sink`; gives its reads with their versions when recording.
+pub(super) fn produce(
+    planned: &Planned,
+    renderer: &Renderer,
+    sink: &dyn Sink,
+    record: bool,
+    times: &JobTimes,
+) -> Result<Vec<(Read, u64)>, Problem> {
+    let failed = |e: anyhow::Error| Problem::new(planned.path.clone(), format!("{e:#}"));
+    match &planned.source {
+        Source::Job(job) => {
+            let (file, reads) = times.time(job, false, || {
+                if record {
+                    renderer.render_recorded(job)
+                } else {
+                    renderer.render(job).map(|file| (file, Vec::new()))
+                }
+            })?;
+            times
+                .time(job, true, || sink.write(&planned.path, &file.bytes))
+                .map_err(failed)?;
+            Ok(reads
+                .into_iter()
+                .map(|read| {
+                    let version = renderer.version(&read);
+                    (read, version)
+                })
+                .collect())
+        }
+        Source::Copy(from) => sink
+            .copy(&planned.path, from)
+            .map_err(failed)
+            .map(|()| Vec::new()),
+        Source::Bytes(bytes) => sink
+            .write(&planned.path, bytes)
+            .map_err(failed)
+            .map(|()| Vec::new()),
+    }
+}
+
+/// An output whose bytes are in memory; its key is their hash.
+fn bytes_output<'a>(path: &str, bytes: Cow<'a, [u8]>) -> Planned<'a> {
+    Planned {
+        path: path.to_string(),
+        key: hash_of(&*bytes),
+        source: Source::Bytes(bytes),
+    }
+}
+
+/// An output copied from a file; its key is the file's path, size and modification time.
+fn copy_output(path: String, from: &Path) -> Planned<'_> {
+    let stamp = std::fs::metadata(from)
+        .ok()
+        .map(|m| (m.len(), m.modified().ok()));
+    Planned {
+        path,
+        key: hash_of(&(from, stamp)),
+        source: Source::Copy(from),
+    }
+}
