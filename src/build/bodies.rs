@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use crate::content::references::{self, SiteFiles};
 use crate::diagnostics::{Problem, Problems};
-use crate::markdown::{self, Rendered};
+use crate::markdown::{self, Reference, Rendered};
 use crate::site::Site;
 use crate::theme::Theme;
 
@@ -79,15 +79,17 @@ impl<'a> MarkdownScope<'a> {
     }
 }
 
-/// The bodies of the articles at `indexes` (in that order), each with its problems.
+/// The bodies of the articles at `indexes` (in that order), each with its problems; an
+/// article in `reread` is rendered from there (the model's copy came without its Markdown).
 pub fn render_bodies(
     scope: &MarkdownScope,
     site: &Site,
     indexes: &[usize],
+    reread: &std::collections::HashMap<usize, crate::content::Article>,
 ) -> Vec<(Rendered, Vec<Problem>)> {
     indexes
         .par_iter()
-        .map(|&i| scope.article(&site.articles[i]))
+        .map(|&i| scope.article(reread.get(&i).unwrap_or(&site.articles[i])))
         .collect()
 }
 
@@ -97,7 +99,7 @@ pub fn check_references(
     root: &Path,
     site: &Site,
     theme: &Theme,
-    (bodies, page_bodies): (&[Rendered], &[Rendered]),
+    (references, page_bodies): (&[&[Reference]], &[Rendered]),
     problems: &mut Problems,
 ) {
     let files = SiteFiles::new(
@@ -109,8 +111,8 @@ pub fn check_references(
     let found: Vec<Vec<Problem>> = site
         .articles
         .par_iter()
-        .zip(bodies)
-        .map(|(article, body)| references::check_article(root, article, body, &files))
+        .zip(references)
+        .map(|(article, found)| references::check_article(root, article, found, &files))
         .collect();
     problems.extend(found.into_iter().flatten());
     for (page, body) in site.pages.iter().zip(page_bodies) {

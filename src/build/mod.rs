@@ -8,6 +8,7 @@
 //! Markdown and checks the files it points at, [`pipeline`] renders and writes.
 
 mod bodies;
+pub mod cache;
 pub mod pipeline;
 mod plan;
 
@@ -20,14 +21,18 @@ use anyhow::{Result, bail};
 use crate::config::Config;
 use crate::content::{self, LeftOut, LoadOptions};
 use crate::diagnostics::{Problem, Problems, count};
-use crate::markdown::Rendered;
-use crate::output::{Committed, Discard, Staging};
+use crate::markdown::{self, Rendered};
+use crate::output::in_place::InPlace;
+use crate::output::{self, Committed, Discard, Staging};
 use crate::render;
 use crate::site::Site;
 use crate::theme::Theme;
 pub use bodies::MarkdownScope;
 use bodies::{check_references, render_bodies};
-pub use pipeline::{Due, Pipeline, Run};
+pub use pipeline::{CacheDamaged, Due, Pipeline, Resumed, Run};
+
+/// The journal of an incremental build's writes, in the build cache's folder.
+const JOURNAL: &str = "journal";
 
 /// What to build and how.
 #[derive(Debug, Clone, Default)]
@@ -46,6 +51,9 @@ pub struct BuildOptions {
     pub progress: bool,
     /// The present, for tests; default the clock.
     pub now: Option<jiff::Timestamp>,
+    /// Keep and use the build cache (`.birge-cache/`): an update of the output from the files
+    /// changed since the last build instead of a full build.
+    pub cache: bool,
 }
 
 /// What a finished build did.
@@ -67,6 +75,11 @@ pub struct BuildReport {
 }
 
 impl BuildReport {
+    fn finished(mut self, started: Instant) -> Self {
+        self.elapsed = started.elapsed();
+        self
+    }
+
     /// The summary: `built 41 pages from 12 articles in 0.08 s`, followed by a line saying
     /// what was left out and why when anything was.
     pub fn summary(&self) -> String {
@@ -147,7 +160,7 @@ pub fn prepare(options: &BuildOptions) -> Result<Prepared, Problems> {
     let scope = MarkdownScope::new(&site).with_unloaded_polls(&unloaded_polls);
     let all: Vec<usize> = (0..site.articles.len()).collect();
     let mut bodies = Vec::with_capacity(all.len());
-    for (body, found) in render_bodies(&scope, &site, &all) {
+    for (body, found) in render_bodies(&scope, &site, &all, &Default::default()) {
         problems.extend(found);
         bodies.push(body);
     }
@@ -161,11 +174,13 @@ pub fn prepare(options: &BuildOptions) -> Result<Prepared, Problems> {
         })
         .collect();
     timer.lap("markdown");
+    let references: Vec<&[markdown::Reference]> =
+        bodies.iter().map(|b| b.references.as_slice()).collect();
     check_references(
         &options.root,
         &site,
         &theme,
-        (&bodies, &page_bodies),
+        (&references, &page_bodies),
         &mut problems,
     );
     timer.lap("references");
@@ -299,7 +314,7 @@ impl JobTimes {
 }
 
 /// Results to bake into widgets: the store or export named by `polls.database`, when it exists.
-fn read_poll_results(
+pub(super) fn read_poll_results(
     root: &Path,
     config: &Config,
     problems: &mut Problems,
@@ -340,30 +355,100 @@ fn check_featured_poll(
     }
 }
 
-/// Builds the site into its output folder.
+/// Builds the site into its output folder: from the build cache when it has one that fits
+/// (only what changed is rendered and written, in place), else everything into a staging
+/// folder swapped in whole.
 pub fn build(options: &BuildOptions) -> Result<BuildReport> {
     let started = Instant::now();
     let output = output_folder(options)?;
-    let staging = Staging::create(&output)?;
-    match Pipeline::start(options, &staging, false) {
-        Ok((pipeline, run)) => {
-            let timer = Timer::start();
-            let committed = staging.commit()?;
-            timer.lap("swap");
-            Ok(BuildReport {
-                pages: run.pages,
-                articles: run.articles,
-                files: run.files,
-                kept: committed.kept,
-                elapsed: started.elapsed(),
-                left_out: left_out_line(pipeline.left_out(), &pipeline.config().timezone),
-                committed: Some(committed),
-            })
+    let journal = cache::dir(&options.root).join(JOURNAL);
+    output::in_place::recover(&output, &journal)?;
+    if options.cache {
+        match Pipeline::resume(options, &output) {
+            Resumed::Ready(pipeline, changed, stamps) => {
+                match build_incrementally(*pipeline, &changed, stamps, &output, &journal) {
+                    Ok(report) => return Ok(report.finished(started)),
+                    Err(error) if error.is::<CacheDamaged>() => {
+                        eprintln!("note: {error:#}; building everything");
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
+            Resumed::SetAside(reason) => {
+                eprintln!("note: the build cache is set aside ({reason}); building everything");
+            }
+            Resumed::Nothing => {}
         }
+    }
+    build_everything(options, &output).map(|report| report.finished(started))
+}
+
+/// Builds everything into a staging folder and swaps it in; keeps the build cache when asked.
+fn build_everything(options: &BuildOptions, output: &Path) -> Result<BuildReport> {
+    let stamps = options.cache.then(|| cache::stamps(&options.root));
+    let staging = Staging::create(output)?;
+    let (mut pipeline, run) = match Pipeline::start(options, &staging, options.cache) {
+        Ok(started) => started,
         Err(error) => {
             staging.discard();
-            Err(error)
+            return Err(error);
         }
+    };
+    let timer = Timer::start();
+    let committed = staging.commit()?;
+    timer.lap("swap");
+    if let Some(stamps) = stamps {
+        keep_cache(&mut pipeline, output, stamps);
+        timer.lap("cache");
+    }
+    Ok(BuildReport {
+        pages: run.pages,
+        articles: run.articles,
+        files: run.files,
+        kept: committed.kept,
+        elapsed: Duration::ZERO,
+        left_out: left_out_line(pipeline.left_out(), &pipeline.config().timezone),
+        committed: Some(committed),
+    })
+}
+
+/// Updates the output in place from the files changed since the cached build.
+fn build_incrementally(
+    mut pipeline: Pipeline,
+    changed: &[PathBuf],
+    stamps: pipeline::Stamps,
+    output: &Path,
+    journal: &Path,
+) -> Result<BuildReport> {
+    let sink = InPlace::begin(output, journal)?;
+    let run = match pipeline.update(&sink, changed) {
+        Ok(run) => run,
+        Err(error) => {
+            sink.discard();
+            return Err(error);
+        }
+    };
+    let timer = Timer::start();
+    let kept = sink.commit()?;
+    timer.lap("write");
+    keep_cache(&mut pipeline, output, stamps);
+    timer.lap("cache");
+    Ok(BuildReport {
+        pages: run.pages,
+        articles: run.articles,
+        files: run.files,
+        kept: run.files - run.rendered + kept,
+        elapsed: Duration::ZERO,
+        left_out: left_out_line(pipeline.left_out(), &pipeline.config().timezone),
+        committed: None,
+    })
+}
+
+/// Writes the build cache; a cache that cannot be written costs the next build time, not
+/// this build its success.
+fn keep_cache(pipeline: &mut Pipeline, output: &Path, stamps: pipeline::Stamps) {
+    if let Err(error) = pipeline.save(output, stamps) {
+        eprintln!("note: the build cache could not be written: {error:#}");
     }
 }
 

@@ -13,12 +13,14 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Result;
 use rayon::prelude::*;
 use tera::Value;
 
 use super::bodies::{MarkdownScope, check_references, render_bodies};
+use super::cache::{self, BlobRef, Packs};
 use super::plan::{Planned, Source, plan, produce};
 use super::{BuildOptions, JobTimes, Prepared, Timer, prepare, progress_bar};
 
@@ -28,8 +30,8 @@ use crate::diagnostics::{Problem, Problems};
 use crate::markdown::Rendered;
 use crate::output::Sink;
 use crate::render::reads::hash_of;
-use crate::render::views::{Results, Views, article_view};
-use crate::render::{self, Read, Renderer, Versions};
+use crate::render::views::{Results, Views};
+use crate::render::{self, Body, Failure, Read, Renderer, Versions};
 use crate::site::Site;
 use crate::theme::Theme;
 
@@ -67,10 +69,28 @@ pub struct Pipeline {
     outputs: HashMap<String, Recorded>,
     left_out: LeftOut,
     next_version: u64,
+    /// The build cache's bodies, for a pipeline resumed from it.
+    packs: Option<Arc<Packs>>,
+    /// Articles resumed from the cache, whose Markdown is read again when needed.
+    bodiless: HashSet<String>,
 }
 
+/// What a build found in the build cache.
+pub enum Resumed {
+    /// A pipeline as the last build left it, the files changed since, and their stamps now.
+    Ready(Box<Pipeline>, Vec<PathBuf>, Stamps),
+    /// A cache that cannot be used, and why (said in a one-line notice).
+    SetAside(String),
+    /// Nothing to resume (no cache, the site changed by itself since, or a problem that a
+    /// full build reports).
+    Nothing,
+}
+
+/// The stamps of the files under `content/`, by path relative to the site root.
+pub type Stamps = std::collections::BTreeMap<String, cache::Stamp>;
+
 /// What only a full run reads.
-struct Frame {
+pub(super) struct Frame {
     config: Config,
     regions: Vec<Region>,
     polls: Vec<Poll>,
@@ -80,25 +100,68 @@ struct Frame {
     now: jiff::Timestamp,
 }
 
+impl Frame {
+    /// Reads settings, regions, polls, theme and poll results as a full run does; `None` when
+    /// any has a problem (a full build then reports it).
+    fn load(options: &BuildOptions) -> Option<Frame> {
+        let root = &options.root;
+        let mut config = Config::load(root).ok()?;
+        if let Some(base_url) = &options.base_url {
+            config.base_url = base_url.trim_end_matches('/').to_string();
+        }
+        let mut problems = Problems::default();
+        let regions = content::load_regions(root, &config, &mut problems);
+        let mut polls = content::load_polls(root, &config, &mut problems);
+        polls.sort_by(|a, b| a.id.cmp(&b.id));
+        let theme = Theme::load(root, &config.theme).ok()?;
+        let tera = render::compile(&theme, &config.base_url, config.safe_html).ok()?;
+        let results = super::read_poll_results(root, &config, &mut problems);
+        problems.is_empty().then(|| Frame {
+            config,
+            regions,
+            polls,
+            theme,
+            tera,
+            results,
+            now: options.now.unwrap_or_else(jiff::Timestamp::now),
+        })
+    }
+}
+
 /// What an article gives the outputs, with what it was made from.
 pub(super) struct Derived {
-    body: Rendered,
-    /// The `@/` targets the body looked up, and the site path each resolved to.
-    links: Vec<(String, Option<String>)>,
-    body_version: u64,
-    /// The list view; `None` until made (and while a run holds it).
-    view: Option<Value>,
-    view_version: u64,
+    /// The rendered body when it is in memory; `None` while it waits in the build cache.
+    pub(super) body: Option<Rendered>,
+    /// What of the body every run needs, in memory always.
+    pub(super) meta: BodyMeta,
+    pub(super) body_version: u64,
+    /// The list view; `None` until a job needs it (and while a run holds it).
+    pub(super) view: Option<Value>,
+    pub(super) view_version: u64,
     /// The translations the view names, hashed.
-    translations: u64,
+    pub(super) translations: u64,
     /// The bundle's files: (output path, source file).
     pub(super) bundle: Vec<(String, PathBuf)>,
+    /// Where the body is kept in the build cache, once it is.
+    pub(super) blob: Option<BlobRef>,
+}
+
+/// What every run needs of a body without its HTML.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub(super) struct BodyMeta {
+    /// Whether it has highlighted code (the site then needs the highlight stylesheet).
+    pub(super) has_code: bool,
+    /// The local files it points at, for the check that they are published.
+    pub(super) references: Vec<crate::markdown::Reference>,
+    /// The `@/` targets it looked up, and the site path each resolved to.
+    pub(super) links: Vec<(String, Option<String>)>,
 }
 
 /// One output file as last rendered.
-struct Recorded {
-    key: u64,
-    reads: Vec<(Read, u64)>,
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(super) struct Recorded {
+    pub(super) key: u64,
+    pub(super) reads: Vec<(Read, u64)>,
 }
 
 impl Pipeline {
@@ -132,6 +195,8 @@ impl Pipeline {
             outputs: HashMap::new(),
             left_out: site.left_out.clone(),
             next_version: 1,
+            packs: None,
+            bodiless: HashSet::new(),
         };
         for (article, body) in site.articles.iter().zip(bodies) {
             let derived = pipeline.derived_of(&site, article, body);
@@ -176,6 +241,134 @@ impl Pipeline {
             return Err(problems.sorted().into());
         }
         self.finish(site, page_bodies, sink, true)
+    }
+
+    /// The pipeline the last `birge build` left in the build cache, for a build into `output`,
+    /// with the files changed since; or why there is none.
+    pub fn resume(options: &BuildOptions, output: &Path) -> Resumed {
+        let root = &options.root;
+        let dir = cache::dir(root);
+        if !cache::has_state(&dir) {
+            return Resumed::Nothing;
+        }
+        // Stamped before anything is read: a file saved during the build counts as changed
+        // for the next one.
+        let stamps = cache::stamps(root);
+        let state = match cache::read_state(&dir) {
+            Ok(state) => state,
+            Err(error) => return Resumed::SetAside(format!("{error:#}")),
+        };
+        let Some(frame) = Frame::load(options) else {
+            return Resumed::Nothing;
+        };
+        let database = root.join(&frame.config.polls.database);
+        let fingerprint = cache::fingerprint(options, output, &frame.theme, &database);
+        if let Some(reason) = state.header.mismatch(fingerprint) {
+            return Resumed::SetAside(reason.to_string());
+        }
+        let output_is_the_same = std::path::absolute(output).is_ok_and(|o| o == state.output);
+        let time_passed = state.next_change.is_some_and(|at| at <= frame.now);
+        if !output_is_the_same || !output.is_dir() || time_passed {
+            return Resumed::Nothing;
+        }
+        let changed = cache::changed_files(root, &state.files, &stamps);
+        let mut pipeline = Pipeline {
+            options: options.clone(),
+            record: true,
+            frame,
+            articles: HashMap::new(),
+            pages: HashMap::new(),
+            derived: HashMap::new(),
+            outputs: state.outputs.into_iter().collect(),
+            left_out: state.left_out,
+            next_version: state.next_version,
+            packs: Some(Arc::new(Packs::new(&dir))),
+            bodiless: HashSet::new(),
+        };
+        for stored in state.articles {
+            let source = stored.article.source.clone();
+            pipeline.derived.insert(
+                source.clone(),
+                Derived {
+                    body: None,
+                    meta: stored.meta,
+                    body_version: stored.body_version,
+                    view: None,
+                    view_version: stored.view_version,
+                    translations: stored.translations,
+                    bundle: stored.bundle,
+                    blob: stored.blob,
+                },
+            );
+            pipeline.articles.insert(source.clone(), stored.article);
+            pipeline.bodiless.insert(source);
+        }
+        for page in state.pages {
+            pipeline.pages.insert(page.source.clone(), page);
+        }
+        Resumed::Ready(Box::new(pipeline), changed, stamps)
+    }
+
+    /// Keeps the pipeline in the build cache for the next build into `output`: new bodies
+    /// into a new pack, then the state, then packs no body needs any more are removed.
+    /// `stamps` are those of the files this run read.
+    pub fn save(&mut self, output: &Path, stamps: Stamps) -> Result<()> {
+        let dir = cache::dir(&self.options.root);
+        cache::create_dir(&dir)?;
+        let packs = Arc::clone(self.packs.get_or_insert_with(|| Arc::new(Packs::new(&dir))));
+        let unsaved: Vec<&String> = self
+            .derived
+            .iter()
+            .filter(|(_, d)| d.blob.is_none() && d.body.is_some())
+            .map(|(source, _)| source)
+            .collect();
+        let bodies: Vec<&Rendered> = unsaved
+            .iter()
+            .filter_map(|source| self.derived[*source].body.as_ref())
+            .collect();
+        let blobs = packs.write(&bodies)?;
+        let unsaved: Vec<String> = unsaved.into_iter().cloned().collect();
+        for (source, blob) in unsaved.iter().zip(blobs) {
+            if let Some(d) = self.derived.get_mut(source) {
+                d.blob = Some(blob);
+            }
+        }
+        let database = self.options.root.join(&self.frame.config.polls.database);
+        let fingerprint = cache::fingerprint(&self.options, output, &self.frame.theme, &database);
+        let articles = self
+            .articles
+            .values()
+            .filter_map(|article| {
+                let d = self.derived.get(&article.source)?;
+                Some(cache::StoredArticle {
+                    article,
+                    blob: d.blob,
+                    meta: d.meta.clone(),
+                    body_version: d.body_version,
+                    view_version: d.view_version,
+                    translations: d.translations,
+                    bundle: d.bundle.clone(),
+                })
+            })
+            .collect();
+        let state = cache::WrittenState {
+            header: cache::Header::new(fingerprint),
+            output: std::path::absolute(output)?,
+            files: stamps,
+            articles,
+            pages: self.pages.values().collect(),
+            outputs: self.outputs.iter().collect(),
+            left_out: self.left_out.clone(),
+            next_version: self.next_version,
+            next_change: self.next_change().map(|due| due.at),
+        };
+        cache::write_state(&dir, &state)?;
+        let used = self
+            .derived
+            .values()
+            .filter_map(|d| d.blob.map(|b| b.pack()))
+            .collect();
+        packs.remove_unused(&used)
     }
 
     /// The next time the site changes with no edit: the soonest of a future-dated article
@@ -255,6 +448,7 @@ impl Pipeline {
         }
         for (source, found) in loaded {
             self.note_left_out(&source, found.as_ref());
+            self.bodiless.remove(&source);
             self.articles.remove(&source);
             self.pages.remove(&source);
             self.derived.remove(&source);
@@ -356,8 +550,13 @@ impl Pipeline {
                 .collect()
         });
         Derived {
-            body,
-            links,
+            meta: BodyMeta {
+                has_code: body.has_code,
+                references: body.references.clone(),
+                links,
+            },
+            body: Some(body),
+            blob: None,
             body_version: self.next_version(),
             view: None,
             view_version: 0,
@@ -371,7 +570,8 @@ impl Pipeline {
     fn derive_bodies(&mut self, site: &Site, problems: &mut Problems) {
         let targets = &site.link_targets;
         self.derived.retain(|_, d| {
-            d.links
+            d.meta
+                .links
                 .iter()
                 .all(|(target, was)| targets.get(target) == was.as_ref())
         });
@@ -380,11 +580,9 @@ impl Pipeline {
         let missing: Vec<usize> = (0..site.articles.len())
             .filter(|&i| !self.derived.contains_key(&site.articles[i].source))
             .collect();
-        for (i, (body, found)) in missing
-            .iter()
-            .copied()
-            .zip(render_bodies(&scope, site, &missing))
-        {
+        let reread = self.reread_markdown(site, &missing, problems);
+        let rendered = render_bodies(&scope, site, &missing, &reread);
+        for (i, (body, found)) in missing.iter().copied().zip(rendered) {
             problems.extend(found);
             let article = &site.articles[i];
             let derived = self.derived_of(site, article, body);
@@ -392,8 +590,48 @@ impl Pipeline {
         }
     }
 
-    /// Makes the views that are missing or name other translations now, checks the files
-    /// articles and pages point at, renders what changed into `sink` and removes what is gone.
+    /// The Markdown of the articles at `indexes` that were resumed from the build cache
+    /// without it, read again from their (unchanged) files.
+    fn reread_markdown(
+        &self,
+        site: &Site,
+        indexes: &[usize],
+        problems: &mut Problems,
+    ) -> HashMap<usize, Article> {
+        let root = &self.options.root;
+        let options = LoadOptions {
+            drafts: self.options.drafts,
+            future: self.options.future,
+            now: self.frame.now,
+        };
+        let lookup = Content {
+            regions: self.frame.regions.clone(),
+            polls: self.frame.polls.clone(),
+            ..Content::default()
+        };
+        let mut reread = HashMap::new();
+        for &i in indexes {
+            let source = &site.articles[i].source;
+            if !self.bodiless.contains(source) {
+                continue;
+            }
+            let path = root.join(source);
+            match content::load_file(root, &path, &self.frame.config, &lookup, &options) {
+                Ok(Some(Loaded::Article(article))) => {
+                    reread.insert(i, *article);
+                }
+                Ok(_) => problems.push(Problem::new(
+                    source.clone(),
+                    "changed while birge was reading it; build again".to_string(),
+                )),
+                Err(found) => problems.extend(found),
+            }
+        }
+        reread
+    }
+
+    /// Checks the files articles and pages point at, decides which views must be made again,
+    /// renders what changed into `sink` and removes what is gone.
     fn finish(
         &mut self,
         site: Site,
@@ -403,35 +641,37 @@ impl Pipeline {
     ) -> Result<Run> {
         let mut problems = Problems::default();
         let timer = Timer::start();
-        let mut bodies: Vec<Rendered> = Vec::with_capacity(site.articles.len());
-        for article in &site.articles {
-            let derived = self.derived.get_mut(&article.source);
-            bodies.push(
-                derived
-                    .map(|d| std::mem::take(&mut d.body))
-                    .unwrap_or_default(),
-            );
-        }
         if check {
+            let empty = BodyMeta::default();
+            let references: Vec<&[crate::markdown::Reference]> = site
+                .articles
+                .iter()
+                .map(|a| {
+                    let meta = self.derived.get(&a.source).map_or(&empty, |d| &d.meta);
+                    meta.references.as_slice()
+                })
+                .collect();
             check_references(
                 &self.options.root,
                 &site,
                 &self.frame.theme,
-                (&bodies, &page_bodies),
+                (&references, &page_bodies),
                 &mut problems,
             );
             timer.lap("references");
         }
+        let failure = Failure::default();
+        let bodies = self.take_bodies(&site, &failure);
         let result = if problems.is_empty() {
-            let views = self.derive_views(&site, &bodies);
+            let versions = self.derive_views(&site);
             timer.lap("views");
-            self.render(&site, &bodies, &page_bodies, views, sink)
+            self.render(&site, &bodies, &page_bodies, versions, sink)
         } else {
             Err(problems.sorted().into())
         };
         for (article, body) in site.articles.iter().zip(bodies) {
             if let Some(derived) = self.derived.get_mut(&article.source) {
-                derived.body = body;
+                derived.body = body.into_loaded();
             }
         }
         let Site {
@@ -442,12 +682,40 @@ impl Pipeline {
             .map(|a| (a.source.clone(), a))
             .collect();
         self.pages = pages.into_iter().map(|p| (p.source.clone(), p)).collect();
+        if let Some(error) = failure.get() {
+            anyhow::bail!(CacheDamaged(error.to_string()));
+        }
         result
     }
 
-    /// Every article's list view in model order (moved out of the pipeline for the run), made
-    /// again where its body is new or its translations changed, with the versions.
-    fn derive_views(&mut self, site: &Site, bodies: &[Rendered]) -> (Vec<Value>, Versions) {
+    /// Every article's body in model order, moved out of the pipeline for the run: those in
+    /// memory as they are, those kept in the build cache read when a job first needs them.
+    fn take_bodies(&mut self, site: &Site, failure: &Failure) -> Vec<Body> {
+        let packs = self.packs.clone();
+        site.articles
+            .iter()
+            .map(|article| {
+                let Some(derived) = self.derived.get_mut(&article.source) else {
+                    return Body::ready(Rendered::default());
+                };
+                match (derived.body.take(), &packs, derived.blob) {
+                    (Some(body), _, _) => Body::ready(body),
+                    (None, Some(packs), Some(blob)) => {
+                        let packs = packs.clone();
+                        Body::later(Box::new(move || packs.read(blob)), failure.clone())
+                    }
+                    (None, _, _) => {
+                        failure.set(format!("no body kept for {}", article.source));
+                        Body::ready(Rendered::default())
+                    }
+                }
+            })
+            .collect()
+    }
+
+    /// Decides which articles' list views must be made again (a new body, other
+    /// translations) and gives every article's view so far, in model order, with the versions.
+    fn derive_views(&mut self, site: &Site) -> (Vec<Option<Value>>, Versions) {
         let translations: Vec<u64> = (0..site.articles.len())
             .into_par_iter()
             .map(|i| {
@@ -467,44 +735,25 @@ impl Pipeline {
                 hash_of(&names)
             })
             .collect();
-        let stale: Vec<usize> = (0..site.articles.len())
-            .filter(|&i| {
-                self.derived
-                    .get(&site.articles[i].source)
-                    .is_none_or(|d| d.view.is_none() || d.translations != translations[i])
-            })
-            .collect();
-        let fresh: Vec<(usize, Value)> = stale
-            .par_iter()
-            .map(|&i| {
-                (
-                    i,
-                    Value::from_serializable(&article_view(site, i, &bodies[i])),
-                )
-            })
-            .collect();
-        for (i, view) in fresh {
-            let version = self.next_version();
-            if let Some(d) = self.derived.get_mut(&site.articles[i].source) {
-                d.view = Some(view);
-                d.view_version = version;
-                d.translations = translations[i];
-            }
-        }
         let mut views = Vec::with_capacity(site.articles.len());
         let mut versions = Versions::default();
-        for article in &site.articles {
-            let d = self.derived.get_mut(&article.source);
-            let (view, view_version, body_version) = d.map_or((Value::none(), 0, 0), |d| {
-                (
-                    d.view.take().unwrap_or(Value::none()),
-                    d.view_version,
-                    d.body_version,
-                )
-            });
-            views.push(view);
-            versions.views.push(view_version);
-            versions.bodies.push(body_version);
+        for (i, article) in site.articles.iter().enumerate() {
+            let Some(d) = self.derived.get_mut(&article.source) else {
+                views.push(None);
+                versions.views.push(0);
+                versions.bodies.push(0);
+                continue;
+            };
+            if d.view_version <= d.body_version || d.translations != translations[i] {
+                // Made again when a job first needs it.
+                d.view = None;
+                self.next_version += 1;
+                d.view_version = self.next_version;
+                d.translations = translations[i];
+            }
+            views.push(d.view.take());
+            versions.views.push(d.view_version);
+            versions.bodies.push(d.body_version);
         }
         (views, versions)
     }
@@ -514,9 +763,9 @@ impl Pipeline {
     fn render(
         &mut self,
         site: &Site,
-        bodies: &[Rendered],
+        bodies: &[Body],
         page_bodies: &[Rendered],
-        (views, versions): (Vec<Value>, Versions),
+        (views, versions): (Vec<Option<Value>>, Versions),
         sink: &dyn Sink,
     ) -> Result<Run> {
         let timer = Timer::start();
@@ -532,7 +781,11 @@ impl Pipeline {
             frame.now,
         )
         .with_versions(versions);
-        let planned = plan(&frame.theme, &self.derived, site, bodies);
+        let has_code = site
+            .articles
+            .iter()
+            .any(|a| self.derived.get(&a.source).is_some_and(|d| d.meta.has_code));
+        let planned = plan(&frame.theme, &self.derived, site, has_code);
         timer.lap("plan");
         let stored = &self.outputs;
         let is_current = |p: &Planned| {
@@ -587,11 +840,30 @@ impl Pipeline {
             .iter()
             .filter(|p| matches!(&p.source, Source::Job(job) if job.is_page()))
             .count();
+        let files = planned.len();
+        drop(planned);
+        for (article, view) in site.articles.iter().zip(renderer.into_article_views()) {
+            if let Some(d) = self.derived.get_mut(&article.source) {
+                d.view = view;
+            }
+        }
         Ok(Run {
             rendered,
-            files: planned.len(),
+            files,
             pages,
             articles: site.articles.len(),
         })
     }
 }
+
+/// A build cache that could not be read back; the build sets it aside and builds everything.
+#[derive(Debug)]
+pub struct CacheDamaged(pub String);
+
+impl std::fmt::Display for CacheDamaged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the build cache is damaged: {}", self.0)
+    }
+}
+
+impl std::error::Error for CacheDamaged {}

@@ -11,7 +11,7 @@ use std::path::Path;
 use super::JobTimes;
 use super::pipeline::Derived;
 use crate::diagnostics::Problem;
-use crate::markdown::{self, Rendered};
+use crate::markdown;
 use crate::output::Sink;
 use crate::render::reads::hash_of;
 use crate::render::{self, Job, Read, Renderer};
@@ -38,7 +38,7 @@ pub(super) fn plan<'a>(
     theme: &'a Theme,
     derived: &'a HashMap<String, Derived>,
     site: &Site,
-    bodies: &[Rendered],
+    has_code: bool,
 ) -> Vec<Planned<'a>> {
     let mut planned: Vec<Planned> = render::jobs(site)
         .into_iter()
@@ -54,7 +54,7 @@ pub(super) fn plan<'a>(
             StaticSource::File(path) => copy_output(rel.clone(), path),
         });
     }
-    if bodies.iter().any(|b| b.has_code) {
+    if has_code {
         let css = markdown::highlight_css().into_bytes();
         planned.push(bytes_output("highlight.css", Cow::Owned(css)));
     }

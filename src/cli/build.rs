@@ -24,6 +24,9 @@ pub struct BuildArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
+    /// Build everything without the build cache (.birge-cache/), and keep none.
+    #[arg(long)]
+    no_cache: bool,
 }
 
 /// Builds and reports.
@@ -36,6 +39,7 @@ pub fn run(root: &Path, args: BuildArgs) -> anyhow::Result<()> {
         base_url: args.base_url,
         progress: !args.quiet,
         now: None,
+        cache: !args.no_cache,
     };
     let mut report = build(&options)?;
     if !args.quiet {

@@ -44,7 +44,7 @@ pub fn run(root: &Path, args: InitArgs) -> anyhow::Result<()> {
     }
     std::fs::write(
         dir.join(".gitignore"),
-        "/public/\n/.birge-build-*\n/.birge-cache/\n/polls.sqlite*\n",
+        "/public/\n/.birge-build-*\n/.birge-old-*\n/.birge-cache/\n/polls.sqlite*\n",
     )?;
     println!("created a new site in {}", dir.display());
     println!(

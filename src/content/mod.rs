@@ -54,7 +54,7 @@ impl Default for LoadOptions {
 }
 
 /// The lead image of an article.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Image {
     /// A site path or URL (bundle files are resolved against the article's path).
     pub src: String,
@@ -70,7 +70,7 @@ pub struct Image {
 }
 
 /// A news item, loaded and validated.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Article {
     /// The file, relative to the site root (`content/news/2020/03/a.md`).
     pub source: String,
@@ -117,8 +117,10 @@ pub struct Article {
     /// Until when it stays pinned, when `pinned_until` is given.
     pub pinned_until: Option<ZonedDateTime>,
     /// The free map for themes.
+    #[serde(with = "crate::json_text")]
     pub extra: serde_json::Value,
-    /// The Markdown body.
+    /// The Markdown body (not kept in the build cache: read again from its file when needed).
+    #[serde(skip)]
     pub body: String,
     /// 1-based line of the file on which the body starts.
     pub body_line: usize,
@@ -147,7 +149,7 @@ impl Article {
 }
 
 /// A standalone page such as `/about/`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Page {
     /// The file, relative to the site root.
     pub source: String,
@@ -174,6 +176,7 @@ pub struct Page {
     /// Whether it is a draft (only present with `--drafts`).
     pub draft: bool,
     /// The free map for themes.
+    #[serde(with = "crate::json_text")]
     pub extra: serde_json::Value,
     /// The Markdown body.
     pub body: String,
@@ -200,7 +203,7 @@ pub struct Content {
 
 /// Articles and pages a build leaves out: drafts without `--drafts`, articles dated in the
 /// future without `--future`. Sources are relative to the site root, sorted.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LeftOut {
     /// Drafts (articles and pages).
     pub drafts: Vec<String>,
@@ -365,7 +368,7 @@ pub fn unloaded_polls(root: &Path, loaded: &[Poll]) -> Vec<String> {
     ids
 }
 
-fn load_regions(root: &Path, config: &Config, problems: &mut Problems) -> Vec<Region> {
+pub fn load_regions(root: &Path, config: &Config, problems: &mut Problems) -> Vec<Region> {
     let path = root.join(regions::REGIONS_FILE);
     if !path.exists() {
         return Vec::new();

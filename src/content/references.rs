@@ -198,7 +198,7 @@ enum Written<'a> {
 pub fn check_article(
     root: &Path,
     article: &Article,
-    rendered: &Rendered,
+    references: &[Reference],
     files: &SiteFiles,
 ) -> Vec<Problem> {
     let referrer = Referrer {
@@ -213,7 +213,7 @@ pub fn check_article(
         .as_ref()
         .and_then(|image| referrer.check(&image.src, true, Written::FrontMatter("image"), files));
     lead.into_iter()
-        .chain(referrer.check_body(&rendered.references, files))
+        .chain(referrer.check_body(references, files))
         .collect()
 }
 

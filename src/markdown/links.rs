@@ -11,7 +11,7 @@ use crate::diagnostics::{Problem, did_you_mean};
 use super::Context;
 
 /// A Markdown image or link of a body that points at a path on the site, not a URL.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Reference {
     /// The destination as written, e.g. `sewing.jpg`, `/files/report%20March.pdf#page=2`.
     pub dest: String,

@@ -40,7 +40,7 @@ pub struct Context<'a> {
 }
 
 /// A rendered body.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Rendered {
     /// The whole body as HTML.
     pub html: String,

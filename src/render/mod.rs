@@ -9,6 +9,7 @@
 
 mod feeds;
 pub mod filters;
+pub mod inputs;
 pub mod outputs;
 mod pages;
 pub mod reads;
@@ -25,6 +26,7 @@ use crate::diagnostics::Problem;
 use crate::markdown::Rendered;
 use crate::site::Site;
 use crate::theme::Theme;
+pub use inputs::{Body, Failure};
 pub use outputs::{Job, jobs, output_path};
 pub use reads::{ListId, Read, Reads, Versions};
 use scope::Scope;
@@ -40,7 +42,7 @@ pub const FEED_SIZE: usize = 20;
 /// Renders jobs; shared by every thread of the build.
 pub struct Renderer<'a> {
     site: &'a Site,
-    bodies: &'a [Rendered],
+    bodies: &'a [Body],
     page_bodies: &'a [Rendered],
     theme: &'a Theme,
     tera: &'a Tera,
@@ -67,7 +69,7 @@ impl<'a> Renderer<'a> {
     /// Prepares the views shared by all pages.
     pub fn new(
         site: &'a Site,
-        bodies: &'a [Rendered],
+        bodies: &'a [Body],
         page_bodies: &'a [Rendered],
         theme: &'a Theme,
         tera: &'a Tera,
@@ -81,7 +83,7 @@ impl<'a> Renderer<'a> {
     /// Prepares rendering with views computed elsewhere (kept between rebuilds).
     pub fn with_views(
         site: &'a Site,
-        bodies: &'a [Rendered],
+        bodies: &'a [Body],
         page_bodies: &'a [Rendered],
         theme: &'a Theme,
         tera: &'a Tera,
@@ -109,6 +111,11 @@ impl<'a> Renderer<'a> {
             tree_versions: OnceLock::new(),
             routing_version: OnceLock::new(),
         }
+    }
+
+    /// The articles' list views made so far, by article index, for the next run to keep.
+    pub fn into_article_views(self) -> Vec<Option<tera::Value>> {
+        self.views.into_articles()
     }
 
     /// Gives the versions of the articles' views and bodies, for [`Renderer::version`].

@@ -17,7 +17,7 @@ use super::{FEED_SIZE, Renderer};
 
 /// A list of articles of one language tree (`tree` is the tree's index, which only the
 /// settings change).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ListId {
     /// The front page's order: pinned first.
     Front(usize),
@@ -32,7 +32,7 @@ pub enum ListId {
 }
 
 /// One input of an output, named so that it means the same thing across rebuilds.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Read {
     /// The variables every page of a tree gets: `site`, `nav_regions`, `nav_pages`, `urls`.
     Tree(usize),

@@ -13,7 +13,7 @@ use tera::{Context, Value};
 
 use super::outputs::output_path;
 use super::reads::{ListId, Read, Reads};
-use super::views::region_view;
+use super::views::{article_view, region_view};
 use super::{GENERATOR, Job, OutputFile, Renderer, template_problem};
 use crate::diagnostics::Problem;
 use crate::markdown::Rendered;
@@ -98,10 +98,15 @@ impl<'r, 'a> Scope<'r, 'a> {
         )
     }
 
-    /// One article's list view.
+    /// One article's list view (made now if no job made it yet).
     pub(super) fn article_view(&self, index: usize) -> Value {
         self.read(Read::ArticleView(self.source(index)));
-        self.views.articles[index].clone()
+        self.views.articles[index]
+            .get_or_init(|| {
+                let body = self.renderer.bodies[index].get();
+                Value::from_serializable(&article_view(self.site, index, body))
+            })
+            .clone()
     }
 
     /// The list views of a list's articles at `range`.
@@ -128,7 +133,7 @@ impl<'r, 'a> Scope<'r, 'a> {
     /// An article's rendered body.
     pub(super) fn body(&self, index: usize) -> &'a Rendered {
         self.read(Read::Body(self.source(index)));
-        &self.renderer.bodies[index]
+        self.renderer.bodies[index].get()
     }
 
     /// An article's list view with its `content` added, for its page and feeds.

@@ -422,7 +422,10 @@ fn a_failed_build_leaves_the_previous_output_byte_identical() {
     let leftovers: Vec<_> = std::fs::read_dir(site.root())
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".birge-"))
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with(".birge-build-") || name.starts_with(".birge-old-")
+        })
         .collect();
     assert!(leftovers.is_empty(), "no staging folder is left behind");
 }

@@ -49,17 +49,46 @@ struct Incremental {
     site: MemorySite,
     /// `None` after a failed update: the next change builds everything, as `serve` does.
     session: Option<Pipeline>,
+    /// For `birge build` with its cache instead of `serve`: the output folder. Each edit is
+    /// then a new build that knows the last one only through `.birge-cache/`, as a new
+    /// process would.
+    cached_output: Option<PathBuf>,
+}
+
+/// Which incremental path a check drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// `birge serve`: the pipeline kept in memory, updated by the watcher's paths.
+    Serve,
+    /// `birge build` after `birge build`: the pipeline resumed from `.birge-cache/`.
+    CachedBuild,
 }
 
 impl Incremental {
-    /// Builds the whole site into memory, as `serve` does when it starts.
-    fn start(options: &BuildOptions) -> Result<Self> {
+    /// Builds the whole site, as `serve` does when it starts or as a first `birge build`.
+    fn start(options: &BuildOptions, mode: Mode) -> Result<Self> {
         let site = MemorySite::default();
+        if mode == Mode::CachedBuild {
+            let output = options.root.join("public");
+            let options = BuildOptions {
+                output: Some(output.clone()),
+                cache: true,
+                ..options.clone()
+            };
+            birge::build::build(&options)?.cleanup()?;
+            return Ok(Incremental {
+                options,
+                site,
+                session: None,
+                cached_output: Some(output),
+            });
+        }
         let session = Pipeline::start(options, &site, true)?.0;
         Ok(Incremental {
             options: options.clone(),
             site,
             session: Some(session),
+            cached_output: None,
         })
     }
 
@@ -69,6 +98,9 @@ impl Incremental {
     /// failed one, or past a time at which the site changes by itself) build everything into
     /// a new in-memory site, which replaces the old one only when it succeeds.
     fn apply(&mut self, changed: &[PathBuf]) -> Result<()> {
+        if self.cached_output.is_some() {
+            return birge::build::build(&self.options)?.cleanup();
+        }
         let root = &self.options.root;
         let changes: Vec<(Change, PathBuf)> = changed
             .iter()
@@ -121,8 +153,11 @@ impl Incremental {
         outcome
     }
 
-    /// Every file of the in-memory site.
+    /// Every file of the in-memory site (or of the cached build's output folder).
     fn files(&self) -> BTreeMap<String, Vec<u8>> {
+        if let Some(output) = &self.cached_output {
+            return util::snapshot(output).into_iter().collect();
+        }
         self.site
             .paths()
             .into_iter()
@@ -1504,11 +1539,20 @@ fn with_fixes(edits: Vec<Edit>) -> Vec<Edit> {
 /// Applies the edits one by one; after each, the incremental result must equal a clean build
 /// (or both fail, the served site unchanged). Gives what went wrong.
 fn check_edits(drafts: bool, paginate: usize, edits: &[Edit]) -> Result<(), String> {
+    check_edits_with(Mode::Serve, drafts, paginate, edits)
+}
+
+fn check_edits_with(
+    mode: Mode,
+    drafts: bool,
+    paginate: usize,
+    edits: &[Edit],
+) -> Result<(), String> {
     let mut fixture = Fixture::new(drafts, paginate);
     let options = fixture.options();
     let clean = clean_build(&options).map_err(|e| format!("the fixture does not build: {e:#}"))?;
-    let mut incremental =
-        Incremental::start(&options).map_err(|e| format!("the fixture does not start: {e:#}"))?;
+    let mut incremental = Incremental::start(&options, mode)
+        .map_err(|e| format!("the fixture does not start: {e:#}"))?;
     if let Some(diff) = difference(&incremental.files(), &clean) {
         return Err(format!("right after starting (drafts: {drafts}):{diff}"));
     }
@@ -1519,7 +1563,7 @@ fn check_edits(drafts: bool, paginate: usize, edits: &[Edit]) -> Result<(), Stri
                 .enumerate()
                 .map(|(i, e)| format!("{} {i}: {e:?}", if i == step { "->" } else { "  " }))
                 .collect();
-            format!("drafts: {drafts}, edits:\n{}\n", list.join("\n"))
+            format!("{mode:?}, drafts: {drafts}, edits:\n{}\n", list.join("\n"))
         };
         let changed = fixture.apply(edit);
         let before = incremental.files();
@@ -1578,6 +1622,15 @@ proptest! {
         (drafts, edits) in any::<bool>().prop_flat_map(|drafts| (Just(drafts), edits(drafts)))
     ) {
         if let Err(failure) = check_edits(drafts, PAGINATE, &edits) {
+            return Err(TestCaseError::fail(failure));
+        }
+    }
+
+    #[test]
+    fn cached_builds_equal_clean_builds(
+        (drafts, edits) in any::<bool>().prop_flat_map(|drafts| (Just(drafts), edits(drafts)))
+    ) {
+        if let Err(failure) = check_edits_with(Mode::CachedBuild, drafts, PAGINATE, &edits) {
             return Err(TestCaseError::fail(failure));
         }
     }
@@ -1757,6 +1810,17 @@ fn one_edit_of_each_kind_in_turn() {
         .filter(|e| e.kind().is_none_or(|k| !KNOWN_BROKEN.contains(&k)))
         .collect();
     replay(false, PAGINATE, &working);
+}
+
+#[test]
+fn one_edit_of_each_kind_in_turn_through_the_build_cache() {
+    // The same series, each edit followed by `birge build` resuming from `.birge-cache/`.
+    for drafts in [false, true] {
+        if let Err(failure) = check_edits_with(Mode::CachedBuild, drafts, PAGINATE, &one_of_each())
+        {
+            panic!("{failure}");
+        }
+    }
 }
 
 #[test]

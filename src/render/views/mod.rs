@@ -7,7 +7,7 @@
 mod polls;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -204,8 +204,8 @@ impl Paginators {
 pub struct Views {
     /// Per tree: the `site` variable in its language.
     pub site: Vec<Value>,
-    /// Each article's list view, by article index.
-    pub articles: Vec<Value>,
+    /// Each article's list view, by article index, made when first needed.
+    pub articles: Vec<OnceLock<Value>>,
     /// Per tree (same order as [`Site::trees`]): its regions in display order.
     pub regions: Vec<Value>,
     /// Per tree: its `nav_regions`, those with articles first.
@@ -222,22 +222,29 @@ impl Views {
     /// Serialises the shared views of the site.
     pub fn new(
         site: &Site,
-        bodies: &[Rendered],
+        bodies: &[super::Body],
         theme: &Theme,
         results: &Results,
         now: jiff::Timestamp,
     ) -> Views {
         let articles = (0..site.articles.len())
             .into_par_iter()
-            .map(|i| Value::from_serializable(&article_view(site, i, &bodies[i])))
+            .map(|i| {
+                Some(Value::from_serializable(&article_view(
+                    site,
+                    i,
+                    bodies[i].get(),
+                )))
+            })
             .collect();
         Views::with_articles(site, articles, theme, results, now)
     }
 
-    /// The shared views around article views computed elsewhere (kept between rebuilds).
+    /// The shared views around article views computed elsewhere (kept between rebuilds);
+    /// those that are `None` are made when first needed.
     pub fn with_articles(
         site: &Site,
-        articles: Vec<Value>,
+        articles: Vec<Option<Value>>,
         theme: &Theme,
         results: &Results,
         now: jiff::Timestamp,
@@ -273,7 +280,10 @@ impl Views {
                 .iter()
                 .map(|tree| Value::from_serializable(&site_view(site, &tree.lang)))
                 .collect(),
-            articles,
+            articles: articles
+                .into_iter()
+                .map(|view| view.map_or_else(OnceLock::new, OnceLock::from))
+                .collect(),
             regions,
             nav_regions,
             nav_pages,
@@ -284,6 +294,16 @@ impl Views {
                 .collect(),
             polls,
         }
+    }
+}
+
+impl Views {
+    /// The article views made so far, by article index.
+    pub fn into_articles(self) -> Vec<Option<Value>> {
+        self.articles
+            .into_iter()
+            .map(OnceLock::into_inner)
+            .collect()
     }
 }
 

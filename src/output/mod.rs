@@ -6,6 +6,8 @@
 //! recovered on the next run). A file whose bytes did not change is hard-linked from the
 //! previous output, so it keeps its modification time and rsync copies only what changed.
 
+pub mod in_place;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
