@@ -40,18 +40,32 @@ pub struct BlobRef {
     len: u32,
 }
 
-/// A file's size and modification time: changed when either is.
+/// A file's size and modification time: changed when either is. A file modified too close to
+/// its stamping to trust its time (saved again within the clock's granularity, it could keep
+/// both) is stamped by a hash of its bytes instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stamp {
     len: u64,
     modified: i128,
+    hash: Option<u64>,
 }
 
 impl Stamp {
-    /// Whether the file was modified too close to its stamping to trust its time.
-    fn is_racy(&self) -> bool {
-        self.modified < 0
+    /// Whether the file at `path`, stamped `now`, is the file this stamp was taken of.
+    fn still_fits(&self, now: &Stamp, path: &Path) -> bool {
+        match self.hash {
+            Some(hash) => self.len == now.len && hash_file(path) == Some(hash),
+            None => self == now,
+        }
     }
+}
+
+fn hash_file(path: &Path) -> Option<u64> {
+    std::fs::read(path).ok().map(|bytes| {
+        let mut h = DefaultHasher::new();
+        bytes.hash(&mut h);
+        h.finish()
+    })
 }
 
 /// What the cache says about the site's files and the build that used them.
@@ -152,13 +166,12 @@ fn write_whole(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// How close to the present a file's modification time must be for its stamp to be
-/// distrusted: a file saved twice within the clock's granularity (a few milliseconds) keeps
-/// its time, and the same size may hide new bytes, so a file this young always counts as
-/// changed at the next build.
+/// distrusted: a file saved twice within the clock's granularity (milliseconds here, two
+/// seconds on some file systems) keeps its time, and the same size may hide new bytes.
 const RACY: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// The stamps of every file under `content/`; a file modified less than [`RACY`] ago gets a
-/// stamp no file has, so the next build reads it again.
+/// The stamps of every file under `content/`; a file modified less than [`RACY`] ago is
+/// stamped by the hash of its bytes as well.
 pub(super) fn stamps(root: &Path) -> BTreeMap<String, Stamp> {
     let now = std::time::SystemTime::now();
     walkdir::WalkDir::new(root.join("content"))
@@ -170,16 +183,16 @@ pub(super) fn stamps(root: &Path) -> BTreeMap<String, Stamp> {
             let meta = entry.metadata().ok()?;
             let time = meta.modified().ok();
             let racy = time.is_none_or(|t| now.duration_since(t).map_or(true, |age| age < RACY));
-            let modified = match time.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()) {
-                Some(since) if !racy => since.as_nanos() as i128,
-                _ => -1,
-            };
+            let modified = time
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(-1, |since| since.as_nanos() as i128);
             let rel = crate::content::relative(root, entry.path());
             Some((
                 rel,
                 Stamp {
                     len: meta.len(),
                     modified,
+                    hash: if racy { hash_file(entry.path()) } else { None },
                 },
             ))
         })
@@ -193,10 +206,13 @@ pub(super) fn changed_files(
     before: &BTreeMap<String, Stamp>,
     now: &BTreeMap<String, Stamp>,
 ) -> Vec<PathBuf> {
-    // A racy stamp stands for a file that may have changed unseen: never the same.
     let changed = now
         .iter()
-        .filter(|(path, stamp)| before.get(*path).is_none_or(|b| b != *stamp || b.is_racy()))
+        .filter(|(path, stamp)| {
+            before
+                .get(*path)
+                .is_none_or(|old| !old.still_fits(stamp, &root.join(path)))
+        })
         .map(|(path, _)| path);
     let removed = before.keys().filter(|path| !now.contains_key(*path));
     changed.chain(removed).map(|rel| root.join(rel)).collect()

@@ -164,3 +164,61 @@ fn remove_empty_parents(dir: &Path, path: &Path) {
         current = folder.parent();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup() -> (tempfile::TempDir, PathBuf, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        std::fs::create_dir_all(out.join("a")).unwrap();
+        std::fs::write(out.join("a/index.html"), "old a").unwrap();
+        std::fs::write(out.join("gone.html"), "gone").unwrap();
+        let journal = dir.path().join("journal");
+        (dir, out, journal)
+    }
+
+    #[test]
+    fn a_committed_run_is_in_place_and_kept_files_are_untouched() {
+        let (_dir, out, journal) = setup();
+        let sink = InPlace::begin(&out, &journal).unwrap();
+        sink.write("a/index.html", b"new a").unwrap();
+        sink.write("b/index.html", b"b").unwrap();
+        sink.remove("gone.html").unwrap();
+        assert_eq!(std::fs::read(out.join("a/index.html")).unwrap(), b"old a");
+        sink.commit().unwrap();
+        assert_eq!(std::fs::read(out.join("a/index.html")).unwrap(), b"new a");
+        assert_eq!(std::fs::read(out.join("b/index.html")).unwrap(), b"b");
+        assert!(!out.join("gone.html").exists());
+        assert!(!journal.exists());
+    }
+
+    #[test]
+    fn an_interrupted_run_is_rolled_back_or_completed() {
+        // Interrupted before its commit: rolled back.
+        let (_dir, out, journal) = setup();
+        let sink = InPlace::begin(&out, &journal).unwrap();
+        sink.write("a/index.html", b"new a").unwrap();
+        sink.remove("gone.html").unwrap();
+        std::mem::forget(sink);
+        recover(&out, &journal).unwrap();
+        assert_eq!(std::fs::read(out.join("a/index.html")).unwrap(), b"old a");
+        assert!(!out.join("a/index.html.birge-new").exists());
+        assert!(out.join("gone.html").exists());
+
+        // Interrupted after its commit, one rename done: completed.
+        std::fs::write(out.join("a/index.html.birge-new"), "new a").unwrap();
+        std::fs::write(out.join("c.html"), "c").unwrap();
+        std::fs::write(
+            &journal,
+            "write\tc.html\nwrite\ta/index.html\nremove\tgone.html\ncommit\n",
+        )
+        .unwrap();
+        recover(&out, &journal).unwrap();
+        assert_eq!(std::fs::read(out.join("a/index.html")).unwrap(), b"new a");
+        assert_eq!(std::fs::read(out.join("c.html")).unwrap(), b"c");
+        assert!(!out.join("gone.html").exists());
+        assert!(!journal.exists());
+    }
+}

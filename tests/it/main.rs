@@ -1,6 +1,7 @@
 //! The integration tests: one binary, fixture sites built with the real `birge` binary.
 
 mod build;
+mod cache;
 mod commands;
 mod differential;
 mod editor;

@@ -1,0 +1,263 @@
+//! The build cache across processes: `birge build` after `birge build` equals a clean build,
+//! whatever happened to `.birge-cache/` in between (damaged, from another version, a build
+//! killed while writing), and files it does not change keep their modification time.
+//! (The random series of edits through the cache are in `differential`.)
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use super::util::{self, BIRGE, Fixture};
+
+/// A site of `n` articles over two months and three regions, with a page.
+fn site_of(n: usize) -> Fixture {
+    let site = Fixture::new();
+    let regions = ["atyrau", "kostanay", "astana"];
+    for i in 0..n {
+        site.article(
+            &format!("2020/0{}/item-{i}.md", 2 + i % 2),
+            &format!(
+                "title: Volunteers deliver masks {i}\ndate: 2020-0{}-{:02}\nregion: {}\ntags: [masks, t{}]",
+                2 + i % 2,
+                1 + i % 28,
+                regions[i % 3],
+                i % 5
+            ),
+            &format!("Volunteers of item {i} delivered masks.\n\nSee [the first](@/news/2020/02/item-0.md).\n"),
+        );
+    }
+    site.file(
+        "content/pages/about.md",
+        "---\ntitle: About the Assembly\n---\nThe assembly unites ethno-cultural associations.\n",
+    );
+    site
+}
+
+/// Builds the site without the cache into a fresh folder; gives every file.
+fn clean(site: &Fixture) -> Vec<(String, Vec<u8>)> {
+    let out = tempfile::tempdir().unwrap();
+    let output = out.path().join("clean");
+    let output = output.to_str().unwrap();
+    site.build(&["--no-cache", "--output", output]);
+    util::snapshot(Path::new(output))
+}
+
+/// Runs `birge build` and gives its stderr.
+fn build_noting(site: &Fixture) -> String {
+    let out = site.birge(&["build"]);
+    assert!(
+        out.status.success(),
+        "build failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn assert_same_as_clean(site: &Fixture) {
+    let (built, clean) = (util::snapshot(&site.public()), clean(site));
+    let names = |files: &[(String, Vec<u8>)]| files.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&built), names(&clean), "the same files");
+    for ((path, bytes), (_, expected)) in built.iter().zip(&clean) {
+        assert!(bytes == expected, "{path} differs from a clean build");
+    }
+}
+
+#[test]
+fn a_second_build_uses_the_cache_and_equals_a_clean_build() {
+    let site = site_of(30);
+    site.build(&[]);
+    assert!(site.root().join(".birge-cache/state.bin").is_file());
+    site.article(
+        "2020/02/item-0.md",
+        "title: Volunteers deliver more masks\ndate: 2020-02-01\nregion: kostanay\nslug: moved",
+        "A new text.\n",
+    );
+    std::fs::remove_file(site.root().join("content/news/2020/03/item-5.md")).unwrap();
+    site.article(
+        "2020/03/new.md",
+        "title: A new report\ndate: 2020-03-30\nregion: astana",
+        "New.\n",
+    );
+    let stderr = build_noting(&site);
+    assert!(!stderr.contains("set aside"), "{stderr}");
+    assert_same_as_clean(&site);
+    assert!(!site.exists("news/2020/02/volunteers-deliver-masks-0/index.html"));
+    assert!(site.exists("news/2020/02/moved/index.html"));
+}
+
+#[test]
+fn files_an_incremental_build_does_not_change_keep_their_time() {
+    let site = site_of(10);
+    site.build(&[]);
+    let about = site.public().join("about/index.html");
+    let before = std::fs::metadata(&about).unwrap().modified().unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    site.article(
+        "2020/03/item-1.md",
+        "title: Volunteers deliver masks again\ndate: 2020-03-02\nregion: kostanay",
+        "Text.\n",
+    );
+    build_noting(&site);
+    assert_eq!(
+        std::fs::metadata(&about).unwrap().modified().unwrap(),
+        before
+    );
+    assert_same_as_clean(&site);
+}
+
+#[test]
+fn a_damaged_cache_is_set_aside_with_a_notice() {
+    let site = site_of(8);
+    site.build(&[]);
+    let state = site.root().join(".birge-cache/state.bin");
+    let mut bytes = std::fs::read(&state).unwrap();
+    bytes.truncate(bytes.len() / 2);
+    std::fs::write(&state, bytes).unwrap();
+    site.article(
+        "2020/02/item-2.md",
+        "title: Changed\ndate: 2020-02-03\nregion: astana",
+        "Changed.\n",
+    );
+    let stderr = build_noting(&site);
+    let notices: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("build cache"))
+        .collect();
+    assert_eq!(notices.len(), 1, "{stderr}");
+    assert!(
+        notices[0].starts_with("note: the build cache is set aside (")
+            && notices[0].ends_with("; building everything"),
+        "{stderr}"
+    );
+    assert_same_as_clean(&site);
+    // The next build trusts the cache the last one wrote.
+    assert!(!build_noting(&site).contains("set aside"));
+}
+
+#[test]
+fn a_damaged_body_pack_falls_back_to_a_full_build() {
+    let site = site_of(8);
+    site.build(&[]);
+    let cache = site.root().join(".birge-cache");
+    for entry in std::fs::read_dir(&cache).unwrap() {
+        let path = entry.unwrap().path();
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("pack-")
+        {
+            std::fs::write(&path, b"not a pack").unwrap();
+        }
+    }
+    // A new first article: feeds and the front page read other articles' bodies.
+    site.article(
+        "2020/03/newest.md",
+        "title: Newest\ndate: 2020-03-31\nregion: astana",
+        "Newest.\n",
+    );
+    let stderr = build_noting(&site);
+    assert!(stderr.contains("the build cache is damaged"), "{stderr}");
+    assert_same_as_clean(&site);
+}
+
+#[test]
+fn a_cache_from_another_version_is_set_aside() {
+    let site = site_of(5);
+    site.build(&[]);
+    let state = site.root().join(".birge-cache/state.bin");
+    let mut bytes = std::fs::read(&state).unwrap();
+    // The header leads: the format (one byte), then the version's length and text.
+    let version = env!("CARGO_PKG_VERSION").as_bytes();
+    assert_eq!(&bytes[2..2 + version.len()], version);
+    bytes[2] = if bytes[2] == b'9' { b'8' } else { b'9' };
+    std::fs::write(&state, bytes).unwrap();
+    let stderr = build_noting(&site);
+    assert!(
+        stderr.contains(
+            "note: the build cache is set aside (it was written by another version of birge); building everything"
+        ),
+        "{stderr}"
+    );
+    assert_same_as_clean(&site);
+}
+
+#[test]
+fn changed_settings_set_the_cache_aside() {
+    let site = site_of(5);
+    site.build(&[]);
+    site.file(
+        "site.yaml",
+        &util::SITE_YAML.replace("Test Bulletin", "Another Bulletin"),
+    );
+    let stderr = build_noting(&site);
+    assert!(stderr.contains("set aside"), "{stderr}");
+    assert_same_as_clean(&site);
+}
+
+#[test]
+fn no_cache_builds_without_it() {
+    let site = site_of(3);
+    site.build(&["--no-cache"]);
+    assert!(!site.root().join(".birge-cache").exists());
+}
+
+#[test]
+fn a_failed_incremental_build_changes_nothing() {
+    let site = site_of(10);
+    site.build(&[]);
+    let before = util::snapshot(&site.public());
+    site.article(
+        "2020/02/item-4.md",
+        "title: Broken\ndate: 2020-02-40\nregion: astana",
+        "Text.\n",
+    );
+    site.build_fails();
+    assert_eq!(util::snapshot(&site.public()), before);
+    // Fixed, the edit goes through the cache.
+    site.article(
+        "2020/02/item-4.md",
+        "title: Fixed\ndate: 2020-02-20\nregion: astana",
+        "Text.\n",
+    );
+    build_noting(&site);
+    assert_same_as_clean(&site);
+}
+
+#[test]
+fn a_build_killed_while_writing_is_finished_by_the_next() {
+    let site = site_of(400);
+    site.build(&[]);
+    // Kill incremental builds at different moments; whatever each left, the next build
+    // completes or rolls it back.
+    for (round, delay) in [5u64, 20, 60, 120].into_iter().enumerate() {
+        for i in 0..20 {
+            site.article(
+                &format!("2020/02/item-{}.md", i * 2),
+                &format!(
+                    "title: Round {round} item {i}\ndate: 2020-02-{:02}\nregion: atyrau",
+                    1 + i
+                ),
+                "Changed text.\n",
+            );
+        }
+        let mut child = Command::new(BIRGE)
+            .args(["build", "--quiet", "--root"])
+            .arg(site.root())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay));
+        let _ = child.kill();
+        let _ = child.wait();
+        build_noting(&site);
+        assert_same_as_clean(&site);
+        let leftovers: Vec<String> = util::snapshot(&site.public())
+            .into_iter()
+            .map(|(path, _)| path)
+            .filter(|path| path.ends_with(".birge-new"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+}
