@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Full-build benchmark: birge against Hugo on the same generated corpus.
+# Full-build benchmark: birge against Hugo on the same generated corpus, and birge's
+# one-edit rebuild through its build cache.
 #
 #   bash scripts/bench.sh [SIZE...] [--runs N] [--no-hugo] [--keep-outputs] [--cooldown S]
 #
@@ -240,13 +241,40 @@ for size in "${sizes[@]}"; do
     for ((i = 1; i <= runs; i++)); do
         out=$tmp/out-birge-$size-$i
         timed_run birge "$size" "$i" "$out" \
-            "$birge" build --root "$tmp/c-birge-$size" --future --quiet --output "$out"
+            "$birge" build --root "$tmp/c-birge-$size" --future --quiet --no-cache --output "$out"
         if ((hugo)); then
             out=$tmp/out-hugo-$size-$i
             timed_run hugo "$size" "$i" "$out" \
                 "$hugo_bin" --source "$tmp/c-hugo-$size" --destination "$out" --quiet
         fi
     done
+done
+
+# --- one edit through the build cache ------------------------------------------------------
+# A full build that keeps the cache, then for each run one article retitled (a different
+# one each time) and `birge build` again into the same folder; BIRGE_TIMINGS shows where
+# the time goes.
+for size in "${sizes[@]}"; do
+    site=$tmp/c-birge-$size
+    out=$tmp/edit-out-$size
+    echo "== one edit on $size articles (build cache)" >&2
+    /usr/bin/time -f '%e %M' -o "$tmp/full-cache-$size" \
+        "$birge" build --root "$site" --future --quiet --output "$out" 2>/dev/null
+    read -r secs kb <"$tmp/full-cache-$size"
+    printf '   full build keeping the cache: %7.2f s %7.0f MB\n' "$secs" "$(awk -v k="$kb" 'BEGIN { print k / 1024 }')" >&2
+    mapfile -t articles < <(find "$site/content/news" -name '*.md' | sort)
+    for ((i = 1; i <= runs; i++)); do
+        file=${articles[$(( (i * 997) % ${#articles[@]} ))]}
+        sed -i "0,/^title: \"/s//title: \"Edited $i /" "$file"
+        BIRGE_TIMINGS=1 /usr/bin/time -f '%e %M' -o "$tmp/edit-time" \
+            "$birge" build --root "$site" --future --quiet --output "$out" 2>"$tmp/edit-log"
+        read -r secs kb <"$tmp/edit-time"
+        echo "$secs $kb" >>"$tmp/edit-$size"
+        printf '   edit %d/%d: %7.3f s %7.0f MB  (%s)\n' "$i" "$runs" "$secs" \
+            "$(awk -v k="$kb" 'BEGIN { print k / 1024 }')" "${file#"$site"/}" >&2
+        grep -E '^timing: [a-z]' "$tmp/edit-log" | grep -v 'timing:   ' | sed 's/^/     /' >&2
+    done
+    rm -rf "$out"
 done
 
 # --- table -------------------------------------------------------------------------------
@@ -271,6 +299,15 @@ for size in "${sizes[@]}"; do
         "$(ratio "$bt" "$ht")" "$(files birge "$size")" "$hf"
 done
 echo "(medians of $runs runs; time is wall-clock seconds, MB is peak RSS; birge/Hugo is the time ratio)"
+echo
+printf '%8s  %18s %10s\n' size "one-edit rebuild s" "MB"
+for size in "${sizes[@]}"; do
+    f=$tmp/edit-$size
+    printf '%8s  %18s %10s\n' "$size" \
+        "$(awk '{ print $1 }' "$f" | median)" \
+        "$(mb "$(awk '{ print $2 }' "$f" | median)")"
+done
+echo "(birge build with its cache after one retitled article, medians of $runs)"
 if [[ -s $tmp/disturbed ]]; then
     echo "warning: other work on the machine competed with these runs; their times are not reliable:"
     sed 's/^/  /' "$tmp/disturbed"

@@ -25,12 +25,13 @@ use super::BuildOptions;
 use super::pipeline::{BodyMeta, Recorded};
 use crate::content::{Article, LeftOut, Page};
 use crate::markdown::Rendered;
+use crate::render::Read;
 
 /// The cache's folder under the site root.
 pub const CACHE_DIR: &str = ".birge-cache";
 const STATE_FILE: &str = "state.bin";
 /// Bumped whenever what the state holds changes shape.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// Where one body is kept: a pack file and a byte range of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,8 +92,7 @@ pub(super) struct StoredArticle<A> {
 
 /// Everything the cache holds but the bodies: owned when read, borrowed when written.
 #[derive(Serialize, Deserialize)]
-pub(super) struct State<A, P, O> {
-    pub(super) header: Header,
+pub(super) struct State<A, P, O, R> {
     /// The absolute output folder the outputs were written into.
     pub(super) output: PathBuf,
     /// Every file under `content/` when the build started, by path relative to the root.
@@ -100,6 +100,8 @@ pub(super) struct State<A, P, O> {
     pub(super) articles: Vec<StoredArticle<A>>,
     pub(super) pages: Vec<P>,
     pub(super) outputs: Vec<O>,
+    /// The reads the outputs made, by number.
+    pub(super) reads: R,
     pub(super) left_out: LeftOut,
     pub(super) next_version: u64,
     /// When the site next changes with no edit: a build from then on starts afresh.
@@ -134,9 +136,10 @@ pub fn dir(root: &Path) -> PathBuf {
 }
 
 /// The state as read.
-pub(super) type ReadState = State<Article, Page, (String, Recorded)>;
+pub(super) type ReadState = State<Article, Page, (String, Recorded), Vec<Read>>;
 /// The state as written, borrowing from the pipeline.
-pub(super) type WrittenState<'a> = State<&'a Article, &'a Page, (&'a String, &'a Recorded)>;
+pub(super) type WrittenState<'a> =
+    State<&'a Article, &'a Page, (&'a String, &'a Recorded), &'a [Read]>;
 
 /// Whether the cache at `dir` has a state to read.
 pub(super) fn has_state(dir: &Path) -> bool {
@@ -144,14 +147,22 @@ pub(super) fn has_state(dir: &Path) -> bool {
 }
 
 /// Reads the state of the cache at `dir`.
-pub(super) fn read_state(dir: &Path) -> Result<ReadState> {
+/// The file holds the header, then the state: the header is read first, so that a cache of
+/// another shape is recognised as such before its state is read.
+pub(super) fn read_state(dir: &Path, fingerprint: u64) -> Result<ReadState> {
     let bytes = std::fs::read(dir.join(STATE_FILE)).context("cannot read it")?;
-    postcard::from_bytes(&bytes).context("it cannot be read back")
+    let (header, rest) =
+        postcard::take_from_bytes::<Header>(&bytes).context("it cannot be read back")?;
+    if let Some(reason) = header.mismatch(fingerprint) {
+        anyhow::bail!(reason);
+    }
+    postcard::from_bytes(rest).context("it cannot be read back")
 }
 
-/// Writes the state, replacing the old one only once the new one is whole.
-pub(super) fn write_state(dir: &Path, state: &WrittenState) -> Result<()> {
-    let bytes = postcard::to_allocvec(state).context("cannot encode the build cache")?;
+/// Writes the header and the state, replacing the old ones only once the new are whole.
+pub(super) fn write_state(dir: &Path, header: &Header, state: &WrittenState) -> Result<()> {
+    let mut bytes = postcard::to_allocvec(header).context("cannot encode the build cache")?;
+    bytes.extend(postcard::to_allocvec(state).context("cannot encode the build cache")?);
     write_whole(&dir.join(STATE_FILE), &bytes)
 }
 
@@ -229,6 +240,8 @@ pub(super) fn fingerprint(
 ) -> u64 {
     let root = &options.root;
     let mut h = DefaultHasher::new();
+    // The site's folder: a cache moved with its site keeps absolute paths of the old place.
+    root.hash(&mut h);
     let file = |h: &mut DefaultHasher, path: &Path| {
         path.hash(h);
         std::fs::read(path).ok().hash(h);

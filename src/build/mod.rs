@@ -360,6 +360,13 @@ fn check_featured_poll(
 /// folder swapped in whole.
 pub fn build(options: &BuildOptions) -> Result<BuildReport> {
     let started = Instant::now();
+    // One spelling of every path whatever folder birge runs in: the build cache keeps
+    // paths, and a build from the site's folder must find what one with `--root` kept.
+    let absolute = BuildOptions {
+        root: std::path::absolute(&options.root).unwrap_or_else(|_| options.root.clone()),
+        ..options.clone()
+    };
+    let options = &absolute;
     let output = output_folder(options)?;
     let journal = cache::dir(&options.root).join(JOURNAL);
     output::in_place::recover(&output, &journal)?;

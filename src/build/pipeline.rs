@@ -67,6 +67,7 @@ pub struct Pipeline {
     pages: HashMap<String, Page>,
     derived: HashMap<String, Derived>,
     outputs: HashMap<String, Recorded>,
+    read_table: ReadTable,
     left_out: LeftOut,
     next_version: u64,
     /// The build cache's bodies, for a pipeline resumed from it.
@@ -157,11 +158,57 @@ pub(super) struct BodyMeta {
     pub(super) links: Vec<(String, Option<String>)>,
 }
 
-/// One output file as last rendered.
+/// One output file as last rendered: its key, and each read it made (by its number in the
+/// [`ReadTable`]) with the version it had.
 #[derive(serde::Serialize, serde::Deserialize)]
 pub(super) struct Recorded {
     pub(super) key: u64,
-    pub(super) reads: Vec<(Read, u64)>,
+    pub(super) reads: Vec<(u32, u64)>,
+}
+
+/// Every read the recorded outputs made, numbered: outputs share most of their reads (a
+/// tree's variables, an article's view), so each is kept, and its version found, once.
+#[derive(Default)]
+pub(super) struct ReadTable {
+    pub(super) reads: Vec<Read>,
+    numbers: HashMap<Read, u32>,
+}
+
+impl ReadTable {
+    /// A table of these reads, numbered in order.
+    pub(super) fn of(reads: Vec<Read>) -> ReadTable {
+        let numbers = reads
+            .iter()
+            .enumerate()
+            .map(|(i, read)| (read.clone(), i as u32))
+            .collect();
+        ReadTable { reads, numbers }
+    }
+
+    /// Keeps only the reads some output still refers to, numbering them again.
+    fn compact(&mut self, outputs: &mut HashMap<String, Recorded>) {
+        let mut renumbered: Vec<Option<u32>> = vec![None; self.reads.len()];
+        let mut kept = ReadTable::default();
+        for recorded in outputs.values_mut() {
+            for (number, _) in &mut recorded.reads {
+                let new = *renumbered[*number as usize]
+                    .get_or_insert_with(|| kept.number(self.reads[*number as usize].clone()));
+                *number = new;
+            }
+        }
+        *self = kept;
+    }
+
+    /// The number of a read, given one now if it has none.
+    fn number(&mut self, read: Read) -> u32 {
+        if let Some(&n) = self.numbers.get(&read) {
+            return n;
+        }
+        let n = self.reads.len() as u32;
+        self.reads.push(read.clone());
+        self.numbers.insert(read, n);
+        n
+    }
 }
 
 impl Pipeline {
@@ -193,6 +240,7 @@ impl Pipeline {
             pages: HashMap::new(),
             derived: HashMap::new(),
             outputs: HashMap::new(),
+            read_table: ReadTable::default(),
             left_out: site.left_out.clone(),
             next_version: 1,
             packs: None,
@@ -254,18 +302,15 @@ impl Pipeline {
         // Stamped before anything is read: a file saved during the build counts as changed
         // for the next one.
         let stamps = cache::stamps(root);
-        let state = match cache::read_state(&dir) {
-            Ok(state) => state,
-            Err(error) => return Resumed::SetAside(format!("{error:#}")),
-        };
         let Some(frame) = Frame::load(options) else {
             return Resumed::Nothing;
         };
         let database = root.join(&frame.config.polls.database);
         let fingerprint = cache::fingerprint(options, output, &frame.theme, &database);
-        if let Some(reason) = state.header.mismatch(fingerprint) {
-            return Resumed::SetAside(reason.to_string());
-        }
+        let state = match cache::read_state(&dir, fingerprint) {
+            Ok(state) => state,
+            Err(error) => return Resumed::SetAside(format!("{error:#}")),
+        };
         let output_is_the_same = std::path::absolute(output).is_ok_and(|o| o == state.output);
         let time_passed = state.next_change.is_some_and(|at| at <= frame.now);
         if !output_is_the_same || !output.is_dir() || time_passed {
@@ -280,6 +325,7 @@ impl Pipeline {
             pages: HashMap::new(),
             derived: HashMap::new(),
             outputs: state.outputs.into_iter().collect(),
+            read_table: ReadTable::of(state.reads),
             left_out: state.left_out,
             next_version: state.next_version,
             packs: Some(Arc::new(Packs::new(&dir))),
@@ -333,6 +379,7 @@ impl Pipeline {
                 d.blob = Some(blob);
             }
         }
+        self.read_table.compact(&mut self.outputs);
         let database = self.options.root.join(&self.frame.config.polls.database);
         let fingerprint = cache::fingerprint(&self.options, output, &self.frame.theme, &database);
         let articles = self
@@ -352,17 +399,17 @@ impl Pipeline {
             })
             .collect();
         let state = cache::WrittenState {
-            header: cache::Header::new(fingerprint),
             output: std::path::absolute(output)?,
             files: stamps,
             articles,
             pages: self.pages.values().collect(),
             outputs: self.outputs.iter().collect(),
+            reads: &self.read_table.reads,
             left_out: self.left_out.clone(),
             next_version: self.next_version,
             next_change: self.next_change().map(|due| due.at),
         };
-        cache::write_state(&dir, &state)?;
+        cache::write_state(&dir, &cache::Header::new(fingerprint), &state)?;
         let used = self
             .derived
             .values()
@@ -787,10 +834,17 @@ impl Pipeline {
             .any(|a| self.derived.get(&a.source).is_some_and(|d| d.meta.has_code));
         let planned = plan(&frame.theme, &self.derived, site, has_code);
         timer.lap("plan");
+        // Each read's version now, found once however many outputs made it.
+        let versions: Vec<u64> = self
+            .read_table
+            .reads
+            .par_iter()
+            .map(|read| renderer.version(read))
+            .collect();
         let stored = &self.outputs;
         let is_current = |p: &Planned| {
             stored.get(&p.path).is_some_and(|old| {
-                old.key == p.key && old.reads.iter().all(|(r, v)| renderer.version(r) == *v)
+                old.key == p.key && old.reads.iter().all(|&(n, v)| versions[n as usize] == v)
             })
         };
         let todo: Vec<&Planned> = planned.iter().filter(|p| !is_current(p)).collect();
@@ -798,12 +852,12 @@ impl Pipeline {
         let bar = progress_bar(self.options.progress, todo.len());
         let times = JobTimes::new();
         let record = self.record;
-        let done: Vec<Result<(String, Recorded), Problem>> = todo
+        let done: Vec<Result<(String, u64, Vec<(Read, u64)>), Problem>> = todo
             .par_iter()
             .map(|p| {
                 let reads = produce(p, &renderer, sink, record, &times)?;
                 bar.inc(1);
-                Ok((p.path.clone(), Recorded { key: p.key, reads }))
+                Ok((p.path.clone(), p.key, reads))
             })
             .collect();
         bar.finish_and_clear();
@@ -813,8 +867,13 @@ impl Pipeline {
         let rendered = done.len();
         for result in done {
             match result {
-                Ok((path, recorded)) => {
-                    self.outputs.insert(path, recorded);
+                Ok((path, key, reads)) => {
+                    let table = &mut self.read_table;
+                    let reads = reads
+                        .into_iter()
+                        .map(|(read, version)| (table.number(read), version))
+                        .collect();
+                    self.outputs.insert(path, Recorded { key, reads });
                 }
                 Err(problem) => problems.push(problem),
             }
