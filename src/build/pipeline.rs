@@ -166,6 +166,9 @@ pub(super) struct Recorded {
     pub(super) reads: Vec<(u32, u64)>,
 }
 
+/// One output rendered by a run: its path, key, and the reads it made with their versions.
+type Rendering = (String, u64, Vec<(Read, u64)>);
+
 /// Every read the recorded outputs made, numbered: outputs share most of their reads (a
 /// tree's variables, an article's view), so each is kept, and its version found, once.
 #[derive(Default)]
@@ -852,7 +855,7 @@ impl Pipeline {
         let bar = progress_bar(self.options.progress, todo.len());
         let times = JobTimes::new();
         let record = self.record;
-        let done: Vec<Result<(String, u64, Vec<(Read, u64)>), Problem>> = todo
+        let done: Vec<Result<Rendering, Problem>> = todo
             .par_iter()
             .map(|p| {
                 let reads = produce(p, &renderer, sink, record, &times)?;
