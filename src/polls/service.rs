@@ -209,12 +209,6 @@ fn voter_from(headers: &HeaderMap) -> Option<String> {
         .map(str::to_ascii_lowercase)
 }
 
-fn new_voter_id() -> String {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).expect("the system's random source works");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn peer_of(request_extensions: &axum::http::Extensions) -> IpAddr {
     request_extensions
         .get::<ConnectInfo<SocketAddr>>()
@@ -472,7 +466,9 @@ async fn vote(State(service): Shared, Path(id): Path<String>, request: Request) 
         Ballot::Form { options, return_to } => (options, Some(return_to)),
     };
     let existing = voter_from(&parts.headers);
-    let voter = existing.clone().unwrap_or_else(new_voter_id);
+    let voter = existing
+        .clone()
+        .unwrap_or_else(|| service.store.key().new_voter_id());
     let secure = service.is_https(&parts.headers, peer);
     let lang = asked_language(parts.uri.query());
     let outcome = decide(&service, poll, &voter, &options).await;

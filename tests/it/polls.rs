@@ -1424,3 +1424,72 @@ fn wait_for_log(service: &VoteService, text: &str) {
         service.log.lock().unwrap()
     );
 }
+
+/// A reader's id in a store written before ids were hashed.
+const OLD_READER: &str = "0123456789abcdef0123456789abcdef";
+
+/// Every stored `(voter, cast_at)` of the SQLite store at `db`.
+fn stored_rows(db: &Path) -> Vec<(String, i64)> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn.prepare("SELECT voter, cast_at FROM votes").unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn readers_of_an_old_store_stay_counted_after_the_upgrade() {
+    let site = Fixture::new();
+    let old = rusqlite::Connection::open(db(&site)).unwrap();
+    old.execute_batch(&format!(
+        "CREATE TABLE votes (poll TEXT NOT NULL, voter TEXT NOT NULL, options TEXT NOT NULL,
+             cast_at INTEGER NOT NULL, PRIMARY KEY (poll, voter)) WITHOUT ROWID;
+         INSERT INTO votes VALUES ('mothers-forum', '{OLD_READER}', '1', 1585000123);
+         PRAGMA user_version = 1;"
+    ))
+    .unwrap();
+    drop(old);
+    let reader = [("Cookie", cookie(OLD_READER))];
+    let reader: Vec<(&str, &str)> = reader.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    for _process in 0..2 {
+        // Each process (or a later upgrade) reads the same key from the store.
+        let service = serve(&site, &[]);
+        let again = vote(&service, "mothers-forum", &reader, r#"{"option": 2}"#);
+        let refused = assert_error(&again, 409, "already_voted");
+        assert_eq!(refused["poll"]["total"], 1, "{refused}");
+        assert_eq!(refused["poll"]["options"][1]["votes"], 1, "{refused}");
+    }
+    let service = serve(&site, &[]);
+    assert_eq!(
+        vote(&service, "mothers-forum", &[], r#"{"option": 0}"#).status,
+        200
+    );
+    drop(service);
+    let rows = stored_rows(&db(&site));
+    assert_eq!(rows.len(), 2);
+    for (voter, cast_at) in &rows {
+        assert!(voter.len() == 64 && voter != OLD_READER, "{voter}");
+        assert_eq!(cast_at % 3600, 0, "cast_at is the hour: {cast_at}");
+    }
+    assert!(rows.iter().any(|(_, at)| *at == 1584997200), "{rows:?}");
+    assert!(stored_voters(&db(&site), "mothers-forum").contains(OLD_READER));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_new_store_is_private_and_keeps_no_cookie() {
+    use std::os::unix::fs::PermissionsExt;
+    let site = Fixture::new();
+    let service = serve(&site, &[]);
+    let voted = vote(&service, "mothers-forum", &[], r#"{"option": 0}"#);
+    assert_eq!(voted.status, 200, "{}", voted.text());
+    let voter = voted.voter_cookie().expect("a voter cookie");
+    drop(service);
+    let mode = std::fs::metadata(db(&site)).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    let rows = stored_rows(&db(&site));
+    assert_eq!(rows.len(), 1);
+    assert!(!rows[0].0.contains(&voter), "the cookie is stored as it is");
+    assert_eq!(rows[0].1 % 3600, 0, "cast_at is the hour: {}", rows[0].1);
+}

@@ -5,7 +5,8 @@
 //! service processes sharing one database: the unique key `(poll, voter)` counts each
 //! reader once, a vote is answered only after its `INSERT` committed, and tallies are read
 //! from the database, cached per poll for at most [`TALLY_MAX_AGE`], so every process shows
-//! a vote within a second of it.
+//! a vote within a second of it. The voter key lives in the table `voter_key`, written
+//! once by the migration that creates it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -15,7 +16,7 @@ use deadpool_postgres::{Config, ManagerConfig, Pool, PoolConfig, RecyclingMethod
 use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
 
-use super::{ImportedBallot, Outcome, SCHEMA_VERSION, StoreError};
+use super::{ImportedBallot, Outcome, SCHEMA_VERSION, StoreError, VoterKey, cast_at};
 use crate::content::polls::Tally;
 
 /// How old a cached tally may be before a request reads it again.
@@ -25,22 +26,69 @@ pub const TALLY_MAX_AGE: Duration = Duration::from_millis(500);
 /// (serialization failure, deadlock, a dropped connection).
 const ATTEMPTS: u32 = 6;
 
+/// One step of the schema.
+enum Migration {
+    /// Statements.
+    Sql(&'static str),
+    /// The voter key and hashed voters (see [`hash_voters`]).
+    HashVoters,
+}
+
 /// The migrations, in order; version `n` is `MIGRATIONS[n - 1]`. Each runs in one
 /// transaction with the insert of its version into `schema_migrations`, whose primary
 /// key lets exactly one of several starting processes apply it.
-const MIGRATIONS: &[&str] = &[
-    // 1: votes. `voter` is the cookie's id as the SQLite store keeps it (a later
-    // migration adds a keyed-hash `voter_key` and fills it); `ballot` is a random number
-    // per ballot that lets a retried insert recognise its own committed row.
-    "CREATE TABLE votes (
-         poll TEXT NOT NULL,
-         voter TEXT NOT NULL,
-         options INTEGER[] NOT NULL,
-         cast_at BIGINT NOT NULL,
-         ballot BIGINT NOT NULL,
-         PRIMARY KEY (poll, voter)
-     )",
+const MIGRATIONS: &[Migration] = &[
+    // 1: votes. `ballot` is a random number per ballot that lets a retried insert
+    // recognise its own committed row.
+    Migration::Sql(
+        "CREATE TABLE votes (
+             poll TEXT NOT NULL,
+             voter TEXT NOT NULL,
+             options INTEGER[] NOT NULL,
+             cast_at BIGINT NOT NULL,
+             ballot BIGINT NOT NULL,
+             PRIMARY KEY (poll, voter)
+         )",
+    ),
+    // 2: the voter key; `voter` becomes the keyed hash of the cookie's id, `cast_at` the hour.
+    Migration::HashVoters,
 ];
+
+/// Migration 2 inside its transaction: creates the key, replaces every stored voter id by
+/// its keyed hash in one statement (a hash, 64 hex digits, never equals an id, 32 hex
+/// digits or `import:<n>`, so no row collides) and rounds `cast_at` down to the hour.
+async fn hash_voters(tx: &tokio_postgres::Transaction<'_>) -> Result<(), tokio_postgres::Error> {
+    tx.batch_execute(
+        "CREATE TABLE voter_key (
+             id INTEGER PRIMARY KEY CHECK (id = 1),
+             key BYTEA NOT NULL
+         )",
+    )
+    .await?;
+    let key = VoterKey::generate();
+    tx.execute(
+        "INSERT INTO voter_key (id, key) VALUES (1, $1)",
+        &[&key.bytes()],
+    )
+    .await?;
+    let rows = tx.query("SELECT poll, voter FROM votes", &[]).await?;
+    let (mut polls, mut old, mut new) = (Vec::new(), Vec::new(), Vec::new());
+    for row in rows {
+        let voter: String = row.get(1);
+        new.push(key.hash(&voter));
+        polls.push(row.get::<_, String>(0));
+        old.push(voter);
+    }
+    tx.execute(
+        "UPDATE votes SET voter = n.new
+         FROM unnest($1::TEXT[], $2::TEXT[], $3::TEXT[]) AS n(poll, old, new)
+         WHERE votes.poll = n.poll AND votes.voter = n.old",
+        &[&polls, &old, &new],
+    )
+    .await?;
+    tx.batch_execute("UPDATE votes SET cast_at = cast_at - cast_at % 3600")
+        .await
+}
 
 const _: () = assert!(MIGRATIONS.len() as i64 == SCHEMA_VERSION);
 
@@ -48,6 +96,7 @@ const _: () = assert!(MIGRATIONS.len() as i64 == SCHEMA_VERSION);
 pub struct PgStore {
     url: String,
     pool: Pool,
+    key: VoterKey,
     cache: Mutex<HashMap<String, (Instant, Tally)>>,
 }
 
@@ -116,6 +165,107 @@ fn retryable(error: &tokio_postgres::Error) -> bool {
     }
 }
 
+fn error(url: &str, message: String) -> StoreError {
+    StoreError::Postgres {
+        url: redact(url),
+        message,
+    }
+}
+
+/// Runs `attempt` with a client of `pool` until it succeeds, fails for good, or
+/// [`ATTEMPTS`] are spent.
+async fn retrying<T, F, Fut>(url: &str, pool: &Pool, mut attempt: F) -> Result<T, StoreError>
+where
+    F: FnMut(deadpool_postgres::Client, u32) -> Fut,
+    Fut: Future<Output = Result<T, Failure>>,
+{
+    let mut last = String::new();
+    for n in 0..ATTEMPTS {
+        if n > 0 {
+            tokio::time::sleep(Duration::from_millis(20 << n.min(5))).await;
+        }
+        let client = match pool.get().await {
+            Ok(client) => client,
+            Err(failure) => {
+                last = format!("cannot connect: {failure}");
+                continue;
+            }
+        };
+        match attempt(client, n).await {
+            Ok(value) => return Ok(value),
+            Err(Failure::Retry(message)) => last = message,
+            Err(Failure::Fatal(failure)) => return Err(failure),
+        }
+    }
+    Err(error(
+        url,
+        format!("gave up after {ATTEMPTS} attempts: {last}"),
+    ))
+}
+
+fn classify(url: &str, failure: tokio_postgres::Error) -> Failure {
+    if retryable(&failure) {
+        Failure::Retry(describe(&failure))
+    } else {
+        Failure::Fatal(error(url, describe(&failure)))
+    }
+}
+
+/// Creates `schema_migrations`, applies every migration not yet applied and gives the
+/// voter key. Safe when several processes start at once: each migration's version row is
+/// inserted in the migration's own transaction, so the losers of a race get a unique
+/// violation, roll back and find it applied on their next attempt.
+async fn migrate(url: &str, pool: &Pool) -> Result<VoterKey, StoreError> {
+    let classify = |e| classify(url, e);
+    retrying(url, pool, |mut client, _| async move {
+        client
+            .batch_execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (
+                     version BIGINT PRIMARY KEY,
+                     applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+                 )",
+            )
+            .await
+            .map_err(classify)?;
+        let applied: i64 = client
+            .query_one(
+                "SELECT COALESCE(max(version), 0)::BIGINT FROM schema_migrations",
+                &[],
+            )
+            .await
+            .and_then(|row| row.try_get(0))
+            .map_err(classify)?;
+        if applied > SCHEMA_VERSION {
+            return Err(Failure::Fatal(StoreError::TooNew {
+                store: redact(url),
+                found: applied,
+            }));
+        }
+        for (version, migration) in (1i64..).zip(MIGRATIONS).skip(applied as usize) {
+            let tx = client.transaction().await.map_err(classify)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version) VALUES ($1)",
+                &[&version],
+            )
+            .await
+            .map_err(classify)?;
+            match migration {
+                Migration::Sql(sql) => tx.batch_execute(sql).await.map_err(classify)?,
+                Migration::HashVoters => hash_voters(&tx).await.map_err(classify)?,
+            }
+            tx.commit().await.map_err(classify)?;
+        }
+        let bytes: Vec<u8> = client
+            .query_one("SELECT key FROM voter_key WHERE id = 1", &[])
+            .await
+            .and_then(|row| row.try_get(0))
+            .map_err(classify)?;
+        VoterKey::from_bytes(&bytes)
+            .ok_or_else(|| Failure::Fatal(StoreError::NoKey { store: redact(url) }))
+    })
+    .await
+}
+
 /// A failure of one attempt.
 enum Failure {
     /// Worth another attempt.
@@ -127,100 +277,31 @@ enum Failure {
 impl PgStore {
     /// Connects, creates or migrates the schema, and gives the store.
     pub async fn open(url: &str) -> Result<PgStore, StoreError> {
-        let store = PgStore {
+        let pool = pool(url)?;
+        let key = migrate(url, &pool).await?;
+        Ok(PgStore {
             url: url.to_string(),
-            pool: pool(url)?,
+            pool,
+            key,
             cache: Mutex::new(HashMap::new()),
-        };
-        store.migrate().await?;
-        Ok(store)
+        })
     }
 
-    fn error(&self, message: String) -> StoreError {
-        StoreError::Postgres {
-            url: redact(&self.url),
-            message,
-        }
+    /// The store's voter key.
+    pub fn key(&self) -> &VoterKey {
+        &self.key
     }
 
-    /// Runs `attempt` until it succeeds, fails for good, or [`ATTEMPTS`] are spent.
-    async fn retrying<T, F, Fut>(&self, mut attempt: F) -> Result<T, StoreError>
+    async fn retrying<T, F, Fut>(&self, attempt: F) -> Result<T, StoreError>
     where
         F: FnMut(deadpool_postgres::Client, u32) -> Fut,
         Fut: Future<Output = Result<T, Failure>>,
     {
-        let mut last = String::new();
-        for n in 0..ATTEMPTS {
-            if n > 0 {
-                tokio::time::sleep(Duration::from_millis(20 << n.min(5))).await;
-            }
-            let client = match self.pool.get().await {
-                Ok(client) => client,
-                Err(error) => {
-                    last = format!("cannot connect: {error}");
-                    continue;
-                }
-            };
-            match attempt(client, n).await {
-                Ok(value) => return Ok(value),
-                Err(Failure::Retry(message)) => last = message,
-                Err(Failure::Fatal(error)) => return Err(error),
-            }
-        }
-        Err(self.error(format!("gave up after {ATTEMPTS} attempts: {last}")))
+        retrying(&self.url, &self.pool, attempt).await
     }
 
     fn classify(&self, error: tokio_postgres::Error) -> Failure {
-        if retryable(&error) {
-            Failure::Retry(describe(&error))
-        } else {
-            Failure::Fatal(self.error(describe(&error)))
-        }
-    }
-
-    /// Creates `schema_migrations` and applies every migration not yet applied. Safe
-    /// when several processes start at once: each migration's version row is inserted in
-    /// the migration's own transaction, so the losers of a race get a unique violation,
-    /// roll back and find it applied on their next attempt.
-    async fn migrate(&self) -> Result<(), StoreError> {
-        self.retrying(|mut client, _| async move {
-            client
-                .batch_execute(
-                    "CREATE TABLE IF NOT EXISTS schema_migrations (
-                         version BIGINT PRIMARY KEY,
-                         applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
-                     )",
-                )
-                .await
-                .map_err(|e| self.classify(e))?;
-            let applied: i64 = client
-                .query_one(
-                    "SELECT COALESCE(max(version), 0)::BIGINT FROM schema_migrations",
-                    &[],
-                )
-                .await
-                .and_then(|row| row.try_get(0))
-                .map_err(|e| self.classify(e))?;
-            if applied > SCHEMA_VERSION {
-                return Err(Failure::Fatal(StoreError::TooNew {
-                    store: redact(&self.url),
-                    found: applied,
-                }));
-            }
-            for (version, sql) in (1i64..).zip(MIGRATIONS).skip(applied as usize) {
-                let tx = client.transaction().await.map_err(|e| self.classify(e))?;
-                tx.execute(
-                    "INSERT INTO schema_migrations (version) VALUES ($1)",
-                    &[&version],
-                )
-                .await
-                .map_err(|e| self.classify(e))?;
-                tx.batch_execute(sql).await.map_err(|e| self.classify(e))?;
-                tx.commit().await.map_err(|e| self.classify(e))?;
-            }
-            Ok(())
-        })
-        .await
+        classify(&self.url, error)
     }
 
     /// Records a ballot; answers once its row is committed (or known to be a repeat).
@@ -232,7 +313,8 @@ impl PgStore {
     ) -> Result<Outcome, Arc<StoreError>> {
         let options: Vec<i32> = options.iter().map(|&o| o as i32).collect();
         let ballot = random_i64();
-        let now = jiff::Timestamp::now().as_second();
+        let now = cast_at(jiff::Timestamp::now());
+        let voter = &self.key.hash(voter);
         let counted = self
             .retrying(|client, attempt| {
                 let options = &options;
@@ -324,8 +406,9 @@ impl PgStore {
         }
     }
 
-    /// Whether `voter` has voted in `poll`.
+    /// Whether the reader whose id is `voter` has voted in `poll`.
     pub async fn has_voted(&self, poll: &str, voter: &str) -> Result<bool, StoreError> {
+        let voter = &self.key.hash(voter);
         self.retrying(|client, _| async move {
             client
                 .query_opt(
@@ -435,7 +518,7 @@ pub async fn import(
     replace: bool,
 ) -> Result<Vec<String>, StoreError> {
     let store = PgStore::open(url).await?;
-    let now = jiff::Timestamp::now().as_second();
+    let now = cast_at(jiff::Timestamp::now());
     let result = store
         .retrying(|mut client, _| {
             let store = &store;
@@ -472,7 +555,8 @@ pub async fn import(
                         .map_err(|e| store.classify(e))?;
                     for ballot in list {
                         let options: Vec<i32> = ballot.options.iter().map(|&o| o as i32).collect();
-                        tx.execute(&insert, &[poll, &ballot.voter, &options, &now])
+                        let voter = store.key.hash(&ballot.voter);
+                        tx.execute(&insert, &[poll, &voter, &options, &now])
                             .await
                             .map_err(|e| store.classify(e))?;
                     }
