@@ -8,6 +8,7 @@
 
 pub mod limit;
 pub mod page;
+pub mod policy;
 pub mod service;
 pub mod store;
 

@@ -3,11 +3,11 @@
 //!
 //! Takes poll definitions, a [`Store`] and [`Options`], gives an axum [`Router`]: poll bodies,
 //! votes (JSON or plain form posts), the no-JS results page, health; one vote per reader
-//! (cookie `birge_voter`), cross-site posts refused, a per-address rate limit, CORS only for
-//! allowed origins, a body size limit, one log line per request.
+//! (cookie `birge_voter`), cross-site posts refused, a rate limit and a daily quota per poll
+//! (see [`super::policy`]), CORS only for allowed origins, a body size limit, one log line
+//! per request.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -23,14 +23,12 @@ use axum::{Json, Router};
 use ipnet::IpNet;
 use serde_json::json;
 
-use super::limit::{RateLimiter, client_address};
 use super::page::{self, Notice};
+pub use super::policy::VOTER_COOKIE;
+use super::policy::{Payer, Policy, TooMany, peer_of, voter_cookie, voter_from};
 use super::store::{Outcome, Store, VoteStore};
 use super::{Definitions, PollBody};
 use crate::content::polls::{Poll, PollKind, PollState, Tally};
-
-/// The voter cookie's name.
-pub const VOTER_COOKIE: &str = "birge_voter";
 
 /// Where poll definitions come from, for loading and for reloading on SIGHUP.
 #[derive(Debug, Clone)]
@@ -58,6 +56,9 @@ pub struct Options {
     pub allow_origins: Vec<String>,
     /// Votes per minute per address; 0 turns the limit off.
     pub rate_limit: u32,
+    /// Votes per poll per address per day from posts without an issued voter id; 0 turns
+    /// the quota off.
+    pub poll_quota: u32,
     /// Proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed.
     pub trust_proxy: Vec<IpNet>,
     /// The largest request body accepted, in bytes.
@@ -71,6 +72,7 @@ impl Default for Options {
         Options {
             allow_origins: Vec::new(),
             rate_limit: 60,
+            poll_quota: 500,
             trust_proxy: Vec::new(),
             max_body: 4096,
             log: true,
@@ -83,7 +85,7 @@ pub struct Service {
     definitions: RwLock<Arc<Definitions>>,
     source: Option<PollSource>,
     store: Store,
-    limiter: Option<RateLimiter>,
+    policy: Policy,
     options: Options,
     log: Option<std::sync::mpsc::Sender<String>>,
 }
@@ -110,7 +112,7 @@ impl Service {
         Service {
             definitions: RwLock::new(Arc::new(definitions)),
             source,
-            limiter: RateLimiter::new(options.rate_limit),
+            policy: Policy::new(&options),
             log: options.log.then(start_logger),
             store,
             options,
@@ -197,68 +199,7 @@ async fn not_found() -> Response {
     error(StatusCode::NOT_FOUND, "not_found")
 }
 
-/// The voter id of the request's cookie, when it is one birge could have issued.
-fn voter_from(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().strip_prefix(VOTER_COOKIE)?.strip_prefix('='))
-        .find(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
-        .map(str::to_ascii_lowercase)
-}
-
-fn peer_of(request_extensions: &axum::http::Extensions) -> IpAddr {
-    request_extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.0.ip())
-}
-
 impl Service {
-    fn is_trusted_proxy(&self, peer: IpAddr) -> bool {
-        self.options
-            .trust_proxy
-            .iter()
-            .any(|net| net.contains(&peer))
-    }
-
-    /// Whether a post comes from another site: an `Origin` that is neither this host nor an
-    /// allowed origin, or `Sec-Fetch-Site: cross-site`.
-    fn is_cross_site(&self, headers: &HeaderMap, peer: IpAddr) -> bool {
-        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-        if let Some(origin) = text("origin") {
-            if self
-                .options
-                .allow_origins
-                .iter()
-                .any(|o| o.trim_end_matches('/') == origin)
-            {
-                return false;
-            }
-            let forwarded_host = self
-                .is_trusted_proxy(peer)
-                .then(|| text("x-forwarded-host"))
-                .flatten();
-            let host = forwarded_host.or_else(|| text("host"));
-            let origin_host = origin.split_once("://").map(|(_, h)| h);
-            return match (origin_host, host) {
-                (Some(o), Some(h)) => !o.eq_ignore_ascii_case(h),
-                _ => true,
-            };
-        }
-        text("sec-fetch-site") == Some("cross-site")
-    }
-
-    fn is_https(&self, headers: &HeaderMap, peer: IpAddr) -> bool {
-        let proto = headers
-            .get("x-forwarded-proto")
-            .and_then(|v| v.to_str().ok());
-        let origin = headers.get("origin").and_then(|v| v.to_str().ok());
-        (self.is_trusted_proxy(peer) && proto == Some("https"))
-            || origin.is_some_and(|o| o.starts_with("https://"))
-    }
-
     async fn body_of(&self, poll: &Poll, voter: Option<&str>) -> (PollState, bool, Tally) {
         let state = poll.state_at(jiff::Timestamp::now());
         let voted = match voter {
@@ -321,6 +262,11 @@ async fn results(
     // The page speaks the language of the tree the reader came from.
     let lang = definitions.language_of(&back, poll);
     let html = page::render(poll, &tally, state, voted, notice, &back, &lang);
+    html_page(html)
+}
+
+/// An HTML page of the service (the results page): not cached, not framed, no scripts.
+fn html_page(html: String) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
@@ -403,28 +349,22 @@ fn see_other(location: &str) -> Response {
 async fn vote(State(service): Shared, Path(id): Path<String>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let peer = peer_of(&parts.extensions);
-    if service.is_cross_site(&parts.headers, peer) {
+    if service.policy.is_cross_site(&parts.headers, peer) {
         return error(StatusCode::FORBIDDEN, "cross_site");
-    }
-    if let Some(limiter) = &service.limiter {
-        let forwarded = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok());
-        let client = client_address(peer, forwarded, &service.options.trust_proxy);
-        if let Err(wait) = limiter.check(client, Instant::now()) {
-            let mut response = error(StatusCode::TOO_MANY_REQUESTS, "rate_limited");
-            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
-            return response;
-        }
     }
     let definitions = service.definitions();
     let Some(poll) = definitions.get(&id) else {
         return error(StatusCode::NOT_FOUND, "unknown_poll");
     };
+    let existing = voter_from(&parts.headers);
+    let payer = match &existing {
+        Some(id) if service.store.key().issued(id) => Payer::Reader(id.clone()),
+        _ => Payer::Anonymous,
+    };
+    let network = service.policy.network(peer, &parts.headers);
+    if let Err(refused) = service.policy.admit(network, payer, &poll.id) {
+        return too_many(&service, poll, &parts.headers, refused).await;
+    }
     let declared = parts
         .headers
         .get(header::CONTENT_LENGTH)
@@ -465,13 +405,15 @@ async fn vote(State(service): Shared, Path(id): Path<String>, request: Request) 
         Ballot::Json(options) => (options, None),
         Ballot::Form { options, return_to } => (options, Some(return_to)),
     };
-    let existing = voter_from(&parts.headers);
     let voter = existing
         .clone()
         .unwrap_or_else(|| service.store.key().new_voter_id());
-    let secure = service.is_https(&parts.headers, peer);
+    let secure = service.policy.is_https(&parts.headers, peer);
     let lang = asked_language(parts.uri.query());
     let outcome = decide(&service, poll, &voter, &options).await;
+    // A new reader's id is given with a counted vote only: every id then cost one vote
+    // charged to the anonymous budget (see `super::policy`).
+    let issue = existing.is_none() && matches!(outcome, Decision::Counted(_));
     let mut response = match (outcome, form_return) {
         (Decision::Refused(status, code, body_voted), None) => {
             let (state, _, tally) = service.body_of(poll, None).await;
@@ -508,15 +450,40 @@ async fn vote(State(service): Shared, Path(id): Path<String>, request: Request) 
             Notice::from_code(code),
         )),
     };
-    if existing.is_none() {
-        let cookie = format!(
-            "{VOTER_COOKIE}={voter}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{}",
-            if secure { "; Secure" } else { "" }
-        );
-        if let Ok(value) = HeaderValue::from_str(&cookie) {
-            response.headers_mut().append(header::SET_COOKIE, value);
-        }
+    if issue && let Some(value) = voter_cookie(&voter, secure) {
+        response.headers_mut().append(header::SET_COOKIE, value);
     }
+    response
+}
+
+/// 429 with `Retry-After`: JSON, or for a form post (a reader without JavaScript) the
+/// results page saying why.
+async fn too_many(
+    service: &Service,
+    poll: &Poll,
+    headers: &HeaderMap,
+    refused: TooMany,
+) -> Response {
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+    let mut response = if is_form {
+        let voter = voter_from(headers);
+        let (state, voted, tally) = service.body_of(poll, voter.as_deref()).await;
+        let back = page::safe_return_to(None, &poll.id);
+        let lang = service.definitions().language_of(&back, poll);
+        let html = page::render(poll, &tally, state, voted, Notice::TooMany, &back, &lang);
+        let mut response = html_page(html);
+        *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        response
+    } else {
+        error(StatusCode::TOO_MANY_REQUESTS, refused.code)
+    };
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(refused.retry_after()),
+    );
     response
 }
 
@@ -549,13 +516,7 @@ async fn decide(service: &Service, poll: &Poll, voter: &str, options: &[usize]) 
 
 async fn preflight(State(service): Shared, headers: HeaderMap) -> Response {
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-    if origin.is_some_and(|o| {
-        service
-            .options
-            .allow_origins
-            .iter()
-            .any(|a| a.trim_end_matches('/') == o)
-    }) {
+    if origin.is_some_and(|o| service.policy.allows_origin(o)) {
         (
             StatusCode::NO_CONTENT,
             [
@@ -579,11 +540,7 @@ async fn cors_and_log(State(service): Shared, request: Request, next: Next) -> R
     let mut response = next.run(request).await;
     if let Some(origin) = origin
         && let Ok(text) = origin.to_str()
-        && service
-            .options
-            .allow_origins
-            .iter()
-            .any(|a| a.trim_end_matches('/') == text)
+        && service.policy.allows_origin(text)
     {
         let headers = response.headers_mut();
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());

@@ -811,7 +811,7 @@ fn vote_raw(addr: &str, option: usize) -> Option<(u16, Option<String>)> {
 fn parallel_voters_are_all_stored() {
     const VOTERS: usize = 300;
     let site = Fixture::new();
-    let service = serve(&site, &["--rate-limit", "0"]);
+    let service = serve(&site, &["--rate-limit", "0", "--poll-quota", "0"]);
     let barrier = Arc::new(Barrier::new(VOTERS));
     let threads: Vec<_> = (0..VOTERS)
         .map(|i| {
@@ -872,7 +872,7 @@ fn acknowledged_votes_survive_a_crash() {
     const THREADS: usize = 8;
     const MAX_VOTES_PER_THREAD: usize = 20_000;
     let site = Fixture::new();
-    let mut service = serve(&site, &["--rate-limit", "0"]);
+    let mut service = serve(&site, &["--rate-limit", "0", "--poll-quota", "0"]);
     let stop = Arc::new(AtomicBool::new(false));
     let answered = Arc::new(AtomicUsize::new(0));
     let threads: Vec<_> = (0..THREADS)
@@ -915,7 +915,7 @@ fn acknowledged_votes_survive_a_crash() {
         "no vote was answered before the crash"
     );
 
-    let restarted = serve(&site, &["--rate-limit", "0"]);
+    let restarted = serve(&site, &["--rate-limit", "0", "--poll-quota", "0"]);
     let stored = stored_voters(&db(&site), "mothers-forum");
     let lost: Vec<&String> = acknowledged
         .iter()
@@ -1492,4 +1492,122 @@ fn a_new_store_is_private_and_keeps_no_cookie() {
     assert_eq!(rows.len(), 1);
     assert!(!rows[0].0.contains(&voter), "the cookie is stored as it is");
     assert_eq!(rows[0].1 % 3600, 0, "cast_at is the hour: {}", rows[0].1);
+}
+
+/// The `Cookie` header of a reader whose vote `response` counted.
+fn reader_cookie(response: &Response) -> String {
+    assert_eq!(response.status, 200, "{}", response.text());
+    cookie(&response.voter_cookie().expect("a counted vote gives an id"))
+}
+
+#[test]
+fn a_stuffer_uses_up_the_anonymous_quota_and_readers_behind_the_address_still_vote() {
+    let site = site();
+    let service = serve(&site, &["--rate-limit", "0", "--poll-quota", "3"]);
+    // A reader on the shared address voted before, in another poll.
+    let reader = reader_cookie(&vote(&service, "topics", &[], r#"{"options": [0]}"#));
+    // The stuffer drops the cookie each time: a new reader per vote, until the quota.
+    for n in 1..=3 {
+        let stuffed = vote(&service, "mothers-forum", &[], r#"{"option": 2}"#);
+        assert_eq!(stuffed.status, 200, "vote {n}: {}", stuffed.text());
+    }
+    let held = vote(&service, "mothers-forum", &[], r#"{"option": 2}"#);
+    assert_error(&held, 429, "quota_exceeded");
+    assert_eq!(held.voter_cookie(), None, "no id without a counted vote");
+    let retry: u64 = held.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=86_400).contains(&retry), "until the next day: {retry}");
+    // Made-up ids are anonymous too.
+    let made_up = cookie("0123456789abcdef0123456789abcdef");
+    let forged = vote(
+        &service,
+        "mothers-forum",
+        &[("Cookie", &made_up)],
+        r#"{"option": 2}"#,
+    );
+    assert_error(&forged, 429, "quota_exceeded");
+    // Without JavaScript the stuffer gets the results page, still 429.
+    let form = form_post(&service, "mothers-forum", &[], "option=2&return_to=%2F");
+    assert_eq!(form.status, 429, "{}", form.text());
+    assert!(form.header("retry-after").is_some());
+    assert!(
+        form.text()
+            .contains("Too many votes came from your network")
+    );
+    // The reader votes here, by form as by script; and the quota is per poll.
+    let posted = form_post(
+        &service,
+        "mothers-forum",
+        &[("Cookie", &reader)],
+        "option=0&return_to=%2F",
+    );
+    assert_eq!(posted.status, 303, "{}", posted.text());
+    assert!(
+        posted
+            .header("location")
+            .unwrap()
+            .contains("notice=counted")
+    );
+    let quiz = vote(&service, "capital-quiz", &[], r#"{"option": 1}"#);
+    assert_eq!(quiz.status, 200, "{}", quiz.text());
+    let poll = get(&service.addr, "/api/polls/mothers-forum", &[]).json();
+    assert_eq!(poll["total"], 4);
+    assert_eq!(poll["options"][0]["votes"], 1);
+}
+
+#[test]
+fn a_stuffer_uses_up_the_anonymous_rate_and_readers_keep_their_own() {
+    let site = site();
+    let service = serve(&site, &["--rate-limit", "2", "--poll-quota", "0"]);
+    let reader = reader_cookie(&vote(&service, "topics", &[], r#"{"options": [1]}"#));
+    assert_eq!(
+        vote(&service, "mothers-forum", &[], r#"{"option": 1}"#).status,
+        200
+    );
+    for _ in 0..3 {
+        let held = vote(&service, "mothers-forum", &[], r#"{"option": 1}"#);
+        assert_rate_limited(&held, 2);
+    }
+    let own = vote(
+        &service,
+        "mothers-forum",
+        &[("Cookie", &reader)],
+        r#"{"option": 0}"#,
+    );
+    assert_eq!(own.status, 200, "{}", own.text());
+    let quiz = vote(
+        &service,
+        "capital-quiz",
+        &[("Cookie", &reader)],
+        r#"{"option": 1}"#,
+    );
+    assert_eq!(quiz.status, 200, "{}", quiz.text());
+}
+
+#[test]
+fn an_ipv6_client_counts_by_its_64() {
+    let site = site();
+    let service = serve(
+        &site,
+        &[
+            "--rate-limit",
+            "0",
+            "--poll-quota",
+            "2",
+            "--trust-proxy",
+            "127.0.0.1",
+        ],
+    );
+    let from = |client: &str| {
+        vote(
+            &service,
+            "mothers-forum",
+            &[("X-Forwarded-For", client)],
+            r#"{"option": 0}"#,
+        )
+    };
+    assert_eq!(from("2001:db8:1:2::1").status, 200);
+    assert_eq!(from("2001:db8:1:2:ffff::2").status, 200);
+    assert_error(&from("2001:db8:1:2:abcd:1:2:3"), 429, "quota_exceeded");
+    assert_eq!(from("2001:db8:1:3::1").status, 200, "another /64");
+    assert_eq!(from("198.51.100.7").status, 200);
 }
