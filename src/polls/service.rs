@@ -10,11 +10,11 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -26,6 +26,8 @@ use serde_json::json;
 use super::page::{self, Notice};
 pub use super::policy::VOTER_COOKIE;
 use super::policy::{Payer, Policy, TooMany, peer_of, voter_cookie, voter_from};
+use super::server::BodyTimeout;
+pub use super::server::{Limits, run, serve};
 use super::store::{Outcome, Store, VoteStore};
 use super::{Definitions, PollBody};
 use crate::content::polls::{Poll, PollKind, PollState, Tally};
@@ -265,12 +267,20 @@ async fn results(
     html_page(html)
 }
 
+/// The results page's Content-Security-Policy: its own inline styles, nothing loaded or
+/// run, and never shown in a frame (no clickjacking).
+const PAGE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; \
+                        form-action 'self'; frame-ancestors 'none'";
+
 /// An HTML page of the service (the results page): not cached, not framed, no scripts.
 fn html_page(html: String) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (header::CACHE_CONTROL, "no-store"),
+            (header::CONTENT_SECURITY_POLICY, PAGE_CSP),
+            (header::X_FRAME_OPTIONS, "DENY"),
+            (header::REFERRER_POLICY, "same-origin"),
         ],
         html,
     )
@@ -559,171 +569,13 @@ async fn cors_and_log(State(service): Shared, request: Request, next: Next) -> R
             started.elapsed().as_secs_f64() * 1000.0
         ));
     }
+    // Every answer is what its Content-Type says: no browser guesses HTML in a JSON body.
+    response.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     if method == Method::HEAD {
         *response.body_mut() = Body::empty();
     }
     response
-}
-
-/// How long a connection may take over each part of a request, and how much it may send
-/// before its body. A client that is slower is cut off, so slow or stalled clients cannot
-/// hold connections (and memory) forever.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// From the start of waiting for a request (a new connection, or an idle kept-alive one)
-    /// to the end of its headers; then the connection is closed.
-    pub header_timeout: Duration,
-    /// For reading a vote's body once its headers are in; then 408.
-    pub body_timeout: Duration,
-    /// The largest request head (request line and headers) in bytes; larger ones get 431.
-    pub max_header_bytes: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            header_timeout: Duration::from_secs(10),
-            body_timeout: Duration::from_secs(10),
-            max_header_bytes: 32 * 1024,
-        }
-    }
-}
-
-/// The body timeout of the connection a request came on (see [`Limits`]).
-#[derive(Debug, Clone, Copy)]
-struct BodyTimeout(Duration);
-
-/// Serves the API on `listen` until SIGINT or SIGTERM; SIGHUP reloads the definitions.
-pub async fn run(service: Arc<Service>, listen: &str) -> Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
-    // Signal handlers are in place before the service says it listens: a SIGHUP or SIGTERM
-    // sent as soon as it does must reload or stop it, not kill it by the default action.
-    spawn_reloader(Arc::clone(&service));
-    let shutdown = shutdown_signal();
-    eprintln!(
-        "birge vote service listening on http://{}/api/",
-        listener.local_addr()?
-    );
-    serve(listener, Arc::clone(&service), Limits::default(), shutdown).await;
-    service.store().close();
-    eprintln!("birge vote service stopped");
-    Ok(())
-}
-
-/// Serves the API on `listener` with `limits` until `shutdown` ends; then stops accepting,
-/// lets requests in flight finish (at most `limits.header_timeout + limits.body_timeout`
-/// more) and returns. The store is left open.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    service: Arc<Service>,
-    limits: Limits,
-    shutdown: impl std::future::Future<Output = ()>,
-) {
-    use hyper_util::rt::{TokioIo, TokioTimer};
-    use tower::ServiceExt;
-
-    let router = Arc::clone(&service).router();
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut shutdown = std::pin::pin!(shutdown);
-    let mut builder = hyper::server::conn::http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout)
-        .max_header_size(limits.max_header_bytes);
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(error) => {
-                    // Out of file descriptors or a connection reset before it was taken:
-                    // keep serving the others, without spinning.
-                    eprintln!("error: accepting a connection: {error}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        let _ = stream.set_nodelay(true);
-        let app = router
-            .clone()
-            .map_request(move |mut request: Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(ConnectInfo(peer));
-                request
-                    .extensions_mut()
-                    .insert(BodyTimeout(limits.body_timeout));
-                request.map(Body::new)
-            });
-        let connection = builder.serve_connection(
-            TokioIo::new(stream),
-            hyper_util::service::TowerToHyperService::new(app),
-        );
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            // Errors here are the client's (reset, timed out, malformed); nothing to do.
-            let _ = connection.await;
-        });
-    }
-    drop(listener);
-    let grace = limits.header_timeout + limits.body_timeout;
-    let _ = tokio::time::timeout(grace, graceful.shutdown()).await;
-}
-
-fn spawn_reloader(service: Arc<Service>) {
-    // The handler is registered here, not in the task: a task may first run after a SIGHUP.
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
-            return;
-        };
-        tokio::spawn(async move {
-            while hangups.recv().await.is_some() {
-                match service.reload() {
-                    Ok(n) => eprintln!("reloaded {n} poll definitions"),
-                    Err(e) => eprintln!(
-                        "error: reloading poll definitions failed, keeping the old ones: {e:#}"
-                    ),
-                }
-            }
-        });
-    }
-}
-
-/// Registers the SIGINT and SIGTERM handlers now; the future ends when either arrives.
-fn shutdown_signal() -> impl std::future::Future<Output = ()> {
-    #[cfg(unix)]
-    let (interrupt, terminate) = {
-        use tokio::signal::unix::{SignalKind, signal};
-        (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        )
-    };
-    async move {
-        #[cfg(unix)]
-        let interrupt = async {
-            if let Ok(mut int) = interrupt {
-                int.recv().await;
-            }
-        };
-        #[cfg(not(unix))]
-        let interrupt = async {
-            let _ = tokio::signal::ctrl_c().await;
-        };
-        #[cfg(unix)]
-        let terminate = async {
-            if let Ok(mut term) = terminate {
-                term.recv().await;
-            }
-        };
-        #[cfg(not(unix))]
-        let terminate = std::future::pending::<()>();
-        tokio::select! {
-            () = interrupt => {},
-            () = terminate => {},
-        }
-    }
 }

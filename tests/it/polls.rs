@@ -1611,3 +1611,172 @@ fn an_ipv6_client_counts_by_its_64() {
     assert_eq!(from("2001:db8:1:3::1").status, 200, "another /64");
     assert_eq!(from("198.51.100.7").status, 200);
 }
+
+#[test]
+fn the_results_page_is_not_framed_nor_sniffed() {
+    let site = site();
+    let service = serve(&site, &[]);
+    let page = get(&service.addr, "/api/polls/mothers-forum/results", &[]);
+    assert_eq!(page.status, 200);
+    let csp = page
+        .header("content-security-policy")
+        .expect("a Content-Security-Policy");
+    for directive in [
+        "default-src 'none'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+    ] {
+        assert!(csp.contains(directive), "{csp}");
+    }
+    assert!(
+        !csp.contains("script-src"),
+        "the page runs no script: {csp}"
+    );
+    assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(page.header("x-frame-options"), Some("DENY"));
+    let body = get(&service.addr, "/api/polls/mothers-forum", &[]);
+    assert_eq!(body.header("x-content-type-options"), Some("nosniff"));
+}
+
+/// Connects `count` sockets to `addr` that send nothing, each within 5 seconds.
+fn idle_sockets(addr: &str, count: usize) -> Vec<TcpStream> {
+    let addr: std::net::SocketAddr = addr.parse().unwrap();
+    (0..count)
+        .map(|n| {
+            TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+                .unwrap_or_else(|e| panic!("idle socket {n}: {e}"))
+        })
+        .collect()
+}
+
+/// One GET of `path` on `addr`: its status, or `None` when no answer came within `limit`.
+fn status_within(addr: &str, path: &str, limit: Duration) -> Option<u16> {
+    let mut stream = TcpStream::connect(addr).ok()?;
+    stream.set_read_timeout(Some(limit)).unwrap();
+    let head = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(head.as_bytes()).ok()?;
+    let mut first = [0u8; 12];
+    stream.read_exact(&mut first).ok()?;
+    String::from_utf8_lossy(&first[9..12]).parse().ok()
+}
+
+#[cfg(unix)]
+#[test]
+fn readers_are_answered_while_1100_idle_sockets_are_held() {
+    const IDLE: usize = 1100;
+    // This process holds the idle sockets too: it needs more than a soft limit of 1024.
+    let files = birge::polls::server::raise_open_file_limit().unwrap_or(0);
+    if files < 2 * IDLE as u64 {
+        eprintln!("skipped: the open-file limit here is {files}");
+        return;
+    }
+    let site = site();
+    // Started under the usual soft limit of 1024: the service raises it itself.
+    let service = VoteService::start_with_soft_file_limit(
+        site.root(),
+        &db(&site),
+        &["--rate-limit", "0", "--poll-quota", "0"],
+        1024,
+    );
+    let idle = idle_sockets(&service.addr, IDLE);
+    let started = Instant::now();
+    for n in 0..7 {
+        let status = status_within(
+            &service.addr,
+            "/api/polls/mothers-forum",
+            Duration::from_secs(3),
+        );
+        assert_eq!(
+            status,
+            Some(200),
+            "reader {n} after {:?}",
+            started.elapsed()
+        );
+    }
+    let voted = vote(&service, "mothers-forum", &[], r#"{"option": 1}"#);
+    assert_eq!(voted.status, 200, "{}", voted.text());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(idle);
+}
+
+/// The service in this process on a free port of 127.0.0.1, with `limits`; stopped when
+/// dropped.
+struct InProcess {
+    addr: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    _site: Fixture,
+}
+
+impl InProcess {
+    fn start(limits: birge::polls::service::Limits) -> InProcess {
+        use birge::polls::service::{Options, PollSource, Service, serve};
+        let site = Fixture::new();
+        let store = birge::polls::store::Store::open(&db(&site)).unwrap();
+        let options = Options {
+            log: false,
+            ..Options::default()
+        };
+        let service = Arc::new(
+            Service::new(PollSource::Root(site.root().to_path_buf()), store, options).unwrap(),
+        );
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            runtime.block_on(serve(listener, service, limits, async {
+                let _ = stopped.await;
+            }));
+        });
+        InProcess {
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+            _site: site,
+        }
+    }
+}
+
+impl Drop for InProcess {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[test]
+fn connections_past_the_cap_wait_for_a_free_one() {
+    let server = InProcess::start(birge::polls::service::Limits {
+        max_connections: 2,
+        header_timeout: Duration::from_secs(20),
+        ..Default::default()
+    });
+    let mut idle = idle_sockets(&server.addr, 2);
+    // Both slots are taken by sockets that say nothing: a third connection waits.
+    let path = "/api/polls/mothers-forum";
+    assert_eq!(
+        status_within(&server.addr, path, Duration::from_millis(700)),
+        None
+    );
+    // One leaves; the next reader is served at once.
+    drop(idle.remove(0));
+    assert_eq!(
+        status_within(&server.addr, path, Duration::from_secs(5)),
+        Some(200)
+    );
+}
