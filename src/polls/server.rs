@@ -145,10 +145,26 @@ pub async fn serve(
     limits: Limits,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
+    let grace = limits.header_timeout + limits.body_timeout;
+    serve_router(listener, service.router(), limits, shutdown, || {}, grace).await;
+}
+
+/// The one server loop of birge (the vote service's and `birge serve`'s): serves `router`
+/// on `listener` with `limits` until `shutdown` ends; then stops accepting, calls
+/// `stopping` (which ends long-lived responses such as event streams) and lets requests in
+/// flight finish for at most `grace`. Each request carries its peer's address
+/// ([`ConnectInfo`]) and its connection's body timeout.
+pub async fn serve_router(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    limits: Limits,
+    shutdown: impl std::future::Future<Output = ()>,
+    stopping: impl FnOnce(),
+    grace: Duration,
+) {
     use hyper_util::rt::{TokioIo, TokioTimer};
     use tower::ServiceExt;
 
-    let router = Arc::clone(&service).router();
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
@@ -198,7 +214,7 @@ pub async fn serve(
         });
     }
     drop(listener);
-    let grace = limits.header_timeout + limits.body_timeout;
+    stopping();
     let _ = tokio::time::timeout(grace, graceful.shutdown()).await;
 }
 
