@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, HeaderValue, header};
+use cookie::{Cookie, SameSite};
 use ipnet::IpNet;
 
 use super::limit::{Quota, RateLimiter, client_address, network};
@@ -159,20 +160,25 @@ pub fn voter_from(headers: &HeaderMap) -> Option<String> {
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().strip_prefix(VOTER_COOKIE)?.strip_prefix('='))
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .filter(|c| c.name() == VOTER_COOKIE)
+        .map(|c| c.value().to_string())
         .find(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
-        .map(str::to_ascii_lowercase)
+        .map(|id| id.to_ascii_lowercase())
 }
 
 /// The `Set-Cookie` value that gives a reader `voter`: a year, first-party, out of scripts'
 /// reach, `Secure` over https.
 pub fn voter_cookie(voter: &str, secure: bool) -> Option<HeaderValue> {
-    let cookie = format!(
-        "{VOTER_COOKIE}={voter}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{}",
-        if secure { "; Secure" } else { "" }
-    );
-    HeaderValue::from_str(&cookie).ok()
+    let cookie = Cookie::build((VOTER_COOKIE, voter))
+        .path("/")
+        .max_age(cookie::time::Duration::days(365))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .build();
+    HeaderValue::from_str(&cookie.to_string()).ok()
 }
 
 /// The connection's peer address (loopback when the server did not say).
@@ -226,17 +232,47 @@ mod tests {
 
     #[test]
     fn cookies_are_first_party_and_out_of_scripts_reach() {
-        let plain = voter_cookie("ab", false).unwrap();
-        assert_eq!(
-            plain,
-            "birge_voter=ab; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax"
-        );
-        assert!(
-            voter_cookie("ab", true)
-                .unwrap()
+        let attributes = |secure| {
+            let value = voter_cookie("ab", secure).unwrap();
+            let mut list: Vec<String> = value
                 .to_str()
                 .unwrap()
-                .ends_with("; Secure")
+                .split(';')
+                .map(|a| a.trim().to_string())
+                .collect();
+            list.sort();
+            list
+        };
+        assert_eq!(
+            attributes(false),
+            [
+                "HttpOnly",
+                "Max-Age=31536000",
+                "Path=/",
+                "SameSite=Lax",
+                "birge_voter=ab"
+            ]
         );
+        assert!(attributes(true).contains(&"Secure".to_string()));
+    }
+
+    #[test]
+    fn the_voter_id_is_read_from_any_cookie_header() {
+        let id = "0123456789ABCDEF0123456789abcdef";
+        let mut headers = HeaderMap::new();
+        headers.append(header::COOKIE, HeaderValue::from_static("a=1"));
+        headers.append(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("x=2; birge_voter={id}; y=3")).unwrap(),
+        );
+        assert_eq!(voter_from(&headers), Some(id.to_ascii_lowercase()));
+        let mut bad = HeaderMap::new();
+        bad.insert(
+            header::COOKIE,
+            HeaderValue::from_static(
+                "birge_voter=short; birge_voterx=0123456789abcdef0123456789abcdef",
+            ),
+        );
+        assert_eq!(voter_from(&bad), None);
     }
 }
