@@ -435,3 +435,33 @@ fn readers_of_an_old_postgres_schema_stay_counted_after_the_upgrade() {
     );
     assert_eq!(versions, vec![vec!["2".to_string(), "2".to_string()]]);
 }
+
+#[test]
+fn every_process_knows_the_ids_the_others_issued() {
+    let Some(db) = TestDb::new() else { return };
+    let site = polls::site();
+    let limits = ["--rate-limit", "0", "--poll-quota", "1"];
+    let one = VoteService::start(site.root(), db.path(), &limits);
+    let two = VoteService::start(site.root(), db.path(), &limits);
+    // A reader gets an id from the first process...
+    let first = vote(&one, "topics", &[], r#"{"options": [0]}"#);
+    assert_eq!(first.status, 200, "{}", first.text());
+    let reader = cookie(&first.voter_cookie().expect("an id with a counted vote"));
+    // ...a stuffer spends the second process's anonymous quota for this address...
+    assert_eq!(
+        vote(&two, "mothers-forum", &[], r#"{"option": 2}"#).status,
+        200
+    );
+    let held = vote(&two, "mothers-forum", &[], r#"{"option": 2}"#);
+    assert_eq!(held.status, 429, "{}", held.text());
+    assert_eq!(held.json()["error"], "quota_exceeded");
+    // ...and the second process knows the reader's id as one of the store's own.
+    let own = vote(
+        &two,
+        "mothers-forum",
+        &[("Cookie", &reader)],
+        r#"{"option": 0}"#,
+    );
+    assert_eq!(own.status, 200, "{}", own.text());
+    assert_eq!(own.json()["total"], 2);
+}
