@@ -8,7 +8,8 @@
 #
 # MODE is sqlite, pg1 or pg2 (default: all three). PostgreSQL runs use BIRGE_TEST_POSTGRES
 # when it is set, else a throwaway server from scripts/with-postgres.sh, with fsync turned
-# back on so that its commits are as durable as SQLite's. Needs wrk (apt-get install wrk).
+# back on so that its commits are as durable as SQLite's (BENCH_PG_FSYNC=off leaves it off,
+# to tell the cost of the disk from the rest). Needs wrk (apt-get install wrk).
 # Prints, per mode, accepted votes/s, p50/p99 latency (for two processes: the worse of
 # the two) and acknowledged vs stored; exits 1 when an acknowledged vote is missing.
 set -euo pipefail
@@ -97,7 +98,7 @@ psql_admin() {
 }
 
 if [[ "$only" == *pg* ]]; then
-  psql_admin "ALTER SYSTEM SET fsync = on"
+  psql_admin "ALTER SYSTEM SET fsync = ${BENCH_PG_FSYNC:-on}"
   psql_admin "SELECT pg_reload_conf()"
 fi
 

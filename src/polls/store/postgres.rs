@@ -5,10 +5,13 @@
 //! service processes sharing one database: the unique key `(poll, voter)` counts each
 //! reader once, a vote is answered only after its `INSERT` committed, and tallies are read
 //! from the database, cached per poll for at most [`TALLY_MAX_AGE`], so every process shows
-//! a vote within a second of it. The voter key lives in the table `voter_key`, written
-//! once by the migration that creates it.
+//! a vote within a second of it. One read per poll and process is under way at a time
+//! (others meanwhile take the cached tally, up to [`TALLY_STALE_LIMIT`] old), and a vote is
+//! answered with the cached tally plus itself, not with a read of its own, which would scan
+//! the poll once per vote. The voter key lives in the table `voter_key`, written once by the
+//! migration that creates it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,6 +24,9 @@ use crate::content::polls::Tally;
 
 /// How old a cached tally may be before a request reads it again.
 pub const TALLY_MAX_AGE: Duration = Duration::from_millis(500);
+
+/// How old a cached tally may still be shown while another request reads it again.
+pub const TALLY_STALE_LIMIT: Duration = Duration::from_secs(1);
 
 /// How many times an operation is tried when the database asks for a retry
 /// (serialization failure, deadlock, a dropped connection).
@@ -92,12 +98,49 @@ async fn hash_voters(tx: &tokio_postgres::Transaction<'_>) -> Result<(), tokio_p
 
 const _: () = assert!(MIGRATIONS.len() as i64 == SCHEMA_VERSION);
 
+/// A poll's tally as read from the database, and when the read was sent and answered.
+#[derive(Clone)]
+struct Cached {
+    sent: Instant,
+    answered: Instant,
+    tally: Tally,
+}
+
+/// The cached tallies, and the polls whose tally is being read.
+#[derive(Default)]
+struct Tallies {
+    cache: HashMap<String, Cached>,
+    reading: HashSet<String>,
+}
+
+/// What a request does for a poll's tally.
+enum Lookup {
+    /// Take this one.
+    Cached(Cached),
+    /// Read it (this request has claimed the read).
+    Read,
+}
+
+/// Ends a claimed read, however the read ends.
+struct Reading<'a> {
+    tallies: &'a Mutex<Tallies>,
+    poll: &'a str,
+}
+
+impl Drop for Reading<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut tallies) = self.tallies.lock() {
+            tallies.reading.remove(self.poll);
+        }
+    }
+}
+
 /// An open PostgreSQL store.
 pub struct PgStore {
     url: String,
     pool: Pool,
     key: VoterKey,
-    cache: Mutex<HashMap<String, (Instant, Tally)>>,
+    tallies: Mutex<Tallies>,
 }
 
 fn redact_authority(url: &str) -> String {
@@ -283,7 +326,7 @@ impl PgStore {
             url: url.to_string(),
             pool,
             key,
-            cache: Mutex::new(HashMap::new()),
+            tallies: Mutex::new(Tallies::default()),
         })
     }
 
@@ -346,7 +389,11 @@ impl PgStore {
             })
             .await
             .map_err(Arc::new)?;
-        let tally = self.fresh_tally(poll).await.map_err(Arc::new)?;
+        let committed = Instant::now();
+        let tally = self
+            .tally_after(poll, counted.then_some((committed, &options)))
+            .await
+            .map_err(Arc::new)?;
         Ok(if counted {
             Outcome::Counted(tally)
         } else {
@@ -354,8 +401,66 @@ impl PgStore {
         })
     }
 
+    /// The tally to answer a ballot with: the cached one (with the ballot `counted` at the
+    /// given instant added, when the cached read was answered before it, also in the cache
+    /// so that this process shows its own votes at once), else one read now.
+    async fn tally_after(
+        &self,
+        poll: &str,
+        counted: Option<(Instant, &Vec<i32>)>,
+    ) -> Result<Tally, StoreError> {
+        let Lookup::Cached(Cached {
+            sent,
+            answered,
+            mut tally,
+        }) = self.lookup(poll)
+        else {
+            return self.fresh_tally(poll).await;
+        };
+        let Some((committed, options)) = counted else {
+            return Ok(tally);
+        };
+        // Read after the ballot committed: it is in.
+        if sent >= committed {
+            return Ok(tally);
+        }
+        let options: Vec<usize> = options.iter().map(|&o| o as usize).collect();
+        if answered < committed {
+            // Answered before the ballot committed: it is not.
+            let mut tallies = self.tallies.lock().expect("tallies lock");
+            if let Some(entry) = tallies.cache.get_mut(poll).filter(|c| c.sent == sent) {
+                entry.tally.add(&options);
+                return Ok(entry.tally.clone());
+            }
+        }
+        // A read under way as the ballot committed may hold it or not: this answer counts
+        // it (once too many at worst, until the next read), the cache is left as it was.
+        tally.add(&options);
+        Ok(tally)
+    }
+
+    /// The cached tally of `poll` while it is fresh, or while another request reads it and
+    /// it is not older than [`TALLY_STALE_LIMIT`]; else claims the read.
+    fn lookup(&self, poll: &str) -> Lookup {
+        let mut tallies = self.tallies.lock().expect("tallies lock");
+        let reading = tallies.reading.contains(poll);
+        if let Some(cached) = tallies.cache.get(poll) {
+            let age = cached.answered.elapsed();
+            if age < TALLY_MAX_AGE || (reading && age < TALLY_STALE_LIMIT) {
+                return Lookup::Cached(cached.clone());
+            }
+        }
+        tallies.reading.insert(poll.to_string());
+        Lookup::Read
+    }
+
     /// Reads a poll's tally from the database and caches it.
     async fn fresh_tally(&self, poll: &str) -> Result<Tally, StoreError> {
+        let _reading = Reading {
+            tallies: &self.tallies,
+            poll,
+        };
+        let sent = Instant::now();
         let tally = self
             .retrying(|client, _| async move {
                 let rows = client
@@ -377,25 +482,25 @@ impl PgStore {
                 Ok(tally)
             })
             .await?;
-        self.cache
-            .lock()
-            .expect("tally cache lock")
-            .insert(poll.to_string(), (Instant::now(), tally.clone()));
+        let fresh = Cached {
+            sent,
+            answered: Instant::now(),
+            tally: tally.clone(),
+        };
+        let mut tallies = self.tallies.lock().expect("tallies lock");
+        // Of two reads that crossed, the one sent later is the newer.
+        if tallies.cache.get(poll).is_none_or(|c| c.sent <= sent) {
+            tallies.cache.insert(poll.to_string(), fresh);
+        }
         Ok(tally)
     }
 
-    /// The tally of a poll, at most [`TALLY_MAX_AGE`] old (an empty one, with the error
-    /// on stderr, when the database cannot be read).
+    /// The tally of a poll, at most [`TALLY_MAX_AGE`] old, or [`TALLY_STALE_LIMIT`] while
+    /// another request reads it (an empty one, with the error on stderr, when the database
+    /// cannot be read).
     pub async fn tally(&self, poll: &str) -> Tally {
-        let cached = self
-            .cache
-            .lock()
-            .expect("tally cache lock")
-            .get(poll)
-            .filter(|(at, _)| at.elapsed() < TALLY_MAX_AGE)
-            .map(|(_, tally)| tally.clone());
-        if let Some(tally) = cached {
-            return tally;
+        if let Lookup::Cached(cached) = self.lookup(poll) {
+            return cached.tally;
         }
         match self.fresh_tally(poll).await {
             Ok(tally) => tally,
