@@ -7,6 +7,7 @@
 //! kept in it), and `cast_at` is rounded down to the hour.
 
 pub mod key;
+mod pg_schema;
 pub mod postgres;
 pub mod sqlite;
 
