@@ -308,6 +308,7 @@ fn vote_harness() -> &'static VoteHarness {
         let options = Options {
             allow_origins: vec!["https://allowed.example".into()],
             rate_limit: 1_000_000,
+            poll_quota: 0,
             trust_proxy: limit::parse_trusted(&["127.0.0.0/8".into()]).unwrap(),
             max_body: 4096,
             log: false,

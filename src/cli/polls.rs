@@ -56,6 +56,10 @@ struct ServeArgs {
     /// Votes per minute per address (0 turns the limit off).
     #[arg(long, value_name = "N", default_value_t = 60)]
     rate_limit: u32,
+    /// Votes per poll per address per day (an IPv6 address counts by its /64) from readers
+    /// without a voter id this service issued (0 turns the quota off).
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    poll_quota: u32,
     /// A proxy (address or CIDR) whose X-Forwarded-For is believed; repeatable.
     #[arg(long, value_name = "CIDR")]
     trust_proxy: Vec<String>,
@@ -104,6 +108,7 @@ fn serve(root: &Path, args: ServeArgs) -> anyhow::Result<()> {
     let options = Options {
         allow_origins: args.allow_origin,
         rate_limit: args.rate_limit,
+        poll_quota: args.poll_quota,
         trust_proxy: crate::polls::limit::parse_trusted(&args.trust_proxy)?,
         max_body: args.max_body,
         log: true,

@@ -8,6 +8,9 @@
 
 pub mod limit;
 pub mod page;
+pub mod policy;
+pub mod routes;
+pub mod server;
 pub mod service;
 pub mod store;
 

@@ -24,6 +24,8 @@ pub enum Notice {
     NotOpen,
     /// The form named no valid option.
     BadOption,
+    /// Too many votes came from the reader's network (rate limit or quota).
+    TooMany,
 }
 
 impl Notice {
@@ -35,6 +37,7 @@ impl Notice {
             "closed" => Notice::Closed,
             "not_open" => Notice::NotOpen,
             "bad_option" => Notice::BadOption,
+            "too_many" => Notice::TooMany,
             _ => Notice::None,
         }
     }
@@ -48,6 +51,7 @@ impl Notice {
             Notice::Closed => "closed",
             Notice::NotOpen => "not_open",
             Notice::BadOption => "bad_option",
+            Notice::TooMany => "too_many",
         }
     }
 }
@@ -79,6 +83,7 @@ struct Strings {
     closed: &'static str,
     not_open: &'static str,
     bad_option: &'static str,
+    too_many: &'static str,
 }
 
 /// "1 vote", "3 votes"; in Russian "1 голос", "3 голоса", "5 голосов", "21 голос".
@@ -108,6 +113,7 @@ fn strings(lang: &str) -> Strings {
             closed: "Сауалнама жабылды.",
             not_open: "Сауалнама әлі ашылған жоқ.",
             bad_option: "Жауаптардың бірін таңдаңыз.",
+            too_many: "Желіңізден тым көп дауыс келді, кейінірек қайталап көріңіз.",
         },
         "ru" => Strings {
             results: "Результаты опроса",
@@ -120,6 +126,7 @@ fn strings(lang: &str) -> Strings {
             closed: "Опрос закрыт.",
             not_open: "Опрос ещё не начался.",
             bad_option: "Выберите один из вариантов.",
+            too_many: "Из вашей сети пришло слишком много голосов, попробуйте позже.",
         },
         _ => Strings {
             results: "Poll results",
@@ -132,6 +139,7 @@ fn strings(lang: &str) -> Strings {
             closed: "This poll is closed.",
             not_open: "This poll is not open yet.",
             bad_option: "Please choose one of the options.",
+            too_many: "Too many votes came from your network; please try again later.",
         },
     }
 }
@@ -157,6 +165,7 @@ pub fn render(
         Notice::Closed => Some(s.closed),
         Notice::NotOpen => Some(s.not_open),
         Notice::BadOption => Some(s.bad_option),
+        Notice::TooMany => Some(s.too_many),
     };
     let mut rows = String::new();
     for (i, option) in body.options.iter().enumerate() {

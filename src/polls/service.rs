@@ -1,36 +1,26 @@
 //! The vote service: the HTTP API under `/api/`, mounted by `birge polls serve` and by
-//! `birge serve`.
+//! `birge serve`; its routes are in [`super::routes`], its policy in [`super::policy`], its
+//! server in [`super::server`].
 //!
 //! Takes poll definitions, a [`Store`] and [`Options`], gives an axum [`Router`]: poll bodies,
 //! votes (JSON or plain form posts), the no-JS results page, health; one vote per reader
-//! (cookie `birge_voter`), cross-site posts refused, a per-address rate limit, CORS only for
-//! allowed origins, a body size limit, one log line per request.
+//! (cookie `birge_voter`), cross-site posts refused, a rate limit and a daily quota per poll
+//! (see [`super::policy`]), CORS only for allowed origins, a body size limit, one log line
+//! per request.
 
-use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
-use axum::body::Body;
-use axum::extract::{ConnectInfo, Path, Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use anyhow::Result;
+use axum::Router;
 use ipnet::IpNet;
-use serde_json::json;
 
-use super::limit::{RateLimiter, client_address};
-use super::page::{self, Notice};
-use super::store::{Outcome, Store, VoteStore};
-use super::{Definitions, PollBody};
+use super::Definitions;
+use super::policy::Policy;
+pub use super::policy::VOTER_COOKIE;
+pub use super::server::{Limits, run, serve};
+use super::store::{Store, VoteStore};
 use crate::content::polls::{Poll, PollKind, PollState, Tally};
-
-/// The voter cookie's name.
-pub const VOTER_COOKIE: &str = "birge_voter";
 
 /// Where poll definitions come from, for loading and for reloading on SIGHUP.
 #[derive(Debug, Clone)]
@@ -58,6 +48,9 @@ pub struct Options {
     pub allow_origins: Vec<String>,
     /// Votes per minute per address; 0 turns the limit off.
     pub rate_limit: u32,
+    /// Votes per poll per address per day from posts without an issued voter id; 0 turns
+    /// the quota off.
+    pub poll_quota: u32,
     /// Proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed.
     pub trust_proxy: Vec<IpNet>,
     /// The largest request body accepted, in bytes.
@@ -71,6 +64,7 @@ impl Default for Options {
         Options {
             allow_origins: Vec::new(),
             rate_limit: 60,
+            poll_quota: 500,
             trust_proxy: Vec::new(),
             max_body: 4096,
             log: true,
@@ -82,10 +76,10 @@ impl Default for Options {
 pub struct Service {
     definitions: RwLock<Arc<Definitions>>,
     source: Option<PollSource>,
-    store: Store,
-    limiter: Option<RateLimiter>,
-    options: Options,
-    log: Option<std::sync::mpsc::Sender<String>>,
+    pub(super) store: Store,
+    pub(super) policy: Policy,
+    pub(super) options: Options,
+    pub(super) log: Option<std::sync::mpsc::Sender<String>>,
 }
 
 impl Service {
@@ -110,7 +104,7 @@ impl Service {
         Service {
             definitions: RwLock::new(Arc::new(definitions)),
             source,
-            limiter: RateLimiter::new(options.rate_limit),
+            policy: Policy::new(&options),
             log: options.log.then(start_logger),
             store,
             options,
@@ -133,7 +127,7 @@ impl Service {
         *self.definitions.write().expect("definitions lock") = Arc::new(definitions);
     }
 
-    fn definitions(&self) -> Arc<Definitions> {
+    pub(super) fn definitions(&self) -> Arc<Definitions> {
         Arc::clone(&self.definitions.read().expect("definitions lock"))
     }
 
@@ -142,22 +136,28 @@ impl Service {
         &self.store
     }
 
-    /// The API's routes, all under `/api/`.
+    /// The API's routes, all under `/api/` (see [`super::routes::router`]).
     pub fn router(self: Arc<Self>) -> Router {
-        Router::new()
-            .route("/api/health", get(health))
-            .route("/api/polls/{id}", get(poll_body).options(preflight))
-            .route(
-                "/api/polls/{id}/vote",
-                axum::routing::post(vote).options(preflight),
-            )
-            .route("/api/polls/{id}/results", get(results))
-            .route("/api/{*rest}", axum::routing::any(not_found))
-            .layer(middleware::from_fn_with_state(
-                Arc::clone(&self),
-                cors_and_log,
-            ))
-            .with_state(self)
+        super::routes::router(self)
+    }
+}
+
+impl Service {
+    /// A poll's state, whether the reader `voter` voted in it (asked of the store only
+    /// for an open quiz, whose answer it decides) and its tally.
+    pub(super) async fn body_of(
+        &self,
+        poll: &Poll,
+        voter: Option<&str>,
+    ) -> (PollState, bool, Tally) {
+        let state = poll.state_at(jiff::Timestamp::now());
+        let voted = match voter {
+            Some(v) if poll.kind == PollKind::Quiz && state != PollState::Closed => {
+                self.store.has_voted(&poll.id, v).await.unwrap_or(false)
+            }
+            _ => false,
+        };
+        (state, voted, self.store.tally(&poll.id).await)
     }
 }
 
@@ -177,600 +177,4 @@ fn start_logger() -> std::sync::mpsc::Sender<String> {
         }
     });
     sender
-}
-
-type Shared = State<Arc<Service>>;
-
-fn error(status: StatusCode, code: &str) -> Response {
-    (status, Json(json!({ "error": code }))).into_response()
-}
-
-fn error_with_poll(status: StatusCode, code: &str, body: &PollBody) -> Response {
-    (status, Json(json!({ "error": code, "poll": body }))).into_response()
-}
-
-async fn health(State(service): Shared) -> Response {
-    Json(json!({ "status": "ok", "polls": service.definitions().len() })).into_response()
-}
-
-async fn not_found() -> Response {
-    error(StatusCode::NOT_FOUND, "not_found")
-}
-
-/// The voter id of the request's cookie, when it is one birge could have issued.
-fn voter_from(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().strip_prefix(VOTER_COOKIE)?.strip_prefix('='))
-        .find(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
-        .map(str::to_ascii_lowercase)
-}
-
-fn new_voter_id() -> String {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).expect("the system's random source works");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn peer_of(request_extensions: &axum::http::Extensions) -> IpAddr {
-    request_extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.0.ip())
-}
-
-impl Service {
-    fn is_trusted_proxy(&self, peer: IpAddr) -> bool {
-        self.options
-            .trust_proxy
-            .iter()
-            .any(|net| net.contains(&peer))
-    }
-
-    /// Whether a post comes from another site: an `Origin` that is neither this host nor an
-    /// allowed origin, or `Sec-Fetch-Site: cross-site`.
-    fn is_cross_site(&self, headers: &HeaderMap, peer: IpAddr) -> bool {
-        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-        if let Some(origin) = text("origin") {
-            if self
-                .options
-                .allow_origins
-                .iter()
-                .any(|o| o.trim_end_matches('/') == origin)
-            {
-                return false;
-            }
-            let forwarded_host = self
-                .is_trusted_proxy(peer)
-                .then(|| text("x-forwarded-host"))
-                .flatten();
-            let host = forwarded_host.or_else(|| text("host"));
-            let origin_host = origin.split_once("://").map(|(_, h)| h);
-            return match (origin_host, host) {
-                (Some(o), Some(h)) => !o.eq_ignore_ascii_case(h),
-                _ => true,
-            };
-        }
-        text("sec-fetch-site") == Some("cross-site")
-    }
-
-    fn is_https(&self, headers: &HeaderMap, peer: IpAddr) -> bool {
-        let proto = headers
-            .get("x-forwarded-proto")
-            .and_then(|v| v.to_str().ok());
-        let origin = headers.get("origin").and_then(|v| v.to_str().ok());
-        (self.is_trusted_proxy(peer) && proto == Some("https"))
-            || origin.is_some_and(|o| o.starts_with("https://"))
-    }
-
-    async fn body_of(&self, poll: &Poll, voter: Option<&str>) -> (PollState, bool, Tally) {
-        let state = poll.state_at(jiff::Timestamp::now());
-        let voted = match voter {
-            Some(v) if poll.kind == PollKind::Quiz && state != PollState::Closed => {
-                self.store.has_voted(&poll.id, v).await.unwrap_or(false)
-            }
-            _ => false,
-        };
-        (state, voted, self.store.tally(&poll.id).await)
-    }
-}
-
-/// The language asked for with `?lang=`: labels in it where the poll has them, else in the
-/// site's default language (never an error).
-fn asked_language(query: Option<&str>) -> String {
-    query
-        .map(|q| form_urlencoded::parse(q.as_bytes()))
-        .and_then(|mut pairs| pairs.find(|(key, _)| key == "lang"))
-        .map(|(_, value)| value.into_owned())
-        .unwrap_or_default()
-}
-
-async fn poll_body(
-    State(service): Shared,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
-) -> Response {
-    let definitions = service.definitions();
-    let Some(poll) = definitions.get(&id) else {
-        return error(StatusCode::NOT_FOUND, "unknown_poll");
-    };
-    let lang = asked_language(uri.query());
-    let voter = voter_from(&headers);
-    let (state, voted, tally) = service.body_of(poll, voter.as_deref()).await;
-    let mut response = Json(PollBody::new(poll, &tally, state, voted, &lang)).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
-async fn results(
-    State(service): Shared,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    let definitions = service.definitions();
-    let Some(poll) = definitions.get(&id) else {
-        return error(StatusCode::NOT_FOUND, "unknown_poll");
-    };
-    let voter = voter_from(&headers);
-    // Whether this reader voted comes from the store only: `notice` is in the URL, anyone can write it.
-    let (state, voted, tally) = service.body_of(poll, voter.as_deref()).await;
-    let notice = query
-        .get("notice")
-        .map_or(Notice::None, |c| Notice::from_code(c));
-    let back = page::safe_return_to(query.get("return_to").map(String::as_str), &poll.id);
-    // The page speaks the language of the tree the reader came from.
-    let lang = definitions.language_of(&back, poll);
-    let html = page::render(poll, &tally, state, voted, notice, &back, &lang);
-    (
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        html,
-    )
-        .into_response()
-}
-
-/// What a vote post asked for.
-enum Ballot {
-    Json(Vec<usize>),
-    Form {
-        options: Vec<usize>,
-        return_to: Option<String>,
-    },
-}
-
-/// Reads a ballot from a JSON or form body; `Err` is the response to give instead.
-fn parse_ballot(content_type: &str, body: &[u8]) -> Result<Ballot, (StatusCode, &'static str)> {
-    let media = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    match media.as_str() {
-        "application/json" => {
-            let value: serde_json::Value =
-                serde_json::from_slice(body).map_err(|_| (StatusCode::BAD_REQUEST, "malformed"))?;
-            let as_index = |v: &serde_json::Value| v.as_u64().and_then(|n| usize::try_from(n).ok());
-            let options = match (value.get("option"), value.get("options")) {
-                (Some(one), None) => as_index(one).map(|o| vec![o]),
-                (None, Some(serde_json::Value::Array(list))) => {
-                    list.iter().map(as_index).collect::<Option<Vec<_>>>()
-                }
-                _ => None,
-            };
-            options
-                .map(Ballot::Json)
-                .ok_or((StatusCode::UNPROCESSABLE_ENTITY, "bad_option"))
-        }
-        "application/x-www-form-urlencoded" => {
-            let mut options = Vec::new();
-            let mut return_to = None;
-            let mut bad = false;
-            for (key, value) in form_urlencoded::parse(body) {
-                match key.as_ref() {
-                    "option" => match value.parse::<usize>() {
-                        Ok(o) => options.push(o),
-                        Err(_) => bad = true,
-                    },
-                    "return_to" => return_to = Some(value.into_owned()),
-                    _ => {}
-                }
-            }
-            if bad {
-                options.clear();
-            }
-            Ok(Ballot::Form { options, return_to })
-        }
-        _ => Err((StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")),
-    }
-}
-
-fn results_location(id: &str, return_to: Option<&str>, notice: Notice) -> String {
-    let back = page::safe_return_to(return_to, id);
-    let encoded: String = form_urlencoded::byte_serialize(back.as_bytes()).collect();
-    format!(
-        "/api/polls/{id}/results?return_to={encoded}&notice={}",
-        notice.code()
-    )
-}
-
-fn see_other(location: &str) -> Response {
-    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
-}
-
-async fn vote(State(service): Shared, Path(id): Path<String>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let peer = peer_of(&parts.extensions);
-    if service.is_cross_site(&parts.headers, peer) {
-        return error(StatusCode::FORBIDDEN, "cross_site");
-    }
-    if let Some(limiter) = &service.limiter {
-        let forwarded = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok());
-        let client = client_address(peer, forwarded, &service.options.trust_proxy);
-        if let Err(wait) = limiter.check(client, Instant::now()) {
-            let mut response = error(StatusCode::TOO_MANY_REQUESTS, "rate_limited");
-            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
-            return response;
-        }
-    }
-    let definitions = service.definitions();
-    let Some(poll) = definitions.get(&id) else {
-        return error(StatusCode::NOT_FOUND, "unknown_poll");
-    };
-    let declared = parts
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > service.options.max_body) {
-        return error(StatusCode::PAYLOAD_TOO_LARGE, "too_large");
-    }
-    let timeout = parts
-        .extensions
-        .get::<BodyTimeout>()
-        .map_or(Limits::default().body_timeout, |t| t.0);
-    let bytes = match tokio::time::timeout(
-        timeout,
-        axum::body::to_bytes(body, service.options.max_body),
-    )
-    .await
-    {
-        Ok(Ok(bytes)) => bytes,
-        Ok(Err(_)) => return error(StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-        Err(_) => {
-            let mut response = error(StatusCode::REQUEST_TIMEOUT, "timeout");
-            response
-                .headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            return response;
-        }
-    };
-    let content_type = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let ballot = match parse_ballot(content_type, &bytes) {
-        Ok(ballot) => ballot,
-        Err((status, code)) => return error(status, code),
-    };
-    let (options, form_return) = match ballot {
-        Ballot::Json(options) => (options, None),
-        Ballot::Form { options, return_to } => (options, Some(return_to)),
-    };
-    let existing = voter_from(&parts.headers);
-    let voter = existing.clone().unwrap_or_else(new_voter_id);
-    let secure = service.is_https(&parts.headers, peer);
-    let lang = asked_language(parts.uri.query());
-    let outcome = decide(&service, poll, &voter, &options).await;
-    let mut response = match (outcome, form_return) {
-        (Decision::Refused(status, code, body_voted), None) => {
-            let (state, _, tally) = service.body_of(poll, None).await;
-            let body = PollBody::new(poll, &tally, state, body_voted, &lang);
-            if status == StatusCode::CONFLICT {
-                error_with_poll(status, code, &body)
-            } else {
-                error(status, code)
-            }
-        }
-        (Decision::Counted(tally), None) => Json(PollBody::new(
-            poll,
-            &tally,
-            poll.state_at(jiff::Timestamp::now()),
-            true,
-            &lang,
-        ))
-        .into_response(),
-        (Decision::Failed, _) => {
-            let mut response = error(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable");
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-            response
-        }
-        (Decision::Counted(_), Some(return_to)) => see_other(&results_location(
-            &poll.id,
-            return_to.as_deref(),
-            Notice::Counted,
-        )),
-        (Decision::Refused(_, code, _), Some(return_to)) => see_other(&results_location(
-            &poll.id,
-            return_to.as_deref(),
-            Notice::from_code(code),
-        )),
-    };
-    if existing.is_none() {
-        let cookie = format!(
-            "{VOTER_COOKIE}={voter}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{}",
-            if secure { "; Secure" } else { "" }
-        );
-        if let Ok(value) = HeaderValue::from_str(&cookie) {
-            response.headers_mut().append(header::SET_COOKIE, value);
-        }
-    }
-    response
-}
-
-enum Decision {
-    Counted(Tally),
-    Refused(StatusCode, &'static str, bool),
-    Failed,
-}
-
-async fn decide(service: &Service, poll: &Poll, voter: &str, options: &[usize]) -> Decision {
-    let Some(ballot) = poll.check_ballot(options) else {
-        return Decision::Refused(StatusCode::UNPROCESSABLE_ENTITY, "bad_option", false);
-    };
-    match poll.state_at(jiff::Timestamp::now()) {
-        PollState::Closed => return Decision::Refused(StatusCode::CONFLICT, "closed", false),
-        PollState::Upcoming => return Decision::Refused(StatusCode::CONFLICT, "not_open", false),
-        PollState::Open => {}
-    }
-    match service.store.vote(&poll.id, voter, &ballot).await {
-        Ok(Outcome::Counted(tally)) => Decision::Counted(tally),
-        Ok(Outcome::AlreadyVoted(_)) => {
-            Decision::Refused(StatusCode::CONFLICT, "already_voted", true)
-        }
-        Err(error) => {
-            eprintln!("error: {error}");
-            Decision::Failed
-        }
-    }
-}
-
-async fn preflight(State(service): Shared, headers: HeaderMap) -> Response {
-    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-    if origin.is_some_and(|o| {
-        service
-            .options
-            .allow_origins
-            .iter()
-            .any(|a| a.trim_end_matches('/') == o)
-    }) {
-        (
-            StatusCode::NO_CONTENT,
-            [
-                (header::ACCESS_CONTROL_ALLOW_METHODS, "GET, POST"),
-                (header::ACCESS_CONTROL_ALLOW_HEADERS, "Content-Type"),
-                (header::ACCESS_CONTROL_MAX_AGE, "600"),
-            ],
-        )
-            .into_response()
-    } else {
-        error(StatusCode::FORBIDDEN, "cross_site")
-    }
-}
-
-/// Adds CORS headers for allowed origins and logs one line per request.
-async fn cors_and_log(State(service): Shared, request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = request.method().clone();
-    let path = request.uri().path().to_string();
-    let origin = request.headers().get(header::ORIGIN).cloned();
-    let mut response = next.run(request).await;
-    if let Some(origin) = origin
-        && let Ok(text) = origin.to_str()
-        && service
-            .options
-            .allow_origins
-            .iter()
-            .any(|a| a.trim_end_matches('/') == text)
-    {
-        let headers = response.headers_mut();
-        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
-        headers.insert(
-            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-            HeaderValue::from_static("true"),
-        );
-        headers.append(header::VARY, HeaderValue::from_static("Origin"));
-    }
-    if let Some(log) = &service.log {
-        let _ = log.send(format!(
-            "{} {} {} {:.1}ms",
-            method,
-            path,
-            response.status().as_u16(),
-            started.elapsed().as_secs_f64() * 1000.0
-        ));
-    }
-    if method == Method::HEAD {
-        *response.body_mut() = Body::empty();
-    }
-    response
-}
-
-/// How long a connection may take over each part of a request, and how much it may send
-/// before its body. A client that is slower is cut off, so slow or stalled clients cannot
-/// hold connections (and memory) forever.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// From the start of waiting for a request (a new connection, or an idle kept-alive one)
-    /// to the end of its headers; then the connection is closed.
-    pub header_timeout: Duration,
-    /// For reading a vote's body once its headers are in; then 408.
-    pub body_timeout: Duration,
-    /// The largest request head (request line and headers) in bytes; larger ones get 431.
-    pub max_header_bytes: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            header_timeout: Duration::from_secs(10),
-            body_timeout: Duration::from_secs(10),
-            max_header_bytes: 32 * 1024,
-        }
-    }
-}
-
-/// The body timeout of the connection a request came on (see [`Limits`]).
-#[derive(Debug, Clone, Copy)]
-struct BodyTimeout(Duration);
-
-/// Serves the API on `listen` until SIGINT or SIGTERM; SIGHUP reloads the definitions.
-pub async fn run(service: Arc<Service>, listen: &str) -> Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
-    // Signal handlers are in place before the service says it listens: a SIGHUP or SIGTERM
-    // sent as soon as it does must reload or stop it, not kill it by the default action.
-    spawn_reloader(Arc::clone(&service));
-    let shutdown = shutdown_signal();
-    eprintln!(
-        "birge vote service listening on http://{}/api/",
-        listener.local_addr()?
-    );
-    serve(listener, Arc::clone(&service), Limits::default(), shutdown).await;
-    service.store().close();
-    eprintln!("birge vote service stopped");
-    Ok(())
-}
-
-/// Serves the API on `listener` with `limits` until `shutdown` ends; then stops accepting,
-/// lets requests in flight finish (at most `limits.header_timeout + limits.body_timeout`
-/// more) and returns. The store is left open.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    service: Arc<Service>,
-    limits: Limits,
-    shutdown: impl std::future::Future<Output = ()>,
-) {
-    use hyper_util::rt::{TokioIo, TokioTimer};
-    use tower::ServiceExt;
-
-    let router = Arc::clone(&service).router();
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut shutdown = std::pin::pin!(shutdown);
-    let mut builder = hyper::server::conn::http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout)
-        .max_header_size(limits.max_header_bytes);
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(error) => {
-                    // Out of file descriptors or a connection reset before it was taken:
-                    // keep serving the others, without spinning.
-                    eprintln!("error: accepting a connection: {error}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        let _ = stream.set_nodelay(true);
-        let app = router
-            .clone()
-            .map_request(move |mut request: Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(ConnectInfo(peer));
-                request
-                    .extensions_mut()
-                    .insert(BodyTimeout(limits.body_timeout));
-                request.map(Body::new)
-            });
-        let connection = builder.serve_connection(
-            TokioIo::new(stream),
-            hyper_util::service::TowerToHyperService::new(app),
-        );
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            // Errors here are the client's (reset, timed out, malformed); nothing to do.
-            let _ = connection.await;
-        });
-    }
-    drop(listener);
-    let grace = limits.header_timeout + limits.body_timeout;
-    let _ = tokio::time::timeout(grace, graceful.shutdown()).await;
-}
-
-fn spawn_reloader(service: Arc<Service>) {
-    // The handler is registered here, not in the task: a task may first run after a SIGHUP.
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
-            return;
-        };
-        tokio::spawn(async move {
-            while hangups.recv().await.is_some() {
-                match service.reload() {
-                    Ok(n) => eprintln!("reloaded {n} poll definitions"),
-                    Err(e) => eprintln!(
-                        "error: reloading poll definitions failed, keeping the old ones: {e:#}"
-                    ),
-                }
-            }
-        });
-    }
-}
-
-/// Registers the SIGINT and SIGTERM handlers now; the future ends when either arrives.
-fn shutdown_signal() -> impl std::future::Future<Output = ()> {
-    #[cfg(unix)]
-    let (interrupt, terminate) = {
-        use tokio::signal::unix::{SignalKind, signal};
-        (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        )
-    };
-    async move {
-        #[cfg(unix)]
-        let interrupt = async {
-            if let Ok(mut int) = interrupt {
-                int.recv().await;
-            }
-        };
-        #[cfg(not(unix))]
-        let interrupt = async {
-            let _ = tokio::signal::ctrl_c().await;
-        };
-        #[cfg(unix)]
-        let terminate = async {
-            if let Ok(mut term) = terminate {
-                term.recv().await;
-            }
-        };
-        #[cfg(not(unix))]
-        let terminate = std::future::pending::<()>();
-        tokio::select! {
-            () = interrupt => {},
-            () = terminate => {},
-        }
-    }
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use axum::Router;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -211,56 +211,19 @@ fn refuse(status: StatusCode, text: &str) -> Response {
 
 /// Serves `router` on `listener` until `stop` ends; then stops accepting, calls `stopping`
 /// (which ends long-lived responses such as event streams) and lets requests in flight
-/// finish for a moment. Clients get [`HEADER_TIMEOUT`] to send each request's headers.
+/// finish for a moment. Clients get [`HEADER_TIMEOUT`] to send each request's headers. The
+/// loop is the vote service's ([`crate::polls::server::serve_router`]).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     stop: impl std::future::Future<Output = ()>,
     stopping: impl FnOnce(),
 ) {
-    use hyper_util::rt::{TokioIo, TokioTimer};
-    use tower::ServiceExt;
-
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut stop = std::pin::pin!(stop);
-    let mut builder = hyper::server::conn::http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_TIMEOUT);
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(error) => {
-                    // Out of file descriptors, or a connection reset before it was taken:
-                    // keep serving the others, without spinning.
-                    eprintln!("error: accepting a connection: {error}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            () = &mut stop => break,
-        };
-        let _ = stream.set_nodelay(true);
-        let app = router
-            .clone()
-            .map_request(move |mut request: Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(ConnectInfo(peer));
-                request.map(axum::body::Body::new)
-            });
-        let connection = builder.serve_connection(
-            TokioIo::new(stream),
-            hyper_util::service::TowerToHyperService::new(app),
-        );
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            // Errors here are the client's (reset, timed out, malformed): nothing to do.
-            let _ = connection.await;
-        });
-    }
-    drop(listener);
-    stopping();
-    let _ = tokio::time::timeout(GRACE, graceful.shutdown()).await;
+    let limits = crate::polls::server::Limits {
+        header_timeout: HEADER_TIMEOUT,
+        ..Default::default()
+    };
+    crate::polls::server::serve_router(listener, router, limits, stop, stopping, GRACE).await;
 }
 
 /// Registers the handlers of SIGINT (Ctrl-C), SIGTERM and SIGHUP (the terminal closed) now;

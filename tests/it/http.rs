@@ -147,7 +147,46 @@ pub struct VoteService {
 impl VoteService {
     /// Starts the service for the site at `root` on `db`, with extra flags.
     pub fn start(root: &Path, db: &Path, extra: &[&str]) -> VoteService {
-        let mut child = Command::new(super::util::BIRGE)
+        VoteService::spawn(Command::new(super::util::BIRGE), root, db, extra)
+    }
+
+    /// Starts the service as [`VoteService::start`] does, under a soft limit of `files` open
+    /// files (the hard limit left as it is), as a shell or a service manager may start it.
+    #[cfg(unix)]
+    pub fn start_with_soft_file_limit(
+        root: &Path,
+        db: &Path,
+        extra: &[&str],
+        files: u64,
+    ) -> VoteService {
+        use std::os::unix::process::CommandExt;
+        let mut command = Command::new(super::util::BIRGE);
+        // SAFETY: between fork and exec the closure only calls getrlimit and setrlimit,
+        // which are async-signal-safe, and allocates nothing.
+        unsafe {
+            command.pre_exec(move || {
+                let mut limit = libc::rlimit {
+                    rlim_cur: 0,
+                    rlim_max: 0,
+                };
+                if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // rlim_t is u64 on Linux, not on every Unix.
+                #[allow(clippy::unnecessary_cast)]
+                let hard = limit.rlim_max as u64;
+                limit.rlim_cur = files.min(hard) as libc::rlim_t;
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        VoteService::spawn(command, root, db, extra)
+    }
+
+    fn spawn(mut command: Command, root: &Path, db: &Path, extra: &[&str]) -> VoteService {
+        let mut child = command
             .args(["polls", "serve", "--listen", "127.0.0.1:0", "--db"])
             .arg(db)
             .arg("--root")

@@ -365,3 +365,103 @@ fn votes_survive_dropped_connections() {
     let body = get(&service.addr, "/api/polls/mothers-forum", &[]).json();
     assert_eq!(body["total"], 3, "{body}");
 }
+
+/// The rows of `sql` on `url`, each as its text columns.
+fn query_texts(url: &str, sql: &str) -> Vec<Vec<String>> {
+    runtime().block_on(async {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        let driver = tokio::spawn(connection);
+        let rows = client.simple_query(sql).await.unwrap();
+        drop(client);
+        let _ = driver.await;
+        rows.into_iter()
+            .filter_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(row) => Some(
+                    (0..row.len())
+                        .map(|i| row.get(i).unwrap_or("").to_string())
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .collect()
+    })
+}
+
+#[test]
+fn readers_of_an_old_postgres_schema_stay_counted_after_the_upgrade() {
+    let Some(db) = TestDb::new() else { return };
+    const READER: &str = "0123456789abcdef0123456789abcdef";
+    // The schema as the first PostgreSQL store wrote it: ids as the cookies hold them.
+    admin_sql(
+        &db.url,
+        &format!(
+            "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY,
+                 applied_at TIMESTAMPTZ NOT NULL DEFAULT now());
+             INSERT INTO schema_migrations (version) VALUES (1);
+             CREATE TABLE votes (poll TEXT NOT NULL, voter TEXT NOT NULL,
+                 options INTEGER[] NOT NULL, cast_at BIGINT NOT NULL, ballot BIGINT NOT NULL,
+                 PRIMARY KEY (poll, voter));
+             INSERT INTO votes VALUES ('mothers-forum', '{READER}', '{{1}}', 1585000123, 7),
+                 ('mothers-forum', 'import:0', '{{0}}', 1585000123, 0);"
+        ),
+    );
+    let site = polls::site();
+    let reader = cookie(READER);
+    // Two processes started together: one migrates, both read the one key.
+    let first = VoteService::start(site.root(), db.path(), &[]);
+    let second = VoteService::start(site.root(), db.path(), &[]);
+    for service in [&first, &second] {
+        let again = vote(
+            service,
+            "mothers-forum",
+            &[("Cookie", &reader)],
+            r#"{"option": 2}"#,
+        );
+        assert_eq!(again.status, 409, "{}", again.text());
+        assert_eq!(again.json()["error"], "already_voted");
+        assert_eq!(again.json()["poll"]["total"], 2);
+    }
+    let rows = query_texts(&db.url, "SELECT voter, cast_at FROM votes");
+    assert_eq!(rows.len(), 2);
+    for row in &rows {
+        assert!(row[0].len() == 64 && row[0] != READER, "{row:?}");
+        assert_eq!(row[1], "1584997200", "cast_at is the hour");
+    }
+    let versions = query_texts(
+        &db.url,
+        "SELECT count(*), max(version) FROM schema_migrations",
+    );
+    assert_eq!(versions, vec![vec!["2".to_string(), "2".to_string()]]);
+}
+
+#[test]
+fn every_process_knows_the_ids_the_others_issued() {
+    let Some(db) = TestDb::new() else { return };
+    let site = polls::site();
+    let limits = ["--rate-limit", "0", "--poll-quota", "1"];
+    let one = VoteService::start(site.root(), db.path(), &limits);
+    let two = VoteService::start(site.root(), db.path(), &limits);
+    // A reader gets an id from the first process...
+    let first = vote(&one, "topics", &[], r#"{"options": [0]}"#);
+    assert_eq!(first.status, 200, "{}", first.text());
+    let reader = cookie(&first.voter_cookie().expect("an id with a counted vote"));
+    // ...a stuffer spends the second process's anonymous quota for this address...
+    assert_eq!(
+        vote(&two, "mothers-forum", &[], r#"{"option": 2}"#).status,
+        200
+    );
+    let held = vote(&two, "mothers-forum", &[], r#"{"option": 2}"#);
+    assert_eq!(held.status, 429, "{}", held.text());
+    assert_eq!(held.json()["error"], "quota_exceeded");
+    // ...and the second process knows the reader's id as one of the store's own.
+    let own = vote(
+        &two,
+        "mothers-forum",
+        &[("Cookie", &reader)],
+        r#"{"option": 0}"#,
+    );
+    assert_eq!(own.status, 200, "{}", own.text());
+    assert_eq!(own.json()["total"], 2);
+}

@@ -197,18 +197,53 @@ fn walkdir(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// The voter ids stored for `poll`, read straight from the SQLite file.
-pub fn stored_voters(db: &std::path::Path, poll: &str) -> std::collections::HashSet<String> {
+/// The voters stored for `poll`, read straight from the SQLite file: keyed hashes of their
+/// ids, asked about by the ids readers hold (their cookies' values).
+#[derive(Debug)]
+pub struct StoredVoters {
+    key: birge::polls::store::VoterKey,
+    hashes: std::collections::HashSet<String>,
+}
+
+impl StoredVoters {
+    /// Whether the reader whose id is `voter` is stored.
+    pub fn contains<S: AsRef<str> + ?Sized>(&self, voter: &S) -> bool {
+        self.hashes.contains(&self.key.hash(voter.as_ref()))
+    }
+
+    /// How many voters are stored.
+    pub fn len(&self) -> usize {
+        self.hashes.len()
+    }
+}
+
+/// The same voters as these readers' ids.
+impl PartialEq<std::collections::HashSet<String>> for StoredVoters {
+    fn eq(&self, ids: &std::collections::HashSet<String>) -> bool {
+        ids.len() == self.hashes.len() && ids.iter().all(|id| self.contains(id))
+    }
+}
+
+/// The voters stored for `poll` in the SQLite file `db`.
+pub fn stored_voters(db: &std::path::Path, poll: &str) -> StoredVoters {
     let conn =
         rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .unwrap();
+    let key: Vec<u8> = conn
+        .query_row("SELECT key FROM voter_key WHERE id = 1", [], |r| r.get(0))
+        .unwrap();
     let mut stmt = conn
         .prepare("SELECT voter FROM votes WHERE poll = ?1")
         .unwrap();
-    stmt.query_map([poll], |row| row.get::<_, String>(0))
+    let hashes = stmt
+        .query_map([poll], |row| row.get::<_, String>(0))
         .unwrap()
         .map(Result::unwrap)
-        .collect()
+        .collect();
+    StoredVoters {
+        key: birge::polls::store::VoterKey::from_bytes(&key).unwrap(),
+        hashes,
+    }
 }
 
 /// The base URL of the sample site (this repository's site.yaml).

@@ -2,8 +2,12 @@
 //!
 //! Takes a `--db` value ([`Location`]) and ballots, gives [`Outcome`]s only after the
 //! ballot is committed, tallies, and export/import of counts. Both stores enforce one vote
-//! per reader per poll with a unique key on `(poll, voter)`, not in memory.
+//! per reader per poll with a unique key on `(poll, voter)`, not in memory. Neither keeps a
+//! reader's cookie: `voter` is its keyed hash ([`key::VoterKey`], created once per store and
+//! kept in it), and `cast_at` is rounded down to the hour.
 
+pub mod key;
+mod pg_schema;
 pub mod postgres;
 pub mod sqlite;
 
@@ -13,10 +17,19 @@ use std::sync::Arc;
 
 use crate::content::polls::Tally;
 
+pub use key::VoterKey;
 pub use sqlite::SqliteStore;
 
-/// The schema version this birge writes; older stores are migrated on open.
-pub const SCHEMA_VERSION: i64 = 1;
+/// The schema version this birge writes; older stores are migrated on open. Version 2 keeps
+/// keyed hashes of voter ids (and the key) and `cast_at` rounded down to the hour.
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// `cast_at` as stored: the vote's time in Unix seconds, rounded down to the hour, so that
+/// the store cannot tell readers apart by when they voted.
+pub fn cast_at(now: jiff::Timestamp) -> i64 {
+    let seconds = now.as_second();
+    seconds - seconds.rem_euclid(3600)
+}
 
 /// A store failure.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +49,20 @@ pub enum StoreError {
         url: String,
         /// What went wrong.
         message: String,
+    },
+    /// The store's file could not be created.
+    #[error("vote store {path}: {source}")]
+    Io {
+        /// The store's file.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// The store holds no usable voter key.
+    #[error("vote store {store}: its voter key is missing or damaged")]
+    NoKey {
+        /// The store's file or URL.
+        store: String,
     },
     /// The writer thread is gone (the service is shutting down).
     #[error("the vote store is closed")]
@@ -92,7 +119,9 @@ impl Location {
 /// What every vote store does (SQLite and PostgreSQL alike); the service speaks only to
 /// this, through [`Store`], which holds either.
 pub trait VoteStore {
-    /// Records a ballot; answers once it is committed (or known to be a repeat).
+    /// The store's voter key.
+    fn key(&self) -> &VoterKey;
+    /// Records a ballot of the reader whose id (the cookie's value) is `voter`; answers once it is committed (or known to be a repeat).
     fn vote(
         &self,
         poll: &str,
@@ -101,7 +130,7 @@ pub trait VoteStore {
     ) -> impl Future<Output = Result<Outcome, Arc<StoreError>>> + Send;
     /// The tally of a poll as committed (for PostgreSQL: at most a second old).
     fn tally(&self, poll: &str) -> impl Future<Output = Tally> + Send;
-    /// Whether `voter` has voted in `poll`.
+    /// Whether the reader whose id is `voter` has voted in `poll`.
     fn has_voted(
         &self,
         poll: &str,
@@ -140,6 +169,10 @@ impl Store {
 }
 
 impl VoteStore for SqliteStore {
+    fn key(&self) -> &VoterKey {
+        SqliteStore::key(self)
+    }
+
     async fn vote(
         &self,
         poll: &str,
@@ -163,6 +196,10 @@ impl VoteStore for SqliteStore {
 }
 
 impl VoteStore for postgres::PgStore {
+    fn key(&self) -> &VoterKey {
+        postgres::PgStore::key(self)
+    }
+
     async fn vote(
         &self,
         poll: &str,
@@ -187,6 +224,13 @@ impl VoteStore for postgres::PgStore {
 
 /// Either store, through the trait.
 impl VoteStore for Store {
+    fn key(&self) -> &VoterKey {
+        match self {
+            Store::Sqlite(store) => VoteStore::key(store),
+            Store::Postgres(store) => VoteStore::key(store),
+        }
+    }
+
     async fn vote(
         &self,
         poll: &str,
@@ -239,7 +283,8 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// One synthetic ballot of an import.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportedBallot {
-    /// `import:<n>`: a voter id no reader's cookie holds (those are random hex).
+    /// `import:<n>`: a voter id no reader's cookie holds (those are hex); stored hashed
+    /// like any other.
     pub voter: String,
     /// The options it chose.
     pub options: Vec<usize>,

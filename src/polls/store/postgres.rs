@@ -5,9 +5,13 @@
 //! service processes sharing one database: the unique key `(poll, voter)` counts each
 //! reader once, a vote is answered only after its `INSERT` committed, and tallies are read
 //! from the database, cached per poll for at most [`TALLY_MAX_AGE`], so every process shows
-//! a vote within a second of it.
+//! a vote within a second of it. One read per poll and process is under way at a time
+//! (others meanwhile take the cached tally, up to [`TALLY_STALE_LIMIT`] old), and a vote is
+//! answered with the cached tally plus itself, not with a read of its own, which would scan
+//! the poll once per vote. The voter key lives in the table `voter_key`, written once by the
+//! migration that creates it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,40 +19,62 @@ use deadpool_postgres::{Config, ManagerConfig, Pool, PoolConfig, RecyclingMethod
 use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
 
-use super::{ImportedBallot, Outcome, SCHEMA_VERSION, StoreError};
+use super::{ImportedBallot, Outcome, StoreError, VoterKey, cast_at};
 use crate::content::polls::Tally;
 
 /// How old a cached tally may be before a request reads it again.
 pub const TALLY_MAX_AGE: Duration = Duration::from_millis(500);
 
+/// How old a cached tally may still be shown while another request reads it again.
+pub const TALLY_STALE_LIMIT: Duration = Duration::from_secs(1);
+
 /// How many times an operation is tried when the database asks for a retry
 /// (serialization failure, deadlock, a dropped connection).
 const ATTEMPTS: u32 = 6;
 
-/// The migrations, in order; version `n` is `MIGRATIONS[n - 1]`. Each runs in one
-/// transaction with the insert of its version into `schema_migrations`, whose primary
-/// key lets exactly one of several starting processes apply it.
-const MIGRATIONS: &[&str] = &[
-    // 1: votes. `voter` is the cookie's id as the SQLite store keeps it (a later
-    // migration adds a keyed-hash `voter_key` and fills it); `ballot` is a random number
-    // per ballot that lets a retried insert recognise its own committed row.
-    "CREATE TABLE votes (
-         poll TEXT NOT NULL,
-         voter TEXT NOT NULL,
-         options INTEGER[] NOT NULL,
-         cast_at BIGINT NOT NULL,
-         ballot BIGINT NOT NULL,
-         PRIMARY KEY (poll, voter)
-     )",
-];
+/// A poll's tally as read from the database, and when the read was sent and answered.
+#[derive(Clone)]
+struct Cached {
+    sent: Instant,
+    answered: Instant,
+    tally: Tally,
+}
 
-const _: () = assert!(MIGRATIONS.len() as i64 == SCHEMA_VERSION);
+/// The cached tallies, and the polls whose tally is being read.
+#[derive(Default)]
+struct Tallies {
+    cache: HashMap<String, Cached>,
+    reading: HashSet<String>,
+}
+
+/// What a request does for a poll's tally.
+enum Lookup {
+    /// Take this one.
+    Cached(Cached),
+    /// Read it (this request has claimed the read).
+    Read,
+}
+
+/// Ends a claimed read, however the read ends.
+struct Reading<'a> {
+    tallies: &'a Mutex<Tallies>,
+    poll: &'a str,
+}
+
+impl Drop for Reading<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut tallies) = self.tallies.lock() {
+            tallies.reading.remove(self.poll);
+        }
+    }
+}
 
 /// An open PostgreSQL store.
 pub struct PgStore {
     url: String,
     pool: Pool,
-    cache: Mutex<HashMap<String, (Instant, Tally)>>,
+    key: VoterKey,
+    tallies: Mutex<Tallies>,
 }
 
 fn redact_authority(url: &str) -> String {
@@ -116,8 +142,58 @@ fn retryable(error: &tokio_postgres::Error) -> bool {
     }
 }
 
+fn error(url: &str, message: String) -> StoreError {
+    StoreError::Postgres {
+        url: redact(url),
+        message,
+    }
+}
+
+/// Runs `attempt` with a client of `pool` until it succeeds, fails for good, or
+/// [`ATTEMPTS`] are spent.
+pub(super) async fn retrying<T, F, Fut>(
+    url: &str,
+    pool: &Pool,
+    mut attempt: F,
+) -> Result<T, StoreError>
+where
+    F: FnMut(deadpool_postgres::Client, u32) -> Fut,
+    Fut: Future<Output = Result<T, Failure>>,
+{
+    let mut last = String::new();
+    for n in 0..ATTEMPTS {
+        if n > 0 {
+            tokio::time::sleep(Duration::from_millis(20 << n.min(5))).await;
+        }
+        let client = match pool.get().await {
+            Ok(client) => client,
+            Err(failure) => {
+                last = format!("cannot connect: {failure}");
+                continue;
+            }
+        };
+        match attempt(client, n).await {
+            Ok(value) => return Ok(value),
+            Err(Failure::Retry(message)) => last = message,
+            Err(Failure::Fatal(failure)) => return Err(failure),
+        }
+    }
+    Err(error(
+        url,
+        format!("gave up after {ATTEMPTS} attempts: {last}"),
+    ))
+}
+
+pub(super) fn classify(url: &str, failure: tokio_postgres::Error) -> Failure {
+    if retryable(&failure) {
+        Failure::Retry(describe(&failure))
+    } else {
+        Failure::Fatal(error(url, describe(&failure)))
+    }
+}
+
 /// A failure of one attempt.
-enum Failure {
+pub(super) enum Failure {
     /// Worth another attempt.
     Retry(String),
     /// Final.
@@ -127,100 +203,31 @@ enum Failure {
 impl PgStore {
     /// Connects, creates or migrates the schema, and gives the store.
     pub async fn open(url: &str) -> Result<PgStore, StoreError> {
-        let store = PgStore {
+        let pool = pool(url)?;
+        let key = super::pg_schema::migrate(url, &pool).await?;
+        Ok(PgStore {
             url: url.to_string(),
-            pool: pool(url)?,
-            cache: Mutex::new(HashMap::new()),
-        };
-        store.migrate().await?;
-        Ok(store)
+            pool,
+            key,
+            tallies: Mutex::new(Tallies::default()),
+        })
     }
 
-    fn error(&self, message: String) -> StoreError {
-        StoreError::Postgres {
-            url: redact(&self.url),
-            message,
-        }
+    /// The store's voter key.
+    pub fn key(&self) -> &VoterKey {
+        &self.key
     }
 
-    /// Runs `attempt` until it succeeds, fails for good, or [`ATTEMPTS`] are spent.
-    async fn retrying<T, F, Fut>(&self, mut attempt: F) -> Result<T, StoreError>
+    async fn retrying<T, F, Fut>(&self, attempt: F) -> Result<T, StoreError>
     where
         F: FnMut(deadpool_postgres::Client, u32) -> Fut,
         Fut: Future<Output = Result<T, Failure>>,
     {
-        let mut last = String::new();
-        for n in 0..ATTEMPTS {
-            if n > 0 {
-                tokio::time::sleep(Duration::from_millis(20 << n.min(5))).await;
-            }
-            let client = match self.pool.get().await {
-                Ok(client) => client,
-                Err(error) => {
-                    last = format!("cannot connect: {error}");
-                    continue;
-                }
-            };
-            match attempt(client, n).await {
-                Ok(value) => return Ok(value),
-                Err(Failure::Retry(message)) => last = message,
-                Err(Failure::Fatal(error)) => return Err(error),
-            }
-        }
-        Err(self.error(format!("gave up after {ATTEMPTS} attempts: {last}")))
+        retrying(&self.url, &self.pool, attempt).await
     }
 
     fn classify(&self, error: tokio_postgres::Error) -> Failure {
-        if retryable(&error) {
-            Failure::Retry(describe(&error))
-        } else {
-            Failure::Fatal(self.error(describe(&error)))
-        }
-    }
-
-    /// Creates `schema_migrations` and applies every migration not yet applied. Safe
-    /// when several processes start at once: each migration's version row is inserted in
-    /// the migration's own transaction, so the losers of a race get a unique violation,
-    /// roll back and find it applied on their next attempt.
-    async fn migrate(&self) -> Result<(), StoreError> {
-        self.retrying(|mut client, _| async move {
-            client
-                .batch_execute(
-                    "CREATE TABLE IF NOT EXISTS schema_migrations (
-                         version BIGINT PRIMARY KEY,
-                         applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
-                     )",
-                )
-                .await
-                .map_err(|e| self.classify(e))?;
-            let applied: i64 = client
-                .query_one(
-                    "SELECT COALESCE(max(version), 0)::BIGINT FROM schema_migrations",
-                    &[],
-                )
-                .await
-                .and_then(|row| row.try_get(0))
-                .map_err(|e| self.classify(e))?;
-            if applied > SCHEMA_VERSION {
-                return Err(Failure::Fatal(StoreError::TooNew {
-                    store: redact(&self.url),
-                    found: applied,
-                }));
-            }
-            for (version, sql) in (1i64..).zip(MIGRATIONS).skip(applied as usize) {
-                let tx = client.transaction().await.map_err(|e| self.classify(e))?;
-                tx.execute(
-                    "INSERT INTO schema_migrations (version) VALUES ($1)",
-                    &[&version],
-                )
-                .await
-                .map_err(|e| self.classify(e))?;
-                tx.batch_execute(sql).await.map_err(|e| self.classify(e))?;
-                tx.commit().await.map_err(|e| self.classify(e))?;
-            }
-            Ok(())
-        })
-        .await
+        classify(&self.url, error)
     }
 
     /// Records a ballot; answers once its row is committed (or known to be a repeat).
@@ -232,7 +239,8 @@ impl PgStore {
     ) -> Result<Outcome, Arc<StoreError>> {
         let options: Vec<i32> = options.iter().map(|&o| o as i32).collect();
         let ballot = random_i64();
-        let now = jiff::Timestamp::now().as_second();
+        let now = cast_at(jiff::Timestamp::now());
+        let voter = &self.key.hash(voter);
         let counted = self
             .retrying(|client, attempt| {
                 let options = &options;
@@ -264,7 +272,11 @@ impl PgStore {
             })
             .await
             .map_err(Arc::new)?;
-        let tally = self.fresh_tally(poll).await.map_err(Arc::new)?;
+        let committed = Instant::now();
+        let tally = self
+            .tally_after(poll, counted.then_some((committed, &options)))
+            .await
+            .map_err(Arc::new)?;
         Ok(if counted {
             Outcome::Counted(tally)
         } else {
@@ -272,8 +284,66 @@ impl PgStore {
         })
     }
 
+    /// The tally to answer a ballot with: the cached one (with the ballot `counted` at the
+    /// given instant added, when the cached read was answered before it, also in the cache
+    /// so that this process shows its own votes at once), else one read now.
+    async fn tally_after(
+        &self,
+        poll: &str,
+        counted: Option<(Instant, &Vec<i32>)>,
+    ) -> Result<Tally, StoreError> {
+        let Lookup::Cached(Cached {
+            sent,
+            answered,
+            mut tally,
+        }) = self.lookup(poll)
+        else {
+            return self.fresh_tally(poll).await;
+        };
+        let Some((committed, options)) = counted else {
+            return Ok(tally);
+        };
+        // Read after the ballot committed: it is in.
+        if sent >= committed {
+            return Ok(tally);
+        }
+        let options: Vec<usize> = options.iter().map(|&o| o as usize).collect();
+        if answered < committed {
+            // Answered before the ballot committed: it is not.
+            let mut tallies = self.tallies.lock().expect("tallies lock");
+            if let Some(entry) = tallies.cache.get_mut(poll).filter(|c| c.sent == sent) {
+                entry.tally.add(&options);
+                return Ok(entry.tally.clone());
+            }
+        }
+        // A read under way as the ballot committed may hold it or not: this answer counts
+        // it (once too many at worst, until the next read), the cache is left as it was.
+        tally.add(&options);
+        Ok(tally)
+    }
+
+    /// The cached tally of `poll` while it is fresh, or while another request reads it and
+    /// it is not older than [`TALLY_STALE_LIMIT`]; else claims the read.
+    fn lookup(&self, poll: &str) -> Lookup {
+        let mut tallies = self.tallies.lock().expect("tallies lock");
+        let reading = tallies.reading.contains(poll);
+        if let Some(cached) = tallies.cache.get(poll) {
+            let age = cached.answered.elapsed();
+            if age < TALLY_MAX_AGE || (reading && age < TALLY_STALE_LIMIT) {
+                return Lookup::Cached(cached.clone());
+            }
+        }
+        tallies.reading.insert(poll.to_string());
+        Lookup::Read
+    }
+
     /// Reads a poll's tally from the database and caches it.
     async fn fresh_tally(&self, poll: &str) -> Result<Tally, StoreError> {
+        let _reading = Reading {
+            tallies: &self.tallies,
+            poll,
+        };
+        let sent = Instant::now();
         let tally = self
             .retrying(|client, _| async move {
                 let rows = client
@@ -295,25 +365,25 @@ impl PgStore {
                 Ok(tally)
             })
             .await?;
-        self.cache
-            .lock()
-            .expect("tally cache lock")
-            .insert(poll.to_string(), (Instant::now(), tally.clone()));
+        let fresh = Cached {
+            sent,
+            answered: Instant::now(),
+            tally: tally.clone(),
+        };
+        let mut tallies = self.tallies.lock().expect("tallies lock");
+        // Of two reads that crossed, the one sent later is the newer.
+        if tallies.cache.get(poll).is_none_or(|c| c.sent <= sent) {
+            tallies.cache.insert(poll.to_string(), fresh);
+        }
         Ok(tally)
     }
 
-    /// The tally of a poll, at most [`TALLY_MAX_AGE`] old (an empty one, with the error
-    /// on stderr, when the database cannot be read).
+    /// The tally of a poll, at most [`TALLY_MAX_AGE`] old, or [`TALLY_STALE_LIMIT`] while
+    /// another request reads it (an empty one, with the error on stderr, when the database
+    /// cannot be read).
     pub async fn tally(&self, poll: &str) -> Tally {
-        let cached = self
-            .cache
-            .lock()
-            .expect("tally cache lock")
-            .get(poll)
-            .filter(|(at, _)| at.elapsed() < TALLY_MAX_AGE)
-            .map(|(_, tally)| tally.clone());
-        if let Some(tally) = cached {
-            return tally;
+        if let Lookup::Cached(cached) = self.lookup(poll) {
+            return cached.tally;
         }
         match self.fresh_tally(poll).await {
             Ok(tally) => tally,
@@ -324,8 +394,9 @@ impl PgStore {
         }
     }
 
-    /// Whether `voter` has voted in `poll`.
+    /// Whether the reader whose id is `voter` has voted in `poll`.
     pub async fn has_voted(&self, poll: &str, voter: &str) -> Result<bool, StoreError> {
+        let voter = &self.key.hash(voter);
         self.retrying(|client, _| async move {
             client
                 .query_opt(
@@ -435,7 +506,7 @@ pub async fn import(
     replace: bool,
 ) -> Result<Vec<String>, StoreError> {
     let store = PgStore::open(url).await?;
-    let now = jiff::Timestamp::now().as_second();
+    let now = cast_at(jiff::Timestamp::now());
     let result = store
         .retrying(|mut client, _| {
             let store = &store;
@@ -472,7 +543,8 @@ pub async fn import(
                         .map_err(|e| store.classify(e))?;
                     for ballot in list {
                         let options: Vec<i32> = ballot.options.iter().map(|&o| o as i32).collect();
-                        tx.execute(&insert, &[poll, &ballot.voter, &options, &now])
+                        let voter = store.key.hash(&ballot.voter);
+                        tx.execute(&insert, &[poll, &voter, &options, &now])
                             .await
                             .map_err(|e| store.classify(e))?;
                     }

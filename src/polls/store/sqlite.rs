@@ -2,7 +2,9 @@
 //! votes in groups, and tallies kept in memory for reads.
 //!
 //! Takes ballots, gives [`Outcome`]s only after the transaction that holds them is on disk.
-//! One vote per reader per poll is enforced by the table's primary key, not by memory.
+//! One vote per reader per poll is enforced by the table's primary key, not by memory. The
+//! file is created readable by its owner only (0600; SQLite gives its `-wal` and `-shm`
+//! files the same mode) and keeps the voter key in the table `voter_key`.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -11,7 +13,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
-use super::{Outcome, SCHEMA_VERSION, StoreError};
+use super::{Outcome, SCHEMA_VERSION, StoreError, VoterKey, cast_at};
 use crate::content::polls::Tally;
 
 /// How many ballots one transaction takes at most.
@@ -27,6 +29,7 @@ struct Ballot {
 /// An open SQLite store.
 pub struct SqliteStore {
     path: PathBuf,
+    key: VoterKey,
     sender: Mutex<Option<SyncSender<Ballot>>>,
     tallies: Arc<RwLock<HashMap<String, Tally>>>,
     reader: Mutex<Connection>,
@@ -40,6 +43,34 @@ fn sqlite(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
     }
 }
 
+/// Creates the store's file, readable and writable by its owner only, unless it exists.
+fn create_private(path: &Path) -> Result<(), StoreError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(source) => Err(StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Opens the store for writing (creating its file 0600) and migrates it; gives the
+/// connection and the voter key.
+fn open_writable(path: &Path) -> Result<(Connection, VoterKey), StoreError> {
+    create_private(path)?;
+    let mut conn = connect(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+    )?;
+    let key = migrate(&mut conn, path)?;
+    Ok((conn, key))
+}
+
 /// Opens a connection with the pragmas every connection needs.
 fn connect(path: &Path, flags: OpenFlags) -> Result<Connection, StoreError> {
     let conn = Connection::open_with_flags(path, flags).map_err(sqlite(path))?;
@@ -48,8 +79,8 @@ fn connect(path: &Path, flags: OpenFlags) -> Result<Connection, StoreError> {
     Ok(conn)
 }
 
-/// Creates or migrates the schema.
-fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+/// Creates or migrates the schema; gives the store's voter key.
+fn migrate(conn: &mut Connection, path: &Path) -> Result<VoterKey, StoreError> {
     conn.pragma_update(None, "journal_mode", "WAL")
         .map_err(sqlite(path))?;
     conn.pragma_update(None, "synchronous", "FULL")
@@ -78,7 +109,76 @@ fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
         )
         .map_err(sqlite(path))?;
     }
-    Ok(())
+    if version < 2 {
+        hash_voters(conn, path)?;
+    }
+    let bytes: Vec<u8> = conn
+        .query_row("SELECT key FROM voter_key WHERE id = 1", [], |r| r.get(0))
+        .map_err(sqlite(path))?;
+    VoterKey::from_bytes(&bytes).ok_or_else(|| StoreError::NoKey {
+        store: path.display().to_string(),
+    })
+}
+
+/// Migration 2: creates the voter key, replaces every stored voter id by its keyed hash and
+/// rounds `cast_at` down to the hour. One immediate transaction that checks the version
+/// again, so of several processes opening an old store, one migrates and the others find
+/// it done.
+fn hash_voters(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(sqlite(path))?;
+    let version: i64 = tx
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(sqlite(path))?;
+    if version >= 2 {
+        return Ok(());
+    }
+    tx.execute_batch(
+        "CREATE TABLE IF NOT EXISTS voter_key (
+             id INTEGER PRIMARY KEY CHECK (id = 1),
+             key BLOB NOT NULL
+         )",
+    )
+    .map_err(sqlite(path))?;
+    tx.execute(
+        "INSERT OR IGNORE INTO voter_key (id, key) VALUES (1, ?1)",
+        [VoterKey::generate().bytes()],
+    )
+    .map_err(sqlite(path))?;
+    let bytes: Vec<u8> = tx
+        .query_row("SELECT key FROM voter_key WHERE id = 1", [], |r| r.get(0))
+        .map_err(sqlite(path))?;
+    let key = VoterKey::from_bytes(&bytes).ok_or_else(|| StoreError::NoKey {
+        store: path.display().to_string(),
+    })?;
+    let voters: Vec<(String, String)> = {
+        let mut stmt = tx
+            .prepare("SELECT poll, voter FROM votes")
+            .map_err(sqlite(path))?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(sqlite(path))?
+            .collect::<Result<_, _>>()
+            .map_err(sqlite(path))?
+    };
+    {
+        // A hash (64 hex digits) never equals a stored id (32 hex digits or `import:<n>`),
+        // so no update collides with a row not yet updated.
+        let mut update = tx
+            .prepare("UPDATE votes SET voter = ?3 WHERE poll = ?1 AND voter = ?2")
+            .map_err(sqlite(path))?;
+        for (poll, voter) in &voters {
+            update
+                .execute(params![poll, voter, key.hash(voter)])
+                .map_err(sqlite(path))?;
+        }
+    }
+    tx.execute_batch(
+        "UPDATE votes SET cast_at = cast_at - cast_at % 3600;
+         PRAGMA user_version = 2;",
+    )
+    .map_err(sqlite(path))?;
+    tx.commit().map_err(sqlite(path))
 }
 
 fn parse_options(text: &str) -> Vec<usize> {
@@ -126,11 +226,7 @@ pub fn read_tallies(path: &Path) -> anyhow::Result<HashMap<String, Tally>> {
 impl SqliteStore {
     /// Opens (creating or migrating) the store at `path` and starts its writer.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
-        let writer = connect(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
-        )?;
-        migrate(&writer, path)?;
+        let (writer, key) = open_writable(path)?;
         let tallies = Arc::new(RwLock::new(load_tallies(&writer, path)?));
         let reader = connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         let (sender, receiver) = sync_channel::<Ballot>(MAX_BATCH * 4);
@@ -142,6 +238,7 @@ impl SqliteStore {
             .expect("the writer thread starts");
         Ok(SqliteStore {
             path: path.to_path_buf(),
+            key,
             sender: Mutex::new(Some(sender)),
             tallies,
             reader: Mutex::new(reader),
@@ -149,7 +246,13 @@ impl SqliteStore {
         })
     }
 
-    /// Records a ballot; answers once it is on disk (or known to be a repeat).
+    /// The store's voter key.
+    pub fn key(&self) -> &VoterKey {
+        &self.key
+    }
+
+    /// Records a ballot of the reader whose id is `voter`; answers once it is on disk (or
+    /// known to be a repeat).
     pub async fn vote(
         &self,
         poll: &str,
@@ -159,7 +262,7 @@ impl SqliteStore {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let ballot = Ballot {
             poll: poll.to_string(),
-            voter: voter.to_string(),
+            voter: self.key.hash(voter),
             options: options.to_vec(),
             reply,
         };
@@ -192,12 +295,12 @@ impl SqliteStore {
         self.tallies.read().expect("tallies lock").clone()
     }
 
-    /// Whether `voter` has voted in `poll`.
+    /// Whether the reader whose id is `voter` has voted in `poll`.
     pub fn has_voted(&self, poll: &str, voter: &str) -> Result<bool, StoreError> {
         let conn = self.reader.lock().expect("reader lock");
         conn.query_row(
             "SELECT 1 FROM votes WHERE poll = ?1 AND voter = ?2",
-            params![poll, voter],
+            params![poll, self.key.hash(voter)],
             |_| Ok(()),
         )
         .optional()
@@ -271,7 +374,7 @@ fn write_loop(
 
 /// Inserts a batch in one transaction; gives, per ballot, whether it was new.
 fn commit(conn: &mut Connection, path: &Path, batch: &[Ballot]) -> Result<Vec<bool>, StoreError> {
-    let now = jiff::Timestamp::now().as_second();
+    let now = cast_at(jiff::Timestamp::now());
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .map_err(sqlite(path))?;
@@ -304,12 +407,8 @@ pub fn import(
     ballots: &[(String, Vec<super::ImportedBallot>)],
     replace: bool,
 ) -> Result<Vec<String>, StoreError> {
-    let mut conn = connect(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
-    )?;
-    migrate(&conn, path)?;
-    let now = jiff::Timestamp::now().as_second();
+    let (mut conn, key) = open_writable(path)?;
+    let now = cast_at(jiff::Timestamp::now());
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .map_err(sqlite(path))?;
@@ -344,7 +443,7 @@ pub fn import(
                 .collect::<Vec<_>>()
                 .join(",");
             insert
-                .execute(params![poll, ballot.voter, options, now])
+                .execute(params![poll, key.hash(&ballot.voter), options, now])
                 .map_err(sqlite(path))?;
         }
     }
@@ -387,5 +486,68 @@ mod tests {
         );
         let again = SqliteStore::open(&path).unwrap();
         assert_eq!(again.tally("p").total, 2);
+    }
+
+    #[test]
+    fn an_old_store_is_migrated_once_and_keeps_no_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite");
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(
+            "CREATE TABLE votes (poll TEXT NOT NULL, voter TEXT NOT NULL, options TEXT NOT NULL,
+                 cast_at INTEGER NOT NULL, PRIMARY KEY (poll, voter)) WITHOUT ROWID;
+             INSERT INTO votes VALUES ('p', '0123456789abcdef0123456789abcdef', '1', 1585000123);
+             INSERT INTO votes VALUES ('p', 'import:0', '0', 1585000123);
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+        drop(old);
+        let store = SqliteStore::open(&path).unwrap();
+        assert!(
+            store
+                .has_voted("p", "0123456789abcdef0123456789abcdef")
+                .unwrap()
+        );
+        assert_eq!(store.tally("p").total, 2);
+        let key = store.key().clone();
+        store.close();
+        drop(store);
+        // Opening again neither hashes twice nor makes a new key.
+        let again = SqliteStore::open(&path).unwrap();
+        assert_eq!(again.key().bytes(), key.bytes());
+        assert!(again.has_voted("p", "import:0").unwrap());
+        again.close();
+        let conn = Connection::open(&path).unwrap();
+        let rows: Vec<(String, i64)> = conn
+            .prepare("SELECT voter, cast_at FROM votes ORDER BY voter")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let mut expected = vec![
+            (key.hash("0123456789abcdef0123456789abcdef"), 1584997200),
+            (key.hash("import:0"), 1584997200),
+        ];
+        expected.sort();
+        assert_eq!(rows, expected);
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_new_store_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("votes.sqlite");
+        let store = SqliteStore::open(&path).unwrap();
+        store.vote("p", "r1", &[0]).await.unwrap();
+        for file in ["votes.sqlite", "votes.sqlite-wal"] {
+            let mode = std::fs::metadata(dir.path().join(file))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{file}");
+        }
+        store.close();
     }
 }
