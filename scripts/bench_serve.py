@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Time from saving one article to the reload signal of `birge serve`, debounce included.
 
-    python3 scripts/bench_serve.py [--articles 10000] [--edits 20]
+    python3 scripts/bench_serve.py [--articles 10000] [--edits 20] [--birge BINARY]
 
 Generates the corpus with ../shared/tools/gen_corpus.py, serves it with --future, listens to
 the server-sent events that open pages listen to, then appends a paragraph to one article
@@ -36,10 +36,13 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--articles", type=int, default=10000)
     parser.add_argument("--edits", type=int, default=20)
+    parser.add_argument("--birge", help="a birge binary to time instead of this checkout's")
     args = parser.parse_args()
 
-    subprocess.check_call(["cargo", "build", "--release", "--quiet"], cwd=top)
-    birge = os.path.join(top, "target", "release", "birge")
+    birge = args.birge
+    if not birge:
+        subprocess.check_call(["cargo", "build", "--release", "--quiet"], cwd=top)
+        birge = os.path.join(top, "target", "release", "birge")
     tmp = tempfile.mkdtemp()
     server = None
     try:

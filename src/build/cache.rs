@@ -409,3 +409,15 @@ pub(super) fn create_dir(dir: &Path) -> Result<()> {
     }
     Ok(())
 }
+
+/// A build cache that could not be read back; the build sets it aside and builds everything.
+#[derive(Debug)]
+pub struct CacheDamaged(pub String);
+
+impl std::fmt::Display for CacheDamaged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the build cache is damaged: {}", self.0)
+    }
+}
+
+impl std::error::Error for CacheDamaged {}

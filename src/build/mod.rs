@@ -29,7 +29,8 @@ use crate::site::Site;
 use crate::theme::Theme;
 pub use bodies::MarkdownScope;
 use bodies::{check_references, render_bodies};
-pub use pipeline::{CacheDamaged, Due, Pipeline, Resumed, Run};
+pub use cache::CacheDamaged;
+pub use pipeline::{Due, Pipeline, Resumed, Run};
 
 /// The journal of an incremental build's writes, in the build cache's folder.
 const JOURNAL: &str = "journal";

@@ -173,6 +173,7 @@ async fn serve(options: ServeOptions) -> Result<()> {
     let definitions = source.load().unwrap_or_default();
     let service_options = ServiceOptions {
         rate_limit: 0,
+        poll_quota: 0,
         log: false,
         ..ServiceOptions::default()
     };

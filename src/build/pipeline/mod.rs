@@ -20,12 +20,15 @@ use rayon::prelude::*;
 use tera::Value;
 
 use super::bodies::{MarkdownScope, check_references, render_bodies};
-use super::cache::{self, BlobRef, Packs};
+mod changes;
+mod persist;
+
+use super::cache::{self, BlobRef, CacheDamaged, Packs};
 use super::plan::{Planned, Source, plan, produce};
 use super::{BuildOptions, JobTimes, Prepared, Timer, prepare, progress_bar};
 
 use crate::config::Config;
-use crate::content::{self, Article, Content, LeftOut, LoadOptions, Loaded, Page, Poll, Region};
+use crate::content::{self, Article, Content, LeftOut, Page, Poll, Region};
 use crate::diagnostics::{Problem, Problems};
 use crate::markdown::Rendered;
 use crate::output::Sink;
@@ -99,34 +102,6 @@ pub(super) struct Frame {
     tera: tera::Tera,
     results: Results,
     now: jiff::Timestamp,
-}
-
-impl Frame {
-    /// Reads settings, regions, polls, theme and poll results as a full run does; `None` when
-    /// any has a problem (a full build then reports it).
-    fn load(options: &BuildOptions) -> Option<Frame> {
-        let root = &options.root;
-        let mut config = Config::load(root).ok()?;
-        if let Some(base_url) = &options.base_url {
-            config.base_url = base_url.trim_end_matches('/').to_string();
-        }
-        let mut problems = Problems::default();
-        let regions = content::load_regions(root, &config, &mut problems);
-        let mut polls = content::load_polls(root, &config, &mut problems);
-        polls.sort_by(|a, b| a.id.cmp(&b.id));
-        let theme = Theme::load(root, &config.theme).ok()?;
-        let tera = render::compile(&theme, &config.base_url, config.safe_html).ok()?;
-        let results = super::read_poll_results(root, &config, &mut problems);
-        problems.is_empty().then(|| Frame {
-            config,
-            regions,
-            polls,
-            theme,
-            tera,
-            results,
-            now: options.now.unwrap_or_else(jiff::Timestamp::now),
-        })
-    }
 }
 
 /// What an article gives the outputs, with what it was made from.
@@ -294,159 +269,6 @@ impl Pipeline {
         self.finish(site, page_bodies, sink, true)
     }
 
-    /// The pipeline the last `birge build` left in the build cache, for a build into `output`,
-    /// with the files changed since; or why there is none.
-    pub fn resume(options: &BuildOptions, output: &Path) -> Resumed {
-        let root = &options.root;
-        let dir = cache::dir(root);
-        if !cache::has_state(&dir) {
-            return Resumed::Nothing;
-        }
-        // Stamped before anything is read: a file saved during the build counts as changed
-        // for the next one.
-        let stamps = cache::stamps(root);
-        let Some(frame) = Frame::load(options) else {
-            return Resumed::Nothing;
-        };
-        let database = root.join(&frame.config.polls.database);
-        let fingerprint = cache::fingerprint(options, output, &frame.theme, &database);
-        let state = match cache::read_state(&dir, fingerprint) {
-            Ok(state) => state,
-            Err(error) => return Resumed::SetAside(format!("{error:#}")),
-        };
-        let output_is_the_same = std::path::absolute(output).is_ok_and(|o| o == state.output);
-        let time_passed = state.next_change.is_some_and(|at| at <= frame.now);
-        if !output_is_the_same || !output.is_dir() || time_passed {
-            return Resumed::Nothing;
-        }
-        let changed = cache::changed_files(root, &state.files, &stamps);
-        let mut pipeline = Pipeline {
-            options: options.clone(),
-            record: true,
-            frame,
-            articles: HashMap::new(),
-            pages: HashMap::new(),
-            derived: HashMap::new(),
-            outputs: state.outputs.into_iter().collect(),
-            read_table: ReadTable::of(state.reads),
-            left_out: state.left_out,
-            next_version: state.next_version,
-            packs: Some(Arc::new(Packs::new(&dir))),
-            bodiless: HashSet::new(),
-        };
-        for stored in state.articles {
-            let source = stored.article.source.clone();
-            pipeline.derived.insert(
-                source.clone(),
-                Derived {
-                    body: None,
-                    meta: stored.meta,
-                    body_version: stored.body_version,
-                    view: None,
-                    view_version: stored.view_version,
-                    translations: stored.translations,
-                    bundle: stored.bundle,
-                    blob: stored.blob,
-                },
-            );
-            pipeline.articles.insert(source.clone(), stored.article);
-            pipeline.bodiless.insert(source);
-        }
-        for page in state.pages {
-            pipeline.pages.insert(page.source.clone(), page);
-        }
-        Resumed::Ready(Box::new(pipeline), changed, stamps)
-    }
-
-    /// Keeps the pipeline in the build cache for the next build into `output`: new bodies
-    /// into a new pack, then the state, then packs no body needs any more are removed.
-    /// `stamps` are those of the files this run read.
-    pub fn save(&mut self, output: &Path, stamps: Stamps) -> Result<()> {
-        let dir = cache::dir(&self.options.root);
-        cache::create_dir(&dir)?;
-        let packs = Arc::clone(self.packs.get_or_insert_with(|| Arc::new(Packs::new(&dir))));
-        let unsaved: Vec<&String> = self
-            .derived
-            .iter()
-            .filter(|(_, d)| d.blob.is_none() && d.body.is_some())
-            .map(|(source, _)| source)
-            .collect();
-        let bodies: Vec<&Rendered> = unsaved
-            .iter()
-            .filter_map(|source| self.derived[*source].body.as_ref())
-            .collect();
-        let blobs = packs.write(&bodies)?;
-        let unsaved: Vec<String> = unsaved.into_iter().cloned().collect();
-        for (source, blob) in unsaved.iter().zip(blobs) {
-            if let Some(d) = self.derived.get_mut(source) {
-                d.blob = Some(blob);
-            }
-        }
-        self.read_table.compact(&mut self.outputs);
-        let database = self.options.root.join(&self.frame.config.polls.database);
-        let fingerprint = cache::fingerprint(&self.options, output, &self.frame.theme, &database);
-        let articles = self
-            .articles
-            .values()
-            .filter_map(|article| {
-                let d = self.derived.get(&article.source)?;
-                Some(cache::StoredArticle {
-                    article,
-                    blob: d.blob,
-                    meta: d.meta.clone(),
-                    body_version: d.body_version,
-                    view_version: d.view_version,
-                    translations: d.translations,
-                    bundle: d.bundle.clone(),
-                })
-            })
-            .collect();
-        let state = cache::WrittenState {
-            output: std::path::absolute(output)?,
-            files: stamps,
-            articles,
-            pages: self.pages.values().collect(),
-            outputs: self.outputs.iter().collect(),
-            reads: &self.read_table.reads,
-            left_out: self.left_out.clone(),
-            next_version: self.next_version,
-            next_change: self.next_change().map(|due| due.at),
-        };
-        cache::write_state(&dir, &cache::Header::new(fingerprint), &state)?;
-        let used = self
-            .derived
-            .values()
-            .filter_map(|d| d.blob.map(|b| b.pack()))
-            .collect();
-        packs.remove_unused(&used)
-    }
-
-    /// The next time the site changes with no edit: the soonest of a future-dated article
-    /// coming due, a pinned article's `pinned_until` passing, and a poll opening or
-    /// closing. `None` when nothing is scheduled.
-    pub fn next_change(&self) -> Option<Due> {
-        let now = self.frame.now;
-        let due = |at: jiff::Timestamp, what: String| Due { at, what };
-        let future = self
-            .left_out
-            .future
-            .iter()
-            .map(|(source, at)| due(*at, format!("{source} comes due")));
-        let pins = self.articles.values().filter(|a| a.pinned).filter_map(|a| {
-            let until = a.pinned_until.as_ref()?.timestamp();
-            Some(due(until, format!("the pin of {} ends", a.source)))
-        });
-        let polls = self.frame.polls.iter().filter_map(|p| {
-            let change = p.next_change_after(now)?;
-            let what = match change.to {
-                crate::content::polls::PollState::Open => "opens",
-                _ => "closes",
-            };
-            Some(due(change.at, format!("poll {} {what}", p.id)))
-        });
-        future.chain(pins).chain(polls).min_by_key(|d| d.at)
-    }
-
     /// What the last run left out and why.
     pub fn left_out(&self) -> &LeftOut {
         &self.left_out
@@ -465,118 +287,6 @@ impl Pipeline {
     /// The folder the pipeline builds.
     pub fn root(&self) -> &Path {
         &self.options.root
-    }
-
-    /// Reads the changed files again into the pipeline's articles and pages.
-    fn reload(&mut self, changed: &[PathBuf]) -> Result<()> {
-        let root = self.options.root.clone();
-        let load_options = LoadOptions {
-            drafts: self.options.drafts,
-            future: self.options.future,
-            now: self.frame.now,
-        };
-        let lookup = Content {
-            regions: self.frame.regions.clone(),
-            polls: self.frame.polls.clone(),
-            ..Content::default()
-        };
-        let mut problems = Problems::default();
-        let mut loaded: Vec<(String, Option<Loaded>)> = Vec::new();
-        for path in self.markdown_files_of(changed) {
-            let source = content::relative(&root, &path);
-            if !path.exists() {
-                loaded.push((source, None));
-                continue;
-            }
-            match content::load_file(&root, &path, &self.frame.config, &lookup, &load_options) {
-                Ok(found) => loaded.push((source, found)),
-                Err(found) => problems.extend(found),
-            }
-        }
-        if !problems.is_empty() {
-            return Err(problems.sorted().into());
-        }
-        for (source, found) in loaded {
-            self.note_left_out(&source, found.as_ref());
-            self.bodiless.remove(&source);
-            self.articles.remove(&source);
-            self.pages.remove(&source);
-            self.derived.remove(&source);
-            match found {
-                Some(Loaded::Article(article)) => {
-                    self.articles.insert(source, *article);
-                }
-                Some(Loaded::Page(page)) => {
-                    self.pages.insert(source, *page);
-                }
-                Some(Loaded::Draft | Loaded::Scheduled(_)) | None => {}
-            }
-        }
-        Ok(())
-    }
-
-    /// The Markdown files that changed paths stand for: a folder that appeared stands for
-    /// every file in it (a watcher may report a new folder and miss the files written into it
-    /// before it watched it, as `birge new` does in a new month's folder); a folder that went
-    /// stands for the articles and pages that were in it; a file of an article's bundle
-    /// stands for the article (its images' sizes and its copied files change with it).
-    fn markdown_files_of(&self, changed: &[PathBuf]) -> Vec<PathBuf> {
-        let root = &self.options.root;
-        let mut files = Vec::new();
-        for path in changed {
-            if path.is_dir() {
-                files.extend(
-                    walkdir::WalkDir::new(path)
-                        .follow_links(true)
-                        .into_iter()
-                        .filter_map(Result::ok)
-                        .filter(|e| e.file_type().is_file())
-                        .map(walkdir::DirEntry::into_path),
-                );
-                continue;
-            }
-            files.push(path.clone());
-            if !path.exists() && path.extension().is_none_or(|e| e != "md") {
-                let folder = format!("{}/", content::relative(root, path));
-                let known = self.articles.keys().chain(self.pages.keys());
-                let drafts = self.left_out.drafts.iter();
-                let future = self.left_out.future.iter().map(|(source, _)| source);
-                files.extend(
-                    known
-                        .chain(drafts)
-                        .chain(future)
-                        .filter(|source| source.starts_with(&folder))
-                        .map(|source| root.join(source)),
-                );
-            }
-        }
-        let mut markdown: Vec<PathBuf> = Vec::new();
-        for file in files {
-            if file.extension().is_some_and(|e| e == "md") {
-                markdown.push(file);
-            } else if let Some(owner) = self.articles.values().find(|a| {
-                a.bundle_dir
-                    .as_deref()
-                    .is_some_and(|dir| file.starts_with(dir))
-            }) {
-                markdown.push(root.join(&owner.source));
-            }
-        }
-        markdown.sort();
-        markdown.dedup();
-        markdown
-    }
-
-    /// Records whether the file `source` is left out now, and why.
-    fn note_left_out(&mut self, source: &str, found: Option<&Loaded>) {
-        self.left_out.drafts.retain(|s| s != source);
-        self.left_out.future.retain(|(s, _)| s != source);
-        match found {
-            Some(Loaded::Draft) => self.left_out.drafts.push(source.to_string()),
-            Some(Loaded::Scheduled(at)) => self.left_out.future.push((source.to_string(), *at)),
-            _ => {}
-        }
-        self.left_out.sort();
     }
 
     fn next_version(&mut self) -> u64 {
@@ -638,46 +348,6 @@ impl Pipeline {
             let derived = self.derived_of(site, article, body);
             self.derived.insert(article.source.clone(), derived);
         }
-    }
-
-    /// The Markdown of the articles at `indexes` that were resumed from the build cache
-    /// without it, read again from their (unchanged) files.
-    fn reread_markdown(
-        &self,
-        site: &Site,
-        indexes: &[usize],
-        problems: &mut Problems,
-    ) -> HashMap<usize, Article> {
-        let root = &self.options.root;
-        let options = LoadOptions {
-            drafts: self.options.drafts,
-            future: self.options.future,
-            now: self.frame.now,
-        };
-        let lookup = Content {
-            regions: self.frame.regions.clone(),
-            polls: self.frame.polls.clone(),
-            ..Content::default()
-        };
-        let mut reread = HashMap::new();
-        for &i in indexes {
-            let source = &site.articles[i].source;
-            if !self.bodiless.contains(source) {
-                continue;
-            }
-            let path = root.join(source);
-            match content::load_file(root, &path, &self.frame.config, &lookup, &options) {
-                Ok(Some(Loaded::Article(article))) => {
-                    reread.insert(i, *article);
-                }
-                Ok(_) => problems.push(Problem::new(
-                    source.clone(),
-                    "changed while birge was reading it; build again".to_string(),
-                )),
-                Err(found) => problems.extend(found),
-            }
-        }
-        reread
     }
 
     /// Checks the files articles and pages point at, decides which views must be made again,
@@ -917,15 +587,3 @@ impl Pipeline {
         })
     }
 }
-
-/// A build cache that could not be read back; the build sets it aside and builds everything.
-#[derive(Debug)]
-pub struct CacheDamaged(pub String);
-
-impl std::fmt::Display for CacheDamaged {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "the build cache is damaged: {}", self.0)
-    }
-}
-
-impl std::error::Error for CacheDamaged {}
