@@ -9,6 +9,18 @@
 //! - [`mod@fold`]: the Kazakh key and the query rules of each language;
 //! - [`records`]: a document as a Pagefind custom record;
 //! - [`index`]: records into bundles, in memory.
+//!
+//! What a tree's search page does with its bundle (Pagefind's JS API):
+//! - load `pagefind.js` from the bundle's folder and set `basePath` to that folder and
+//!   `baseUrl` to the site's root (`/`): records hold site paths already, and Pagefind would
+//!   otherwise prefix them with the bundle's parent folder;
+//! - English and Russian: search the reader's words as typed and show Pagefind's `excerpt`;
+//! - Kazakh: search [`query_key`]`("kk", words)` (a port of [`fold()`]); cut the snippet from
+//!   the first half of the fragment's `content` split on `" "`, mapping each of the result's
+//!   `locations` at or past half the token count back by that half (see [`records`]); never
+//!   show a `*_key` meta field; rank `title_key` as `title` (`metaWeights`);
+//! - a tree without documents has an entry listing no index: Pagefind's `init` rejects, and
+//!   the page shows "no results".
 
 pub mod fold;
 pub mod index;
