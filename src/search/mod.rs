@@ -8,7 +8,14 @@
 //!
 //! - [`mod@fold`]: the Kazakh key and the query rules of each language;
 //! - [`records`]: a document as a Pagefind custom record;
-//! - [`index`]: records into bundles, in memory.
+//! - [`words`]: the words a record's token is filed under, as Pagefind's runtime looks them up;
+//! - [`bundle`]: Pagefind's bundle format (entry, metadata, word chunks, fragments), written
+//!   by birge in parallel; `cbor` is the little CBOR it needs;
+//! - [`runtime`]: Pagefind's browser runtime (JS and WebAssembly), vendored from the crate;
+//! - [`index`]: documents into one bundle per tree, in memory.
+//!
+//! The `pagefind` crate itself is a dev-dependency: the tests in `oracle` index the same
+//! documents with it and with [`bundle`] and compare what the two bundles hold.
 //!
 //! What a tree's search page does with its bundle (Pagefind's JS API):
 //! - load `pagefind.js` from the bundle's folder and set `basePath` to that folder and
@@ -22,10 +29,16 @@
 //! - a tree without documents has an entry listing no index: Pagefind's `init` rejects, and
 //!   the page shows "no results".
 
+pub mod bundle;
+mod cbor;
 pub mod fold;
 pub mod index;
+#[cfg(test)]
+mod oracle;
 pub mod records;
+pub mod runtime;
+pub mod words;
 
 pub use fold::{fold, fold_words, query_key};
-pub use index::{SearchFile, build_index, build_indexes, bundle_dir};
+pub use index::{SearchFile, build_index, build_indexes, build_indexes_with, bundle_dir};
 pub use records::{Document, Record, record};
