@@ -5,11 +5,14 @@
 //! cargo run --release --example search_bench -- SITE [--copies] [--out DIR]
 //! ```
 //! Loads SITE's articles and pages as `birge build --future` would (bodies reduced to their
-//! text), builds the bundles with [`birge::search::build_indexes`] (twice, or
+//! text), builds the bundles with [`birge::search::build_indexes_with`] (twice, or
 //! `SEARCH_BENCH_ROUNDS` times, printing each build's time and whether it gave the same bytes),
 //! and prints each bundle's size. `--copies` adds a Kazakh and a Russian copy
 //! of every document, its letters swapped for Cyrillic ones, to measure three full languages on
-//! a corpus written in one. `--out DIR` writes the bundles under DIR as a site would have them.
+//! a corpus written in one. `--out DIR` writes the bundles under DIR as a site would have them
+//! (`scripts/search_query_bytes.py DIR QUERY...` then counts what queries download).
+//! `SEARCH_BENCH_CHUNK` and `SEARCH_BENCH_GZIP` override the chunk size and gzip level of
+//! [`Layout`].
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -17,7 +20,8 @@ use std::time::Instant;
 
 use birge::config::Config;
 use birge::content::{self, LoadOptions};
-use birge::search::{Document, build_indexes};
+use birge::search::bundle::Layout;
+use birge::search::{Document, build_indexes_with};
 use pulldown_cmark::{Event, Parser, TagEnd};
 
 /// The allocator the `birge` binary uses, so the times are the build's.
@@ -65,6 +69,15 @@ fn main() -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
 
+    fn env<T: std::str::FromStr>(name: &str) -> Option<T> {
+        std::env::var(name).ok().and_then(|v| v.parse().ok())
+    }
+    let default = Layout::default();
+    let layout = Layout {
+        chunk_size: env("SEARCH_BENCH_CHUNK").unwrap_or(default.chunk_size),
+        gzip_level: env("SEARCH_BENCH_GZIP").unwrap_or(default.gzip_level),
+    };
+    eprintln!("{layout:?}");
     let mut files = Vec::new();
     let rounds: u32 = std::env::var("SEARCH_BENCH_ROUNDS")
         .ok()
@@ -73,7 +86,7 @@ fn main() -> anyhow::Result<()> {
     for round in 1..=rounds {
         let cpu = cpu_seconds();
         let started = Instant::now();
-        let again = build_indexes(&docs, &languages, &config.language)?;
+        let again = build_indexes_with(&docs, &languages, &config.language, layout)?;
         eprintln!(
             "build {round}: {:.2} s wall, {:.2} s CPU{}",
             started.elapsed().as_secs_f64(),

@@ -28,6 +28,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::BuildHasher;
 use std::io::Write;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use rayon::prelude::*;
@@ -36,7 +37,7 @@ use sha2::{Digest, Sha256};
 
 use super::cbor;
 use super::records::Record;
-use super::words::{INCLUDE_CHARACTERS, Stemmer, Word, text_words, token_words};
+use super::words::{INCLUDE_CHARACTERS, Shared, Stemmer, TokenCache, token_words};
 
 /// The runtime version the files are written for; the entry file names it and the runtime
 /// warns when its own differs.
@@ -79,7 +80,7 @@ const SIGNATURE: &[u8] = b"pagefind_dcd";
 
 /// The index files of `lang`'s bundle for `records` (sorted by URL, no URL twice).
 pub fn bundle(lang: &str, records: &[Record], layout: Layout) -> Result<Vec<BundleFile>> {
-    let stemmer = Stemmer::for_language(lang);
+    let cache = TokenCache::new(lang);
     let fields: Vec<String> = records
         .iter()
         .flat_map(|r| r.meta.keys().cloned())
@@ -88,14 +89,15 @@ pub fn bundle(lang: &str, records: &[Record], layout: Layout) -> Result<Vec<Bund
         .collect();
     let hasher =
         std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default();
-    let mut shards: Vec<HashMap<String, Postings>> = (0..SHARDS).map(|_| HashMap::new()).collect();
+    let mut shards: Vec<HashMap<Arc<str>, Postings>> =
+        (0..SHARDS).map(|_| HashMap::new()).collect();
     let mut fragments = Vec::with_capacity(records.len());
     for (batch_no, batch) in records.chunks(PAGES_PER_BATCH).enumerate() {
         let first = batch_no * PAGES_PER_BATCH;
         let pages: Vec<Page> = batch
             .par_iter()
             .enumerate()
-            .map(|(i, record)| read_page(first + i, record, &stemmer, &fields, &hasher))
+            .map(|(i, record)| read_page(first + i, record, &cache, &fields, &hasher))
             .collect::<Result<_>>()?;
         let mut by_shard: Vec<Vec<ShardPage>> = (0..SHARDS).map(|_| Vec::new()).collect();
         for page in pages {
@@ -109,7 +111,7 @@ pub fn bundle(lang: &str, records: &[Record], layout: Layout) -> Result<Vec<Bund
             .zip(by_shard)
             .for_each(|(map, pages)| merge(map, pages));
     }
-    let mut words: Vec<(String, Postings)> = shards.into_iter().flatten().collect();
+    let mut words: Vec<(Arc<str>, Postings)> = shards.into_iter().flatten().collect();
     words.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
 
     let mut files = Vec::new();
@@ -127,8 +129,8 @@ pub fn bundle(lang: &str, records: &[Record], layout: Layout) -> Result<Vec<Bund
     for ((raw, gz), range) in encoded.into_iter().zip(&chunks) {
         let name = chunk_names.name(lang, &raw);
         index_chunks.push((
-            words[range.start].0.clone(),
-            words[range.end - 1].0.clone(),
+            words[range.start].0.to_string(),
+            words[range.end - 1].0.to_string(),
             name.clone(),
         ));
         files.push((format!("index/{name}.pf_index"), gz));
@@ -201,7 +203,7 @@ pub fn entry(language: Option<(&str, &str, usize)>) -> Vec<u8> {
 /// One page, read: its words by shard, its fragment's JSON and its word count.
 struct Page {
     number: usize,
-    words: Vec<Vec<(String, PageWord)>>,
+    words: Vec<Vec<(Arc<str>, PageWord)>>,
     fragment: Vec<u8>,
     word_count: usize,
 }
@@ -219,11 +221,11 @@ struct Occurrences {
 struct PageWord {
     size: usize,
     plain: Option<Vec<u8>>,
-    variants: Vec<(String, Vec<u8>)>,
+    variants: Vec<(Arc<str>, Vec<u8>)>,
 }
 
 /// A page's words of one shard, with the page's number.
-type ShardPage = (usize, Vec<(String, PageWord)>);
+type ShardPage = (usize, Vec<(Arc<str>, PageWord)>);
 
 /// A word's pages so far: CBOR items appended as pages arrive, counted, and the last page
 /// number (pages are stored as differences).
@@ -231,7 +233,7 @@ type ShardPage = (usize, Vec<(String, PageWord)>);
 struct Postings {
     size: usize,
     plain: List,
-    variants: Vec<(String, List)>,
+    variants: Vec<(Arc<str>, List)>,
 }
 
 #[derive(Default)]
@@ -260,29 +262,25 @@ impl List {
 fn read_page(
     number: usize,
     record: &Record,
-    stemmer: &Stemmer,
+    cache: &TokenCache,
     fields: &[String],
     hasher: &impl BuildHasher,
 ) -> Result<Page> {
-    let mut found: BTreeMap<String, BTreeMap<Option<String>, Occurrences>> = BTreeMap::new();
-    fn at(
-        found: &mut BTreeMap<String, BTreeMap<Option<String>, Occurrences>>,
-        word: Word,
-    ) -> &mut Occurrences {
+    let mut found = HashMap::new();
+    type Found = HashMap<(Arc<str>, Option<Arc<str>>), Occurrences>;
+    fn at<'a>(found: &'a mut Found, word: &Shared) -> &'a mut Occurrences {
         found
-            .entry(word.key)
-            .or_default()
-            .entry(word.original)
+            .entry((Arc::clone(&word.key), word.original.clone()))
             .or_default()
     }
     let mut tokens = Vec::new();
     for (position, token) in record.content.split_whitespace().enumerate() {
         tokens.push(token);
-        let words = text_words(token, stemmer);
+        let words = cache.text_words(token);
         let parts = words.iter().filter(|w| w.part).count();
         let part_weight =
             u8::try_from(parts).map_or(1, |parts| (TOKEN_WEIGHT / parts.max(1)).max(1));
-        for word in words {
+        for word in words.iter() {
             let weight = if word.part { part_weight } else { TOKEN_WEIGHT };
             at(&mut found, word).text.push((weight, position as u32));
         }
@@ -290,31 +288,46 @@ fn read_page(
     for (name, value) in &record.meta {
         let field = fields.iter().position(|f| f == name).unwrap_or(0) as u16;
         for (position, token) in value.split_whitespace().enumerate() {
-            for word in token_words(token, stemmer) {
-                at(&mut found, word).meta.push((field, position as u32));
+            for word in token_words(token, cache.stemmer()) {
+                at(&mut found, &Shared::from(word))
+                    .meta
+                    .push((field, position as u32));
             }
         }
     }
 
-    let mut words: Vec<Vec<(String, PageWord)>> = (0..SHARDS).map(|_| Vec::new()).collect();
-    for (key, forms) in found {
-        let mut word = PageWord {
-            size: 0,
-            plain: None,
-            variants: Vec::new(),
+    // By word, the plain form first, then the forms with diacritics in order.
+    let mut found: Vec<_> = found.into_iter().collect();
+    found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut words: Vec<Vec<(Arc<str>, PageWord)>> = (0..SHARDS).map(|_| Vec::new()).collect();
+    let mut current: Option<(Arc<str>, PageWord)> = None;
+    for ((key, original), occurrences) in found {
+        if current.as_ref().is_none_or(|(k, _)| *k != key) {
+            if let Some((k, word)) = current.take() {
+                words[shard(&k, hasher)].push((k, word));
+            }
+            let word = PageWord {
+                size: 0,
+                plain: None,
+                variants: Vec::new(),
+            };
+            current = Some((key, word));
+        }
+        let Some((_, word)) = current.as_mut() else {
+            continue;
         };
-        for (original, occurrences) in forms {
-            let (item, size) = encode_occurrences(occurrences);
-            word.size += size;
-            match original {
-                None => word.plain = Some(item),
-                Some(form) => {
-                    word.size += 1;
-                    word.variants.push((form, item));
-                }
+        let (item, size) = encode_occurrences(occurrences);
+        word.size += size;
+        match original {
+            None => word.plain = Some(item),
+            Some(form) => {
+                word.size += 1;
+                word.variants.push((form, item));
             }
         }
-        words[shard(&key, hasher)].push((key, word));
+    }
+    if let Some((k, word)) = current {
+        words[shard(&k, hasher)].push((k, word));
     }
 
     let content = tokens.join(" ");
@@ -370,7 +383,7 @@ fn encode_occurrences(mut o: Occurrences) -> (Vec<u8>, usize) {
 }
 
 /// Merges the words of pages (in page order) into a shard of the word map.
-fn merge(map: &mut HashMap<String, Postings>, pages: Vec<ShardPage>) {
+fn merge(map: &mut HashMap<Arc<str>, Postings>, pages: Vec<ShardPage>) {
     for (number, words) in pages {
         for (key, word) in words {
             let postings = map.entry(key).or_default();
@@ -393,7 +406,7 @@ fn merge(map: &mut HashMap<String, Postings>, pages: Vec<ShardPage>) {
 }
 
 /// The word chunks: ranges of `words` that close once they reach `size`.
-fn chunk(words: &[(String, Postings)], size: usize) -> Vec<std::ops::Range<usize>> {
+fn chunk(words: &[(Arc<str>, Postings)], size: usize) -> Vec<std::ops::Range<usize>> {
     let mut chunks = Vec::new();
     let (mut start, mut filled) = (0, 0);
     for (i, (_, postings)) in words.iter().enumerate() {
@@ -411,7 +424,7 @@ fn chunk(words: &[(String, Postings)], size: usize) -> Vec<std::ops::Range<usize
 }
 
 /// One `.pf_index` chunk: `[[word, [pages], [variants]], ...]` in a one-field record.
-fn encode_chunk(words: &[(String, Postings)]) -> Vec<u8> {
+fn encode_chunk(words: &[(Arc<str>, Postings)]) -> Vec<u8> {
     let mut out = Vec::new();
     cbor::array(&mut out, 1);
     cbor::array(&mut out, words.len());

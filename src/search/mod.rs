@@ -7,6 +7,7 @@
 //! ([`fold()`]), so either script finds the other; snippets show the original words.
 //!
 //! - [`mod@fold`]: the Kazakh key and the query rules of each language;
+//! - [`from_site`]: the site model's published articles and pages as [`Document`]s;
 //! - [`records`]: a document as a Pagefind custom record;
 //! - [`words`]: the words a record's token is filed under, as Pagefind's runtime looks them up;
 //! - [`bundle`]: Pagefind's bundle format (entry, metadata, word chunks, fragments), written
@@ -32,6 +33,7 @@
 pub mod bundle;
 mod cbor;
 pub mod fold;
+pub mod from_site;
 pub mod index;
 #[cfg(test)]
 mod oracle;
@@ -40,5 +42,6 @@ pub mod runtime;
 pub mod words;
 
 pub use fold::{fold, fold_words, query_key};
+pub use from_site::documents;
 pub use index::{SearchFile, build_index, build_indexes, build_indexes_with, bundle_dir};
 pub use records::{Document, Record, record};
