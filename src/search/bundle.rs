@@ -26,7 +26,6 @@
 //! `-(field + 1)` followed by positions as differences, per field in order.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::hash::BuildHasher;
 use std::io::Write;
 use std::sync::Arc;
 
@@ -37,7 +36,10 @@ use sha2::{Digest, Sha256};
 
 use super::cbor;
 use super::records::Record;
-use super::words::{INCLUDE_CHARACTERS, Shared, Stemmer, TokenCache, token_words};
+use rustc_hash::FxBuildHasher;
+
+use super::cache::{Shared, TokenCache};
+use super::words::{INCLUDE_CHARACTERS, Stemmer};
 
 /// The runtime version the files are written for; the entry file names it and the runtime
 /// warns when its own differs.
@@ -87,17 +89,14 @@ pub fn bundle(lang: &str, records: &[Record], layout: Layout) -> Result<Vec<Bund
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let hasher =
-        std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default();
-    let mut shards: Vec<HashMap<Arc<str>, Postings>> =
-        (0..SHARDS).map(|_| HashMap::new()).collect();
+    let mut shards: Vec<WordMap> = (0..SHARDS).map(|_| WordMap::default()).collect();
     let mut fragments = Vec::with_capacity(records.len());
     for (batch_no, batch) in records.chunks(PAGES_PER_BATCH).enumerate() {
         let first = batch_no * PAGES_PER_BATCH;
         let pages: Vec<Page> = batch
             .par_iter()
             .enumerate()
-            .map(|(i, record)| read_page(first + i, record, &cache, &fields, &hasher))
+            .map(|(i, record)| read_page(first + i, record, &cache, &fields))
             .collect::<Result<_>>()?;
         let mut by_shard: Vec<Vec<ShardPage>> = (0..SHARDS).map(|_| Vec::new()).collect();
         for page in pages {
@@ -111,7 +110,8 @@ pub fn bundle(lang: &str, records: &[Record], layout: Layout) -> Result<Vec<Bund
             .zip(by_shard)
             .for_each(|(map, pages)| merge(map, pages));
     }
-    let mut words: Vec<(Arc<str>, Postings)> = shards.into_iter().flatten().collect();
+    let mut words: Vec<(Arc<str>, Postings)> =
+        shards.into_iter().flat_map(HashMap::into_values).collect();
     words.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
 
     let mut files = Vec::new();
@@ -264,15 +264,15 @@ fn read_page(
     record: &Record,
     cache: &TokenCache,
     fields: &[String],
-    hasher: &impl BuildHasher,
 ) -> Result<Page> {
-    let mut found = HashMap::new();
-    type Found = HashMap<(Arc<str>, Option<Arc<str>>), Occurrences>;
+    type Found = HashMap<(usize, usize), (Shared, Occurrences), FxBuildHasher>;
     fn at<'a>(found: &'a mut Found, word: &Shared) -> &'a mut Occurrences {
-        found
-            .entry((Arc::clone(&word.key), word.original.clone()))
-            .or_default()
+        &mut found
+            .entry(word.id())
+            .or_insert_with(|| (word.clone(), Occurrences::default()))
+            .1
     }
+    let mut found = Found::default();
     let mut tokens = Vec::new();
     for (position, token) in record.content.split_whitespace().enumerate() {
         tokens.push(token);
@@ -288,23 +288,21 @@ fn read_page(
     for (name, value) in &record.meta {
         let field = fields.iter().position(|f| f == name).unwrap_or(0) as u16;
         for (position, token) in value.split_whitespace().enumerate() {
-            for word in token_words(token, cache.stemmer()) {
-                at(&mut found, &Shared::from(word))
-                    .meta
-                    .push((field, position as u32));
+            for word in cache.meta_words(token).iter() {
+                at(&mut found, word).meta.push((field, position as u32));
             }
         }
     }
 
     // By word, the plain form first, then the forms with diacritics in order.
-    let mut found: Vec<_> = found.into_iter().collect();
-    found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut found: Vec<(Shared, Occurrences)> = found.into_values().collect();
+    found.sort_unstable_by(|a, b| (&a.0.key, &a.0.original).cmp(&(&b.0.key, &b.0.original)));
     let mut words: Vec<Vec<(Arc<str>, PageWord)>> = (0..SHARDS).map(|_| Vec::new()).collect();
     let mut current: Option<(Arc<str>, PageWord)> = None;
-    for ((key, original), occurrences) in found {
+    for (Shared { key, original, .. }, occurrences) in found {
         if current.as_ref().is_none_or(|(k, _)| *k != key) {
             if let Some((k, word)) = current.take() {
-                words[shard(&k, hasher)].push((k, word));
+                words[shard(&k)].push((k, word));
             }
             let word = PageWord {
                 size: 0,
@@ -327,7 +325,7 @@ fn read_page(
         }
     }
     if let Some((k, word)) = current {
-        words[shard(&k, hasher)].push((k, word));
+        words[shard(&k)].push((k, word));
     }
 
     let content = tokens.join(" ");
@@ -342,9 +340,18 @@ fn read_page(
     })
 }
 
-fn shard(key: &str, hasher: &impl BuildHasher) -> usize {
-    (hasher.hash_one(key) % SHARDS as u64) as usize
+/// The shard of the word map that holds interned word `key`.
+fn shard(key: &Arc<str>) -> usize {
+    address(key) % SHARDS
 }
+
+/// The address of an interned string: its identity within one [`TokenCache`].
+fn address(key: &Arc<str>) -> usize {
+    Arc::as_ptr(key).cast::<u8>() as usize
+}
+
+/// One shard of the word map: interned words by address, with their pages so far.
+type WordMap = HashMap<usize, (Arc<str>, Postings), FxBuildHasher>;
 
 /// The `[locs, meta_locs]` of one page's occurrences of one form, and its size for chunking.
 fn encode_occurrences(mut o: Occurrences) -> (Vec<u8>, usize) {
@@ -383,16 +390,22 @@ fn encode_occurrences(mut o: Occurrences) -> (Vec<u8>, usize) {
 }
 
 /// Merges the words of pages (in page order) into a shard of the word map.
-fn merge(map: &mut HashMap<Arc<str>, Postings>, pages: Vec<ShardPage>) {
+fn merge(map: &mut WordMap, pages: Vec<ShardPage>) {
     for (number, words) in pages {
         for (key, word) in words {
-            let postings = map.entry(key).or_default();
+            let (_, postings) = map
+                .entry(address(&key))
+                .or_insert_with(|| (key, Postings::default()));
             postings.size += word.size;
             if let Some(item) = &word.plain {
                 postings.plain.push(number, item);
             }
             for (form, item) in word.variants {
-                match postings.variants.iter_mut().find(|(f, _)| *f == form) {
+                match postings
+                    .variants
+                    .iter_mut()
+                    .find(|(f, _)| Arc::ptr_eq(f, &form))
+                {
                     Some((_, list)) => list.push(number, &item),
                     None => {
                         let mut list = List::default();

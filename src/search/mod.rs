@@ -10,6 +10,7 @@
 //! - [`from_site`]: the site model's published articles and pages as [`Document`]s;
 //! - [`records`]: a document as a Pagefind custom record;
 //! - [`words`]: the words a record's token is filed under, as Pagefind's runtime looks them up;
+//!   [`cache`] works them out once per distinct token;
 //! - [`bundle`]: Pagefind's bundle format (entry, metadata, word chunks, fragments), written
 //!   by birge in parallel; `cbor` is the little CBOR it needs;
 //! - [`runtime`]: Pagefind's browser runtime (JS and WebAssembly), vendored from the crate;
@@ -31,6 +32,7 @@
 //!   the page shows "no results".
 
 pub mod bundle;
+pub mod cache;
 mod cbor;
 pub mod fold;
 pub mod from_site;

@@ -12,10 +12,6 @@
 //! can reach (the core strips quotes and dashes from queries). Emoji and katakana suffixes,
 //! which Pagefind also files, are left out: birge's languages have neither.
 
-use std::collections::HashMap;
-use std::hash::BuildHasher;
-use std::sync::{Arc, Mutex, PoisonError};
-
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 
@@ -69,77 +65,6 @@ impl Stemmer {
         match &self.0 {
             Some(stemmer) => stemmer.stem(word).into_owned(),
             None => word.to_string(),
-        }
-    }
-}
-
-/// A [`Word`] as the index keeps it: shared strings, so that a page's words cost no
-/// allocation once the token has been seen.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Shared {
-    /// The word as the index holds it.
-    pub key: Arc<str>,
-    /// The form before its diacritics were dropped, when that differs.
-    pub original: Option<Arc<str>>,
-    /// Whether it is a part of a compound token.
-    pub part: bool,
-}
-
-/// The words of every token of a language's text seen so far: a site repeats its tokens
-/// endlessly, so each distinct token is split, normalized and stemmed once. Shared by the
-/// threads that read pages (sharded locks).
-pub struct TokenCache {
-    stemmer: Stemmer,
-    hasher: std::hash::BuildHasherDefault<std::collections::hash_map::DefaultHasher>,
-    shards: Vec<Mutex<TokenWords>>,
-}
-
-/// Tokens and their words, one shard of a [`TokenCache`].
-type TokenWords = HashMap<Box<str>, Arc<[Shared]>>;
-
-impl TokenCache {
-    /// An empty cache for `lang`'s text.
-    pub fn new(lang: &str) -> TokenCache {
-        TokenCache {
-            stemmer: Stemmer::for_language(lang),
-            hasher: Default::default(),
-            shards: (0..64).map(|_| Mutex::new(HashMap::new())).collect(),
-        }
-    }
-
-    /// The stemmer of the cache's language.
-    pub fn stemmer(&self) -> &Stemmer {
-        &self.stemmer
-    }
-
-    /// [`text_words`] of `token`.
-    pub fn text_words(&self, token: &str) -> Arc<[Shared]> {
-        let shard = &self.shards[(self.hasher.hash_one(token) % 64) as usize];
-        if let Some(words) = shard
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(token)
-        {
-            return Arc::clone(words);
-        }
-        let words: Arc<[Shared]> = text_words(token, &self.stemmer)
-            .into_iter()
-            .map(Shared::from)
-            .collect();
-        shard
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(token.into(), Arc::clone(&words));
-        words
-    }
-}
-
-impl From<Word> for Shared {
-    fn from(word: Word) -> Shared {
-        Shared {
-            key: word.key.into(),
-            original: word.original.map(Into::into),
-            part: word.part,
         }
     }
 }
