@@ -26,7 +26,6 @@
 //! `-(field + 1)` followed by positions as differences, per field in order.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::Write;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
@@ -528,15 +527,9 @@ fn fragment_json(record: &Record, content: &str, word_count: usize) -> Result<Ve
     })?)
 }
 
-/// `bytes` after the signature, gzipped (no file name, no time: the same bytes every time).
+/// `bytes` after the signature, gzipped.
 fn gzip(bytes: &[u8], level: u32) -> Result<Vec<u8>> {
-    let mut gz = flate2::write::GzEncoder::new(
-        Vec::with_capacity(bytes.len() / 3 + 64),
-        flate2::Compression::new(level),
-    );
-    gz.write_all(SIGNATURE)?;
-    gz.write_all(bytes)?;
-    Ok(gz.finish()?)
+    super::gzip::gzip(&[SIGNATURE, bytes], level)
 }
 
 /// Hash names, each the shortest that is unique among the names given so far.

@@ -36,6 +36,7 @@ pub mod cache;
 mod cbor;
 pub mod fold;
 pub mod from_site;
+mod gzip;
 pub mod index;
 #[cfg(test)]
 mod oracle;
