@@ -12,7 +12,8 @@
 //! - `index/<hash>.pf_index`: the words in byte order, each with its pages (page numbers as
 //!   differences from the previous one) and per page the word's positions in the text and in
 //!   the meta fields, plus the same for each form it had with diacritics;
-//! - `fragment/<hash>.pf_fragment`: per page the JSON a result shows (URL, text, meta).
+//! - `fragment/<hash>.pf_fragment`: per page the JSON a result shows (URL, text, meta); the
+//!   text is the record's first [`Record::fragment_tokens`] tokens, the word count all of them.
 //!
 //! The `.pf_*` files are CBOR (`search::cbor`) or JSON after the 12 bytes `pagefind_dcd`,
 //! gzipped. Names are hashes of the content (SHA-256, hex, as short as stays unique), so an
@@ -327,8 +328,12 @@ fn read_page(
         words[shard(&k)].push((k, word));
     }
 
-    let content = tokens.join(" ");
     let word_count = tokens.len().max(1);
+    let shown = record
+        .fragment_tokens
+        .unwrap_or(tokens.len())
+        .min(tokens.len());
+    let content = tokens[..shown].join(" ");
     let fragment = fragment_json(record, &content, word_count)
         .with_context(|| format!("encoding the search fragment of {}", record.url))?;
     Ok(Page {

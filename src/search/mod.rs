@@ -23,11 +23,13 @@
 //! - load `pagefind.js` from the bundle's folder and set `basePath` to that folder and
 //!   `baseUrl` to the site's root (`/`): records hold site paths already, and Pagefind would
 //!   otherwise prefix them with the bundle's parent folder;
-//! - English and Russian: search the reader's words as typed and show Pagefind's `excerpt`;
+//! - English and Russian: search the reader's words as typed; Pagefind's `excerpt` works, but
+//!   the theme's page cuts its own snippets, the same way for every language;
 //! - Kazakh: search [`query_key`]`("kk", words)` (a port of [`fold()`]); cut the snippet from
-//!   the first half of the fragment's `content` split on `" "`, mapping each of the result's
-//!   `locations` at or past half the token count back by that half (see [`records`]); never
-//!   show a `*_key` meta field; rank `title_key` as `title` (`metaWeights`);
+//!   the fragment's `content` split on `" "` (the original words only), mapping each of the
+//!   result's `locations` at or past half the fragment's `word_count` back by that half (see
+//!   [`records`]); never show a `*_key` meta field; rank `title_key` as `title`
+//!   (`metaWeights`). Pagefind's own `excerpt` is wrong for Kazakh results;
 //! - a tree without documents has an entry listing no index: Pagefind's `init` rejects, and
 //!   the page shows "no results".
 

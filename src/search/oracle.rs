@@ -287,7 +287,16 @@ fn same_index_as_pagefind() {
             entry
         };
         assert_eq!(unnamed(ours.entry), unnamed(theirs.entry), "{lang}: entry");
-        assert_eq!(ours.fragments, theirs.fragments, "{lang}: fragments");
+        // Kazakh fragments keep the original words only, the first half of Pagefind's.
+        let mut theirs_fragments = theirs.fragments.clone();
+        if lang == "kk" {
+            for fragment in theirs_fragments.values_mut() {
+                let content = fragment["content"].as_str().unwrap();
+                let words: Vec<&str> = content.split(' ').collect();
+                fragment["content"] = json!(words[..words.len() / 2].join(" "));
+            }
+        }
+        assert_eq!(ours.fragments, theirs_fragments, "{lang}: fragments");
         assert_eq!(ours.word_counts, theirs.word_counts, "{lang}: word counts");
         let theirs_reachable: Postings = theirs
             .postings

@@ -103,12 +103,13 @@
   }
 
   // The snippet of a result: about 30 of the page's own words around its first match, the
-  // matched words in <mark>. Kazakh text holds the words and then their keys, one for one.
+  // matched words in <mark>. Kazakh pages are indexed as their words and then their keys, one
+  // for one (word_count counts both), and the fragment's text holds the words alone.
   function snippet(data, lang) {
     var tokens = data.content.split(" ");
     var locations = data.locations.slice();
     if (lang === "kk") {
-      var half = Math.floor(tokens.length / 2);
+      var half = Math.floor(data.word_count / 2);
       tokens = tokens.slice(0, half);
       locations = locations.map(function (l) {
         return l >= half ? l - half : l;
