@@ -110,44 +110,49 @@ impl Served {
         for (path, bytes) in files {
             write(dir.path(), &path, &bytes);
         }
-        for (root, lang) in [("/", "en"), ("/kk/", "kk"), ("/ru/", "ru")] {
-            write(
-                dir.path(),
-                &format!("{root}search/index.html"),
-                page(lang).as_bytes(),
-            );
-        }
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/themes/birge/static/search.js");
-        write(
-            dir.path(),
-            "/search.js",
-            &std::fs::read(script).expect("search.js"),
-        );
-
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-        let addr = listener.local_addr().expect("an address").to_string();
-        let public = Arc::new(PathBuf::from(dir.path()));
-        let app =
-            axum::Router::new().fallback(move |uri: Uri| static_file(Arc::clone(&public), uri));
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("a tokio runtime");
-        runtime.spawn(async move {
-            listener
-                .set_nonblocking(true)
-                .expect("a non-blocking listener");
-            let listener = tokio::net::TcpListener::from_std(listener).expect("a listener");
-            let app = app.into_make_service_with_connect_info::<SocketAddr>();
-            axum::serve(listener, app).await.expect("served");
-        });
+        let (addr, runtime) = serve(dir.path());
         Served {
             addr,
             _dir: dir,
             runtime: Some(runtime),
         }
     }
+}
+
+/// Writes the search pages and the theme's search.js into `dir` (beside bundles already
+/// there) and serves it on a free loopback port until the runtime ends.
+fn serve(dir: &Path) -> (String, tokio::runtime::Runtime) {
+    for (root, lang) in [("/", "en"), ("/kk/", "kk"), ("/ru/", "ru")] {
+        write(
+            dir,
+            &format!("{root}search/index.html"),
+            page(lang).as_bytes(),
+        );
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/themes/birge/static/search.js");
+    write(
+        dir,
+        "/search.js",
+        &std::fs::read(script).expect("search.js"),
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let addr = listener.local_addr().expect("an address").to_string();
+    let public = Arc::new(PathBuf::from(dir));
+    let app = axum::Router::new().fallback(move |uri: Uri| static_file(Arc::clone(&public), uri));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    runtime.spawn(async move {
+        listener
+            .set_nonblocking(true)
+            .expect("a non-blocking listener");
+        let listener = tokio::net::TcpListener::from_std(listener).expect("a listener");
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, app).await.expect("served");
+    });
+    (addr, runtime)
 }
 
 impl Drop for Served {
@@ -166,8 +171,12 @@ fn write(root: &Path, path: &str, bytes: &[u8]) {
 
 /// Searches `query` on tree `root`'s page; gives the result links and the status text.
 fn search(browser: &Browser, served: &Served, root: &str, query: &str) -> (Vec<String>, String) {
+    search_at(browser, &served.addr, root, query)
+}
+
+fn search_at(browser: &Browser, addr: &str, root: &str, query: &str) -> (Vec<String>, String) {
     let q: String = form_urlencoded::byte_serialize(query.as_bytes()).collect();
-    browser.go(&format!("http://{}{root}search/?q={q}", served.addr));
+    browser.go(&format!("http://{addr}{root}search/?q={q}"));
     browser.wait_for(&format!("the results of {query:?}"), |b| {
         match b
             .attribute("[data-search-results]", "data-state")
@@ -249,4 +258,35 @@ fn a_kazakh_latin_query_marks_the_cyrillic_words() {
     assert_eq!(marked, serde_json::json!(["Қарағанды"]));
     let meta = browser.text(".search-meta").unwrap_or_default();
     assert_eq!(meta, "26.03.2020 · Қарағанды облысы");
+}
+
+/// Times queries in the browser on bundles built elsewhere (`search_bench --out DIR`):
+/// `BIRGE_SEARCH_DIR=DIR BIRGE_SEARCH_QUERIES='/:charity|/kk/:цһәріты' cargo test --test
+/// browser search_times -- --ignored --nocapture`. Each query loads its tree's page afresh;
+/// the times are the page's own (`data-ms-load`: runtime and metadata, `data-ms-search`: the
+/// search and its first ten results' data), on loopback.
+#[test]
+#[ignore = "a measurement: needs BIRGE_SEARCH_DIR"]
+fn search_times() {
+    let dir = PathBuf::from(std::env::var("BIRGE_SEARCH_DIR").expect("BIRGE_SEARCH_DIR"));
+    let queries = std::env::var("BIRGE_SEARCH_QUERIES").unwrap_or_else(|_| "/:assembly".into());
+    let (addr, runtime) = serve(&dir);
+    let browser = Browser::start(true);
+    for query in queries.split('|') {
+        let (root, words) = query.split_once(':').unwrap_or(("/", query));
+        let (links, status) = search_at(&browser, &addr, root, words);
+        let ms = |name: &str| {
+            browser
+                .attribute("[data-search-results]", name)
+                .unwrap_or_default()
+        };
+        println!(
+            "{root:5} {words:40} {status:>14} {:>3} shown  load {:>5} ms  search {:>5} ms",
+            links.len(),
+            ms("data-ms-load"),
+            ms("data-ms-search")
+        );
+    }
+    drop(browser);
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
 }

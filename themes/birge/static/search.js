@@ -2,7 +2,8 @@
 // results. Loaded by search.html only. The results list ([data-search-results]) carries the
 // bundle's path relative to the page (data-bundle), the site's root URL (data-base-url), the
 // tree's language (data-lang) and the texts to show (data-t-*); it gets data-state="done" once
-// results or "no results" are shown.
+// results or "no results" are shown, and data-ms-load / data-ms-search: the milliseconds that
+// loading Pagefind and the index took, then the search and its results' data.
 //
 // Kazakh is searched by its folded key (fold below, a port of src/search/fold.rs: keep the two
 // in step; tests/it/search_fold.rs runs both over the same words), and its snippets are cut from
@@ -179,6 +180,8 @@
     status.textContent = t("searching");
     var shown = [];
     var total = 0;
+    var started = performance.now();
+    var searched = started;
     try {
       var dir = new URL(list.getAttribute("data-bundle"), document.baseURI).href;
       var pagefind = await import(dir + "pagefind.js");
@@ -188,6 +191,7 @@
         ranking: { metaWeights: { title: 5, title_key: 5, region: 2, region_key: 2, tags: 2, tags_key: 2 } }
       });
       await pagefind.init();
+      searched = performance.now();
       var found = await pagefind.search(terms);
       total = found.results.length;
       shown = await Promise.all(found.results.slice(0, 10).map(function (r) {
@@ -201,6 +205,9 @@
       return result(d, lang);
     }));
     status.textContent = total === 0 ? t("none", 0) : total === 1 ? t("one", 1) : t("many", total);
+    // How long loading the runtime and the index took, and then the search and its results.
+    list.setAttribute("data-ms-load", Math.round(searched - started));
+    list.setAttribute("data-ms-search", Math.round(performance.now() - searched));
     list.setAttribute("data-state", "done");
   }
 
