@@ -11,8 +11,8 @@
 //! of every document, its letters swapped for Cyrillic ones, to measure three full languages on
 //! a corpus written in one. `--out DIR` writes the bundles under DIR as a site would have them
 //! (`scripts/search_query_bytes.py DIR QUERY...` then counts what queries download).
-//! `SEARCH_BENCH_CHUNK` and `SEARCH_BENCH_GZIP` override the chunk size and gzip level of
-//! [`Layout`].
+//! `SEARCH_BENCH_CHUNK`, `SEARCH_BENCH_GZIP` and `SEARCH_BENCH_FRAGMENT_GZIP` override the
+//! chunk size and gzip levels of [`Layout`].
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -76,6 +76,8 @@ fn main() -> anyhow::Result<()> {
     let layout = Layout {
         chunk_size: env("SEARCH_BENCH_CHUNK").unwrap_or(default.chunk_size),
         gzip_level: env("SEARCH_BENCH_GZIP").unwrap_or(default.gzip_level),
+        fragment_gzip_level: env("SEARCH_BENCH_FRAGMENT_GZIP")
+            .unwrap_or(default.fragment_gzip_level),
     };
     eprintln!("{layout:?}");
     let mut files = Vec::new();

@@ -55,8 +55,11 @@ pub struct Layout {
     /// the chunks its words fall in, so smaller chunks mean less to download per query and a
     /// longer list of chunks in the metadata.
     pub chunk_size: usize,
-    /// The gzip level (0 to 9) of the `.pf_*` files.
+    /// The gzip level (0 to 9) of the metadata and the word chunks.
     pub gzip_level: u32,
+    /// The gzip level of the fragments: most of a bundle's bytes, and a query downloads only
+    /// the ten it shows.
+    pub fragment_gzip_level: u32,
 }
 
 impl Default for Layout {
@@ -64,6 +67,7 @@ impl Default for Layout {
         Layout {
             chunk_size: 20_000,
             gzip_level: 6,
+            fragment_gzip_level: 6,
         }
     }
 }
@@ -139,7 +143,7 @@ pub fn bundle(lang: &str, records: &[Record], layout: Layout) -> Result<Vec<Bund
 
     let gzipped: Vec<Vec<u8>> = fragments
         .par_iter()
-        .map(|(json, _)| gzip(json, layout.gzip_level))
+        .map(|(json, _)| gzip(json, layout.fragment_gzip_level))
         .collect::<Result<_>>()?;
     let mut fragment_names = Names::default();
     let mut pages = Vec::with_capacity(fragments.len());
@@ -294,9 +298,12 @@ fn read_page(
         }
     }
 
-    // By word, the plain form first, then the forms with diacritics in order.
+    // Grouped by word (in any order: the merge files them by address), the plain form first,
+    // then the forms with diacritics in order.
     let mut found: Vec<(Shared, Occurrences)> = found.into_values().collect();
-    found.sort_unstable_by(|a, b| (&a.0.key, &a.0.original).cmp(&(&b.0.key, &b.0.original)));
+    found.sort_unstable_by(|a, b| {
+        (address(&a.0.key), &a.0.original).cmp(&(address(&b.0.key), &b.0.original))
+    });
     let mut words: Vec<Vec<(Arc<str>, PageWord)>> = (0..SHARDS).map(|_| Vec::new()).collect();
     let mut current: Option<(Arc<str>, PageWord)> = None;
     for (Shared { key, original, .. }, occurrences) in found {
