@@ -43,6 +43,9 @@ pub struct RawConfig {
     /// event handlers, `javascript:` links and other active content are removed. Default
     /// `false`: editors are trusted and raw HTML in Markdown passes through.
     pub safe_html: bool,
+    /// Publish a search page and index per language tree (`search: false` turns search off).
+    /// Default `true`.
+    pub search: bool,
     /// A free map for themes.
     pub extra: serde_json::Value,
 }
@@ -61,6 +64,7 @@ impl Default for RawConfig {
             polls: PollsConfig::default(),
             publisher: RawPublisher::default(),
             safe_html: false,
+            search: true,
             extra: serde_json::Value::Object(Default::default()),
         }
     }
@@ -134,6 +138,8 @@ pub struct Config {
     pub publisher: Publisher,
     /// Whether article and page bodies are sanitised (`safe_html: true`).
     pub safe_html: bool,
+    /// Whether each language tree gets a search page and index (`search: false` turns it off).
+    pub search: bool,
     /// The free map for themes.
     pub extra: serde_json::Value,
 }
@@ -150,6 +156,7 @@ const KEYS: &[&str] = &[
     "polls",
     "publisher",
     "safe_html",
+    "search",
     "extra",
 ];
 
@@ -292,6 +299,7 @@ impl RawConfig {
             paginate: self.paginate,
             polls: self.polls,
             safe_html: self.safe_html,
+            search: self.search,
             extra: self.extra,
         })
     }
@@ -349,6 +357,9 @@ mod tests {
         assert_eq!(c.publisher.name.get("kk"), "Test");
         assert_eq!(c.language_root("kk"), "/kk/");
         assert!(!c.safe_html);
+        assert!(c.search);
+        let off = Config::parse("title: T\nbase_url: https://x.kz\nsearch: false\n").unwrap();
+        assert!(!off.search);
         let safe = Config::parse("title: T\nbase_url: https://x.kz\nsafe_html: true\n").unwrap();
         assert!(safe.safe_html);
     }

@@ -75,6 +75,12 @@ pub fn tag(root: &str, slug: &str) -> String {
     format!("{root}tags/{slug}/")
 }
 
+/// A tree's search page; its search bundle is in `pagefind/` beside it
+/// ([`crate::search::bundle_dir`]).
+pub fn search(root: &str) -> String {
+    format!("{root}search/")
+}
+
 /// The polls index.
 pub fn polls(root: &str) -> String {
     format!("{root}polls/")
@@ -118,6 +124,9 @@ pub struct TreeUrls {
     pub polls: String,
     pub atom: String,
     pub rss: String,
+    /// The search page, when the site has search (`None` until the build publishes one: the
+    /// header's search box shows only then).
+    pub search: Option<String>,
 }
 
 impl TreeUrls {
@@ -131,6 +140,15 @@ impl TreeUrls {
             polls: polls(root),
             atom: atom(root),
             rss: rss(root),
+            search: None,
+        }
+    }
+
+    /// The same links, with the tree's search page: for a build that publishes one.
+    pub fn with_search(self, root: &str) -> TreeUrls {
+        TreeUrls {
+            search: Some(search(root)),
+            ..self
         }
     }
 }

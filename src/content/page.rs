@@ -126,4 +126,6 @@ pub(super) fn load_page(
 }
 
 /// First path segments that birge's own pages use.
-pub const RESERVED_PATHS: &[&str] = &["news", "regions", "archive", "tags", "polls", "page", "api"];
+pub const RESERVED_PATHS: &[&str] = &[
+    "news", "regions", "archive", "tags", "polls", "page", "api", "search",
+];

@@ -1,24 +1,24 @@
 //! Index building: one Pagefind bundle per language tree, returned as files in memory.
 //!
 //! Takes the [`Document`]s of every tree, gives the files of each tree's bundle under its
-//! search page, `<root>search/pagefind/` ([`bundle_dir`]): the entry file, the Pagefind script
-//! and its worker, the WebAssembly of the language (English and Russian stem, Kazakh does not),
-//! the metadata index, the word index chunks and one fragment per document. Pagefind's UIs,
-//! its highlighter and playground are left out: birge's search page brings its own.
+//! search page, `<root>search/pagefind/` ([`bundle_dir`]): the entry file, the metadata, the
+//! word chunks and one fragment per document, written by [`super::bundle`], and Pagefind's
+//! script, its worker and the WebAssembly of the language ([`super::runtime`]; English and
+//! Russian stem, Kazakh does not). Pagefind's UIs, highlighter and playground are left out:
+//! birge's search page brings its own.
 //!
-//! Pagefind's Rust API is async; each language is built on a thread of its own with a
-//! current-thread tokio runtime, so the caller needs no runtime and may call this from inside
-//! one (`serve`). The same documents give the same bytes, in whatever order they come.
+//! Languages are built in parallel, and each one's pages, words and files in parallel
+//! (rayon); no async runtime is needed, so `serve` may call this from inside one. The same
+//! documents give the same bytes, in whatever order they come.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
-use pagefind::api::PagefindIndex;
-use pagefind::options::PagefindServiceConfig;
 use rayon::prelude::*;
 
+use super::bundle::{self, Layout};
 use super::records::{Document, Record, record};
+use super::runtime;
 use crate::routes;
 
 /// A file of the bundle: its path (a site path, or relative to the bundle's folder) and bytes.
@@ -39,6 +39,16 @@ pub fn build_indexes(
     languages: &[String],
     default_lang: &str,
 ) -> Result<Vec<SearchFile>> {
+    build_indexes_with(docs, languages, default_lang, Layout::default())
+}
+
+/// [`build_indexes`] with the chunk size and gzip level of `layout` (for benchmarks).
+pub fn build_indexes_with(
+    docs: &[Document],
+    languages: &[String],
+    default_lang: &str,
+    layout: Layout,
+) -> Result<Vec<SearchFile>> {
     let mut by_lang: BTreeMap<&str, Vec<&Document>> = languages
         .iter()
         .map(|lang| (lang.as_str(), Vec::new()))
@@ -55,21 +65,13 @@ pub fn build_indexes(
             })?
             .push(doc);
     }
-    let bundles: Vec<Result<Vec<SearchFile>>> = std::thread::scope(|scope| {
-        let threads: Vec<_> = by_lang
-            .iter()
-            .map(|(lang, docs)| (*lang, scope.spawn(move || build_index(lang, docs))))
-            .collect();
-        threads
-            .into_iter()
-            .map(|(lang, thread)| {
-                thread
-                    .join()
-                    .unwrap_or_else(|_| Err(anyhow!("building the search index panicked")))
-                    .with_context(|| format!("building the search index of `{lang}`"))
-            })
-            .collect()
-    });
+    let bundles: Vec<Result<Vec<SearchFile>>> = by_lang
+        .par_iter()
+        .map(|(lang, docs)| {
+            build_index_with(lang, docs, layout)
+                .with_context(|| format!("building the search index of `{lang}`"))
+        })
+        .collect();
     let mut files = Vec::new();
     for (lang, bundle) in by_lang.keys().zip(bundles) {
         let dir = bundle_dir(&routes::tree_root(lang, default_lang));
@@ -86,82 +88,30 @@ pub fn build_indexes(
 /// The search bundle of one language's documents, as paths relative to its [`bundle_dir`]
 /// and bytes, sorted by path: what an edit to that language rebuilds.
 pub fn build_index(lang: &str, docs: &[&Document]) -> Result<Vec<SearchFile>> {
+    build_index_with(lang, docs, Layout::default())
+}
+
+fn build_index_with(lang: &str, docs: &[&Document], layout: Layout) -> Result<Vec<SearchFile>> {
+    let records = sorted_records(docs)?;
+    let mut files = runtime::files(lang, !records.is_empty());
+    if records.is_empty() {
+        files.push(("pagefind-entry.json".to_string(), bundle::entry(None)));
+    } else {
+        files.extend(bundle::bundle(lang, &records, layout)?);
+    }
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(files)
+}
+
+/// The records of `docs`, sorted by URL: a record's place is its page number, so sorting
+/// makes the bytes independent of the caller's order.
+pub(super) fn sorted_records(docs: &[&Document]) -> Result<Vec<Record>> {
     let mut records: Vec<Record> = docs.par_iter().map(|doc| record(doc)).collect();
-    // Pagefind numbers pages in the order they come: sorting makes the bytes independent of
-    // the caller's order.
     records.sort_by(|a, b| a.url.cmp(&b.url));
     if let Some(twice) = records.windows(2).find(|pair| pair[0].url == pair[1].url) {
         bail!("two search documents have the URL {}", twice[0].url);
     }
-    // Pagefind reads the working directory when it starts, and panics without one.
-    std::env::current_dir().context("the search index needs a working directory")?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .context("starting the search indexer")?;
-    let files = runtime.block_on(index_records(lang, records))?;
-    Ok(published(files))
-}
-
-/// Feeds `records` to a Pagefind index forced to `lang` and returns its whole bundle.
-async fn index_records(lang: &str, records: Vec<Record>) -> Result<Vec<SearchFile>> {
-    let config = PagefindServiceConfig::builder()
-        .force_language(lang.to_string())
-        .build();
-    let mut index = PagefindIndex::new(Some(config))?;
-    for r in records {
-        index
-            .add_custom_record(r.url, r.content, r.language, Some(r.meta), None, None)
-            .await?;
-    }
-    let files = index.get_files().await?;
-    Ok(files
-        .into_iter()
-        .map(|file| (slash_path(&file.filename), file.contents))
-        .collect())
-}
-
-/// A relative path with `/` between its parts, whatever the platform.
-fn slash_path(path: &Path) -> String {
-    path.components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-/// The files of a bundle that the search page loads, sorted by path.
-fn published(files: Vec<SearchFile>) -> Vec<SearchFile> {
-    let wasm = files
-        .iter()
-        .find(|(name, _)| name == "pagefind-entry.json")
-        .map(|(_, bytes)| wasm_file(bytes));
-    let wasm = wasm.flatten();
-    let mut files: Vec<_> = files
-        .into_iter()
-        .filter(|(name, _)| match name.as_str() {
-            "pagefind.js" | "pagefind-worker.js" | "pagefind-entry.json" => true,
-            _ if name.starts_with("wasm.") => Some(name) == wasm.as_ref(),
-            _ => {
-                name.ends_with(".pf_meta")
-                    || ["index/", "fragment/", "filter/"]
-                        .iter()
-                        .any(|dir| name.starts_with(dir))
-            }
-        })
-        .collect();
-    files.sort_by(|a, b| a.0.cmp(&b.0));
-    files
-}
-
-/// The WebAssembly file that the entry's language loads: `wasm.<lang>.pagefind` when Pagefind
-/// stems the language, `wasm.unknown.pagefind` otherwise; `None` when it lists no language.
-fn wasm_file(entry: &[u8]) -> Option<String> {
-    let entry: serde_json::Value = serde_json::from_slice(entry).ok()?;
-    let (_, language) = entry.get("languages")?.as_object()?.iter().next()?;
-    let wasm = language
-        .get("wasm")
-        .and_then(|w| w.as_str())
-        .unwrap_or("unknown");
-    Some(format!("wasm.{wasm}.pagefind"))
+    Ok(records)
 }
 
 #[cfg(test)]
@@ -312,7 +262,7 @@ mod tests {
     }
 
     /// Snippets come from the fragment's content: the Kazakh one holds the original words
-    /// first, then their keys.
+    /// only, though the index counts their keys too.
     #[test]
     fn kazakh_fragment_keeps_the_original_text_for_snippets() {
         let files = build_indexes(&corpus(), &languages(), "en").unwrap();
@@ -325,10 +275,10 @@ mod tests {
         let json: serde_json::Value =
             serde_json::from_str(fragment.trim_start_matches("pagefind_dcd")).unwrap();
         assert_eq!(json["url"], "/kk/news/2020/03/maska/");
+        // The keys are indexed (10 words) but not shipped with the result.
         assert_eq!(
             json["content"],
-            "Қарағанды облысының еріктілері маскалар таратты. \
-             karagandy oblysynyn eriktileri maskalar taratty."
+            "Қарағанды облысының еріктілері маскалар таратты."
         );
         assert_eq!(json["word_count"], 10);
         assert_eq!(json["meta"]["title"], "Қарағанды еріктілері");

@@ -7,13 +7,60 @@
 //! ([`fold()`]), so either script finds the other; snippets show the original words.
 //!
 //! - [`mod@fold`]: the Kazakh key and the query rules of each language;
+//! - [`from_site`]: the site model's published articles and pages as [`Document`]s;
 //! - [`records`]: a document as a Pagefind custom record;
-//! - [`index`]: records into bundles, in memory.
+//! - [`words`]: the words a record's token is filed under, as Pagefind's runtime looks them up;
+//!   [`cache`] works them out once per distinct token;
+//! - [`bundle`]: Pagefind's bundle format (entry, metadata, word chunks, fragments), written
+//!   by birge in parallel; `cbor` is the little CBOR it needs;
+//! - [`runtime`]: Pagefind's browser runtime (JS and WebAssembly), vendored from the crate;
+//! - [`index`]: documents into one bundle per tree, in memory.
+//!
+//! How the build publishes search (when `site.config.search`):
+//! 1. after the Markdown is rendered: `let docs = search::documents(&site, &bodies,
+//!    &page_bodies);` then `search::build_indexes(&docs, &site.config.languages,
+//!    &site.config.language)?` gives `(site path, bytes)` for every tree's bundle, written at
+//!    [`crate::routes::output_file`]`(path)` like any output (the paths all end in a file name);
+//! 2. one page per tree at [`crate::routes::search`]`(root)`, from the theme's `search.html`
+//!    with the context every page gets and `page_kind = "search"`; `urls` comes from
+//!    `TreeUrls::new(root).with_search(root)`, which also shows the header's search box; the
+//!    theme's `static/search.js` is published with the other static files; the page is
+//!    `noindex` and stays out of the sitemap;
+//! 3. `serve` and incremental builds: an edit to a document of language `lang` rebuilds
+//!    [`build_index`]`(lang, ...)` with that language's documents and replaces the files under
+//!    its [`bundle_dir`] (names are content hashes: remove the old names that are gone).
+//!
+//! The `pagefind` crate itself is a dev-dependency: the tests in `oracle` index the same
+//! documents with it and with [`bundle`] and compare what the two bundles hold.
+//!
+//! What a tree's search page does with its bundle (Pagefind's JS API):
+//! - load `pagefind.js` from the bundle's folder and set `basePath` to that folder and
+//!   `baseUrl` to the site's root (`/`): records hold site paths already, and Pagefind would
+//!   otherwise prefix them with the bundle's parent folder;
+//! - English and Russian: search the reader's words as typed; Pagefind's `excerpt` works, but
+//!   the theme's page cuts its own snippets, the same way for every language;
+//! - Kazakh: search [`query_key`]`("kk", words)` (a port of [`fold()`]); cut the snippet from
+//!   the fragment's `content` split on `" "` (the original words only), mapping each of the
+//!   result's `locations` at or past half the fragment's `word_count` back by that half (see
+//!   [`records`]); never show a `*_key` meta field; rank `title_key` as `title`
+//!   (`metaWeights`). Pagefind's own `excerpt` is wrong for Kazakh results;
+//! - a tree without documents has an entry listing no index: Pagefind's `init` rejects, and
+//!   the page shows "no results".
 
+pub mod bundle;
+pub mod cache;
+mod cbor;
 pub mod fold;
+pub mod from_site;
+mod gzip;
 pub mod index;
+#[cfg(test)]
+mod oracle;
 pub mod records;
+pub mod runtime;
+pub mod words;
 
 pub use fold::{fold, fold_words, query_key};
-pub use index::{SearchFile, build_index, build_indexes, bundle_dir};
+pub use from_site::documents;
+pub use index::{SearchFile, build_index, build_indexes, build_indexes_with, bundle_dir};
 pub use records::{Document, Record, record};

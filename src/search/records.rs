@@ -12,8 +12,10 @@
 //! snippet must show the article's own words while a Latin query can only match the key:
 //! - the text is the `n` original words, then the key of each of those words, one for one,
 //!   so a match at word `n + i` is word `i` of the original. There is no marker between the
-//!   halves: the fragment's `content` split on `" "` gives `2n` tokens, and Pagefind's
-//!   `word_count` is `2n`; the search page cuts snippets from the first half only;
+//!   halves. The index counts `2n` words (the fragment's `word_count`), but the fragment's
+//!   `content` keeps the `n` original words only ([`Record::fragment_tokens`]): the search
+//!   page cuts snippets from it, mapping a match at `n + i` back to `i`; the keys would only
+//!   double the bytes a result downloads;
 //! - each searchable meta field `F` gets a twin `F_key` holding its key (`title_key`,
 //!   `region_key`, `tags_key`), which the search page never shows.
 
@@ -55,6 +57,9 @@ pub struct Record {
     /// The words Pagefind indexes and cuts excerpts from: whitespace-separated tokens, each
     /// joined to the next by one ASCII space.
     pub content: String,
+    /// How many of `content`'s tokens the result's fragment keeps for snippets: all of them
+    /// (`None`), or for Kazakh the original half.
+    pub fragment_tokens: Option<usize>,
     /// What a result shows (`title`, `date`, `region`) and what it is also found by (`tags`
     /// and, for Kazakh, the `*_key` twins).
     pub meta: BTreeMap<String, String>,
@@ -80,17 +85,18 @@ const LIST_SEPARATOR: &str = ", ";
 /// ```
 pub fn record(doc: &Document) -> Record {
     let tokens = tokens(&text(doc));
-    let content = if doc.lang == "kk" {
+    let (content, fragment_tokens) = if doc.lang == "kk" {
         let keys = tokens.iter().map(|t| key_token(t));
         let all: Vec<String> = tokens.iter().cloned().chain(keys).collect();
-        all.join(" ")
+        (all.join(" "), Some(tokens.len()))
     } else {
-        tokens.join(" ")
+        (tokens.join(" "), None)
     };
     Record {
         url: doc.url.clone(),
         language: doc.lang.clone(),
         content,
+        fragment_tokens,
         meta: meta(doc),
     }
 }

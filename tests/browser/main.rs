@@ -1,5 +1,6 @@
-//! Browser tests of the poll widget: a fixture site and the vote service on one loopback
-//! origin, and headless Chromium driven over WebDriver, with JavaScript on and off.
+//! Browser tests of the poll widget (a fixture site and the vote service on one loopback
+//! origin) and of search (`search`), in headless Chromium driven over WebDriver, with
+//! JavaScript on and off.
 //!
 //! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian: `chromium
 //! chromium-driver`), or the `CHROMIUM` and `CHROMEDRIVER` variables; fails without them.
@@ -7,6 +8,7 @@
 
 mod http;
 mod reload;
+mod search;
 mod site;
 mod webdriver;
 

@@ -172,7 +172,7 @@ fn write(root: &Path, rel: &str, text: &str) {
 }
 
 /// A file of the build: `/x/` is `/x/index.html`; no way out of `public/`.
-async fn static_file(public: Arc<PathBuf>, uri: Uri) -> Response {
+pub async fn static_file(public: Arc<PathBuf>, uri: Uri) -> Response {
     let path = uri.path();
     if !path.starts_with('/')
         || path

@@ -300,6 +300,20 @@ fn country_code_for_a_language() {
     );
 }
 
+/// `/search/` is each tree's search page.
+#[test]
+fn a_page_cannot_take_the_search_page() {
+    let site = Fixture::new();
+    site.file(
+        "content/pages/find.md",
+        "---\ntitle: Find\nslug: search\n---\nBody\n",
+    );
+    fails_with(
+        &site,
+        "error: content/pages/find.md:3:1: a page cannot take the URL /search/: birge builds its own pages there\n  hint: give it another `slug:`",
+    );
+}
+
 #[test]
 fn region_written_as_its_name() {
     let site = Fixture::new();

@@ -1,0 +1,126 @@
+//! The search documents of a site: what the build hands to [`super::build_indexes`].
+//!
+//! Takes the assembled [`Site`] and the rendered Markdown of its articles and pages (the
+//! build's `bodies` and `page_bodies`, in the order of `site.articles` and `site.pages`),
+//! gives one [`Document`] per published article and page: drafts stay out even in a preview
+//! that shows them, the date is written out in the page's language, regions by their names in
+//! it, and bodies and summaries are reduced to their text (a poll's marker leaves nothing).
+
+use crate::dates::long_date;
+use crate::html::plain_text;
+use crate::markdown::Rendered;
+use crate::site::Site;
+
+use super::records::Document;
+
+/// The documents of `site`'s published articles and pages, articles first, in the site's
+/// order (the index sorts them by URL itself).
+pub fn documents(site: &Site, bodies: &[Rendered], page_bodies: &[Rendered]) -> Vec<Document> {
+    let default_lang = &site.config.language;
+    let region_names = |slugs: &[String], lang: &str| -> Vec<String> {
+        slugs
+            .iter()
+            .filter_map(|slug| site.regions.iter().find(|r| &r.slug == slug))
+            .map(|r| r.name(lang, default_lang).to_string())
+            .collect()
+    };
+    let summary = |text: &Option<String>| text.as_deref().map(plain_text).unwrap_or_default();
+    let articles = site
+        .articles
+        .iter()
+        .zip(bodies)
+        .filter(|(a, _)| !a.draft)
+        .map(|(a, body)| Document {
+            url: a.path.clone(),
+            lang: a.lang.clone(),
+            title: a.title.clone(),
+            date: Some(long_date(a.date.date(), &a.lang)),
+            regions: region_names(&a.regions, &a.lang),
+            tags: a.tags.clone(),
+            summary: summary(&a.summary),
+            body_text: plain_text(&body.html),
+        });
+    let pages = site
+        .pages
+        .iter()
+        .zip(page_bodies)
+        .filter(|(p, _)| !p.draft)
+        .map(|(p, body)| Document {
+            url: p.path.clone(),
+            lang: p.lang.clone(),
+            title: p.title.clone(),
+            date: p.date.as_ref().map(|d| long_date(d.date(), &p.lang)),
+            regions: Vec::new(),
+            tags: Vec::new(),
+            summary: summary(&p.summary),
+            body_text: plain_text(&body.html),
+        });
+    articles.chain(pages).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::documents;
+    use crate::config::Config;
+    use crate::content::{self, LoadOptions};
+    use crate::markdown::Rendered;
+    use crate::site::Site;
+
+    fn body(html: &str) -> Rendered {
+        Rendered {
+            html: html.to_string(),
+            summary: String::new(),
+            has_code: false,
+            polls: Vec::new(),
+            references: Vec::new(),
+        }
+    }
+
+    /// The repository's sample site, with drafts loaded as a preview would: every published
+    /// article and page is a document in its language, no draft is.
+    #[test]
+    fn the_sample_sites_documents() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let config = Config::load(root).unwrap();
+        let options = LoadOptions {
+            drafts: true,
+            future: true,
+            ..LoadOptions::default()
+        };
+        let (content, _) = content::load(root, &config, &options);
+        let site = Site::assemble(config, content).unwrap();
+        let bodies: Vec<Rendered> = site
+            .articles
+            .iter()
+            .map(|a| body(&format!("<p>{} &amp; more</p><!-- poll -->", a.slug)))
+            .collect();
+        let page_bodies: Vec<Rendered> = site.pages.iter().map(|_| body("<p>Page</p>")).collect();
+        let docs = documents(&site, &bodies, &page_bodies);
+        let published = site.articles.iter().filter(|a| !a.draft).count()
+            + site.pages.iter().filter(|p| !p.draft).count();
+        assert!(
+            site.articles.iter().any(|a| a.draft),
+            "the sample has a draft"
+        );
+        assert_eq!(docs.len(), published);
+        let article = site
+            .articles
+            .iter()
+            .find(|a| !a.draft && a.lang == "kk")
+            .unwrap();
+        let doc = docs.iter().find(|d| d.url == article.path).unwrap();
+        assert_eq!(doc.lang, "kk");
+        assert_eq!(doc.body_text, format!("{} & more", article.slug));
+        assert!(
+            doc.date.as_deref().unwrap().contains("жылғы"),
+            "{:?}",
+            doc.date
+        );
+        for (slug, name) in article.regions.iter().zip(&doc.regions) {
+            let region = site.regions.iter().find(|r| &r.slug == slug).unwrap();
+            assert_eq!(name, region.name("kk", "en"));
+        }
+    }
+}
