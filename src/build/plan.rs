@@ -4,8 +4,8 @@
 //! Takes the site model, the theme and the articles' derived values, gives [`Planned`]
 //! outputs; [`produce`] writes one into a sink and gives the reads its rendering made.
 
+use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::path::Path;
 
 use super::JobTimes;

@@ -17,7 +17,6 @@ mod scope;
 pub mod templates;
 pub mod views;
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use tera::Tera;
@@ -51,7 +50,7 @@ pub struct Renderer<'a> {
     featured: Option<usize>,
     now: jiff::Timestamp,
     versions: Versions,
-    sources: OnceLock<HashMap<String, usize>>,
+    sources: OnceLock<rustc_hash::FxHashMap<&'a str, usize>>,
     tree_versions: OnceLock<Vec<u64>>,
     routing_version: OnceLock<u64>,
 }

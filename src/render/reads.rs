@@ -146,18 +146,21 @@ impl Renderer<'_> {
                     .articles
                     .iter()
                     .enumerate()
-                    .map(|(i, a)| (a.source.clone(), i))
+                    .map(|(i, a)| (a.source.as_str(), i))
                     .collect()
             })
             .get(source)
             .copied()
     }
 
-    fn sources_of(&self, indexes: &[usize]) -> Vec<&str> {
-        indexes
-            .iter()
-            .map(|&i| self.site.articles[i].source.as_str())
-            .collect()
+    /// A hash of which articles these are, by source.
+    fn hash_sources(&self, indexes: &[usize]) -> u64 {
+        let mut h = DefaultHasher::new();
+        indexes.len().hash(&mut h);
+        for &i in indexes {
+            self.site.articles[i].source.hash(&mut h);
+        }
+        h.finish()
     }
 
     /// The version of what `read` names in the current model: equal versions, equal data.
@@ -197,16 +200,16 @@ impl Renderer<'_> {
                 .iter()
                 .position(|p| &p.id == id)
                 .map_or(GONE, |p| hash_value(&self.views.polls[*tree][p])),
-            Read::Items(list, range) => hash_of(&self.sources_of(self.items_of(list, range))),
+            Read::Items(list, range) => self.hash_sources(self.items_of(list, range)),
             Read::Count(list) => self.list_of(list).len() as u64,
-            Read::Newest(list) => hash_of(&self.sources_of(&self.newest_of(list))),
+            Read::Newest(list) => self.hash_sources(&self.newest_of(list)),
             Read::Neighbours(source) => article(source).map_or(GONE, |i| {
                 let n = site.neighbours[i];
                 let name = |i: Option<usize>| i.map(|i| site.articles[i].source.as_str());
                 hash_of(&(name(n.older), name(n.newer)))
             }),
             Read::MoreFrom(source, region) => article(source).map_or(GONE, |i| {
-                hash_of(&self.sources_of(&site.more_from_region(i, *region, 3)))
+                self.hash_sources(&site.more_from_region(i, *region, 3))
             }),
             Read::Regions(tree) => hash_value(&self.views.regions[*tree]),
             Read::Years(tree) => {

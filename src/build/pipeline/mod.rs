@@ -11,7 +11,7 @@
 //! files no output produces any more are removed. Settings, regions, polls, templates and
 //! static files are read by a full run only ([`Pipeline::start`]).
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -214,15 +214,15 @@ impl Pipeline {
                 results,
                 now,
             },
-            articles: HashMap::new(),
-            pages: HashMap::new(),
-            derived: HashMap::new(),
-            outputs: HashMap::new(),
+            articles: HashMap::default(),
+            pages: HashMap::default(),
+            derived: HashMap::default(),
+            outputs: HashMap::default(),
             read_table: ReadTable::default(),
             left_out: site.left_out.clone(),
             next_version: 1,
             packs: None,
-            bodiless: HashSet::new(),
+            bodiless: HashSet::default(),
         };
         for (article, body) in site.articles.iter().zip(bodies) {
             let derived = pipeline.derived_of(&site, article, body);
@@ -521,7 +521,7 @@ impl Pipeline {
             })
         };
         let todo: Vec<&Planned> = planned.iter().filter(|p| !is_current(p)).collect();
-        timer.lap("compare");
+        timer.lap(&format!("compare ({} reads)", versions.len()));
         let bar = progress_bar(self.options.progress, todo.len());
         let times = JobTimes::new();
         let record = self.record;

@@ -4,7 +4,7 @@
 //! Takes the build options and the output folder, gives a [`Resumed`] pipeline with the
 //! files changed since; takes a pipeline after a run, gives the cache's files.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -79,15 +79,15 @@ impl Pipeline {
             options: options.clone(),
             record: true,
             frame,
-            articles: HashMap::new(),
-            pages: HashMap::new(),
-            derived: HashMap::new(),
+            articles: HashMap::default(),
+            pages: HashMap::default(),
+            derived: HashMap::default(),
             outputs: state.outputs.into_iter().collect(),
             read_table: ReadTable::of(state.reads),
             left_out: state.left_out,
             next_version: state.next_version,
             packs: Some(Arc::new(Packs::new(&dir))),
-            bodiless: HashSet::new(),
+            bodiless: HashSet::default(),
         };
         for stored in state.articles {
             let source = stored.article.source.clone();
