@@ -75,6 +75,7 @@ mod tests {
             has_code: false,
             polls: Vec::new(),
             references: Vec::new(),
+            links: Vec::new(),
         }
     }
 

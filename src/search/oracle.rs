@@ -382,6 +382,7 @@ fn same_index_as_pagefind_on_the_sample_site() {
         has_code: false,
         polls: Vec::new(),
         references: Vec::new(),
+        links: Vec::new(),
     };
     let bodies: Vec<Rendered> = site.articles.iter().map(|a| text(&a.body)).collect();
     let page_bodies: Vec<Rendered> = site.pages.iter().map(|p| text(&p.body)).collect();
