@@ -64,9 +64,33 @@ pub enum Read {
     Tags(usize),
     /// One tag of a tree, by slug: its name and count.
     Tag(usize, String),
-    /// What decides which pages exist and their dates (the sitemap): every article's and
-    /// page's source, path, language, dates, regions, tags and draft flag.
+    /// What decides which pages exist and their dates (the sitemap), and every list: each
+    /// article's and page's source, path, language, dates, regions, tags, draft and pinned
+    /// flags.
     Routing,
+}
+
+impl Read {
+    /// Whether what this read names is made from the site's lists alone, so that it cannot
+    /// change while [`Read::Routing`] keeps its version (settings aside, which only a full
+    /// run reads). Lists are built from the fields `Routing` covers: a list built from
+    /// another field must add that field to `Routing`.
+    pub fn is_structural(&self) -> bool {
+        matches!(
+            self,
+            Read::Items(..)
+                | Read::Count(_)
+                | Read::Newest(_)
+                | Read::Neighbours(_)
+                | Read::MoreFrom(..)
+                | Read::Regions(_)
+                | Read::Years(_)
+                | Read::Year(..)
+                | Read::Tags(_)
+                | Read::Tag(..)
+                | Read::Routing
+        )
+    }
 }
 
 /// The reads of one output, in the order they were made (duplicates kept out).
@@ -252,7 +276,8 @@ impl Renderer<'_> {
             Read::Routing => *self.routing_version.get_or_init(|| {
                 let mut h = DefaultHasher::new();
                 for a in &site.articles {
-                    (&a.source, &a.path, &a.lang, &a.regions, &a.tags, a.draft).hash(&mut h);
+                    let listed = (&a.regions, &a.tags, a.draft, a.pinned);
+                    (&a.source, &a.path, &a.lang, listed).hash(&mut h);
                     a.date.timestamp().hash(&mut h);
                     a.updated.as_ref().map(|u| u.timestamp()).hash(&mut h);
                 }

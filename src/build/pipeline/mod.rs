@@ -71,6 +71,8 @@ pub struct Pipeline {
     derived: HashMap<String, Derived>,
     outputs: HashMap<String, Recorded>,
     read_table: ReadTable,
+    /// The version of each read in the table at the end of the last run.
+    last_versions: LastVersions,
     left_out: LeftOut,
     next_version: u64,
     /// The build cache's bodies, for a pipeline resumed from it.
@@ -139,6 +141,14 @@ pub(super) struct BodyMeta {
 pub(super) struct Recorded {
     pub(super) key: u64,
     pub(super) reads: Vec<(u32, u64)>,
+}
+
+/// The versions of the read table's reads as the last run found them, with the version of
+/// [`Read::Routing`] then.
+#[derive(Default)]
+struct LastVersions {
+    routing: Option<u64>,
+    versions: Vec<u64>,
 }
 
 /// One output rendered by a run: its path, key, and the reads it made with their versions.
@@ -219,6 +229,7 @@ impl Pipeline {
             derived: HashMap::default(),
             outputs: HashMap::default(),
             read_table: ReadTable::default(),
+            last_versions: LastVersions::default(),
             left_out: site.left_out.clone(),
             next_version: 1,
             packs: None,
@@ -507,12 +518,20 @@ impl Pipeline {
             .any(|a| self.derived.get(&a.source).is_some_and(|d| d.meta.has_code));
         let planned = plan(&frame.theme, &self.derived, site, has_code);
         timer.lap("plan");
-        // Each read's version now, found once however many outputs made it.
-        let versions: Vec<u64> = self
+        // Each read's version now, found once however many outputs made it; while the lists
+        // keep their shape (`Routing`), what is made from them alone keeps its version.
+        let routing = renderer.version(&Read::Routing);
+        let same_lists = self.last_versions.routing == Some(routing);
+        let last = &self.last_versions.versions;
+        let mut versions: Vec<u64> = self
             .read_table
             .reads
             .par_iter()
-            .map(|read| renderer.version(read))
+            .enumerate()
+            .map(|(n, read)| match last.get(n) {
+                Some(&version) if same_lists && read.is_structural() => version,
+                _ => renderer.version(read),
+            })
             .collect();
         let stored = &self.outputs;
         let is_current = |p: &Planned| {
@@ -544,7 +563,13 @@ impl Pipeline {
                     let table = &mut self.read_table;
                     let reads = reads
                         .into_iter()
-                        .map(|(read, version)| (table.number(read), version))
+                        .map(|(read, version)| {
+                            let number = table.number(read);
+                            if number as usize == versions.len() {
+                                versions.push(version);
+                            }
+                            (number, version)
+                        })
                         .collect();
                     self.outputs.insert(path, Recorded { key, reads });
                 }
@@ -554,6 +579,10 @@ impl Pipeline {
         if !problems.is_empty() {
             return Err(problems.sorted().into());
         }
+        self.last_versions = LastVersions {
+            routing: Some(routing),
+            versions,
+        };
         let live: HashSet<&str> = planned.iter().map(|p| p.path.as_str()).collect();
         let gone: Vec<String> = self
             .outputs

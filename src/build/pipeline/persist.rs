@@ -84,6 +84,7 @@ impl Pipeline {
             derived: HashMap::default(),
             outputs: state.outputs.into_iter().collect(),
             read_table: ReadTable::of(state.reads),
+            last_versions: Default::default(),
             left_out: state.left_out,
             next_version: state.next_version,
             packs: Some(Arc::new(Packs::new(&dir))),
@@ -138,6 +139,8 @@ impl Pipeline {
             }
         }
         self.read_table.compact(&mut self.outputs);
+        // Numbered again: the versions by number no longer fit.
+        self.last_versions = Default::default();
         let database = self.options.root.join(&self.frame.config.polls.database);
         let fingerprint = cache::fingerprint(&self.options, output, &self.frame.theme, &database);
         let articles = self
