@@ -6,7 +6,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::JobTimes;
 use super::pipeline::Derived;
@@ -19,27 +19,27 @@ use crate::site::Site;
 use crate::theme::{StaticSource, Theme};
 
 /// Where an output file's bytes come from.
-pub(super) enum Source<'a> {
+pub(super) enum Source {
     Job(Job),
-    Copy(&'a Path),
-    Bytes(Cow<'a, [u8]>),
+    Copy(PathBuf),
+    Bytes(Cow<'static, [u8]>),
 }
 
 /// One output file of a run.
-pub(super) struct Planned<'a> {
+pub(super) struct Planned {
     pub path: String,
     pub key: u64,
-    pub source: Source<'a>,
+    pub source: Source,
 }
 
 /// The output files of the site: every job, the static files, the highlight stylesheet
 /// when a body has code, and the files of article bundles.
-pub(super) fn plan<'a>(
-    theme: &'a Theme,
-    derived: &'a HashMap<String, Derived>,
+pub(super) fn plan(
+    theme: &Theme,
+    derived: &HashMap<String, Derived>,
     site: &Site,
     has_code: bool,
-) -> Vec<Planned<'a>> {
+) -> Vec<Planned> {
     let mut planned: Vec<Planned> = render::jobs(site)
         .into_iter()
         .map(|job| Planned {
@@ -109,7 +109,7 @@ pub(super) fn produce(
 }
 
 /// An output whose bytes are in memory; its key is their hash.
-fn bytes_output<'a>(path: &str, bytes: Cow<'a, [u8]>) -> Planned<'a> {
+fn bytes_output(path: &str, bytes: Cow<'static, [u8]>) -> Planned {
     Planned {
         path: path.to_string(),
         key: hash_of(&*bytes),
@@ -118,13 +118,13 @@ fn bytes_output<'a>(path: &str, bytes: Cow<'a, [u8]>) -> Planned<'a> {
 }
 
 /// An output copied from a file; its key is the file's path, size and modification time.
-fn copy_output(path: String, from: &Path) -> Planned<'_> {
+fn copy_output(path: String, from: &Path) -> Planned {
     let stamp = std::fs::metadata(from)
         .ok()
         .map(|m| (m.len(), m.modified().ok()));
     Planned {
         path,
         key: hash_of(&(from, stamp)),
-        source: Source::Copy(from),
+        source: Source::Copy(from.to_path_buf()),
     }
 }

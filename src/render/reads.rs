@@ -64,9 +64,9 @@ pub enum Read {
     Tags(usize),
     /// One tag of a tree, by slug: its name and count.
     Tag(usize, String),
-    /// What decides which pages exist and their dates (the sitemap), and every list: each
-    /// article's and page's source, path, language, dates, regions, tags, draft and pinned
-    /// flags.
+    /// What decides which pages exist (and so the output files a run plans) and their dates
+    /// (the sitemap), and every list: each article's and page's source, path, language,
+    /// dates, regions, tags, aliases, draft and pinned flags.
     Routing,
 }
 
@@ -276,13 +276,13 @@ impl Renderer<'_> {
             Read::Routing => *self.routing_version.get_or_init(|| {
                 let mut h = DefaultHasher::new();
                 for a in &site.articles {
-                    let listed = (&a.regions, &a.tags, a.draft, a.pinned);
+                    let listed = (&a.regions, &a.tags, a.draft, a.pinned, &a.aliases);
                     (&a.source, &a.path, &a.lang, listed).hash(&mut h);
                     a.date.timestamp().hash(&mut h);
                     a.updated.as_ref().map(|u| u.timestamp()).hash(&mut h);
                 }
                 for p in &site.pages {
-                    (&p.source, &p.path, &p.lang, p.draft).hash(&mut h);
+                    (&p.source, &p.path, &p.lang, p.draft, &p.aliases).hash(&mut h);
                     p.updated.as_ref().map(|u| u.timestamp()).hash(&mut h);
                 }
                 h.finish()

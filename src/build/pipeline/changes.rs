@@ -26,7 +26,7 @@ impl Pipeline {
             .future
             .iter()
             .map(|(source, at)| due(*at, format!("{source} comes due")));
-        let pins = self.articles.values().filter(|a| a.pinned).filter_map(|a| {
+        let pins = self.articles.iter().filter(|a| a.pinned).filter_map(|a| {
             let until = a.pinned_until.as_ref()?.timestamp();
             Some(due(until, format!("the pin of {} ends", a.source)))
         });
@@ -70,15 +70,25 @@ impl Pipeline {
         if !problems.is_empty() {
             return Err(problems.sorted().into());
         }
+        let reloaded: std::collections::HashSet<&String> =
+            loaded.iter().map(|(source, _)| source).collect();
+        let had_bundle = self
+            .articles
+            .iter()
+            .any(|a| a.bundle_dir.is_some() && reloaded.contains(&a.source));
+        let has_bundle = loaded
+            .iter()
+            .any(|(_, found)| matches!(found, Some(Loaded::Article(a)) if a.bundle_dir.is_some()));
+        self.bundles_reloaded |= had_bundle || has_bundle;
+        self.articles.retain(|a| !reloaded.contains(&a.source));
         for (source, found) in loaded {
             self.note_left_out(&source, found.as_ref());
             self.bodiless.remove(&source);
-            self.articles.remove(&source);
             self.pages.remove(&source);
             self.derived.remove(&source);
             match found {
                 Some(Loaded::Article(article)) => {
-                    self.articles.insert(source, *article);
+                    self.articles.push(*article);
                 }
                 Some(Loaded::Page(page)) => {
                     self.pages.insert(source, *page);
@@ -112,7 +122,11 @@ impl Pipeline {
             files.push(path.clone());
             if !path.exists() && path.extension().is_none_or(|e| e != "md") {
                 let folder = format!("{}/", content::relative(root, path));
-                let known = self.articles.keys().chain(self.pages.keys());
+                let known = self
+                    .articles
+                    .iter()
+                    .map(|a| &a.source)
+                    .chain(self.pages.keys());
                 let drafts = self.left_out.drafts.iter();
                 let future = self.left_out.future.iter().map(|(source, _)| source);
                 files.extend(
@@ -128,7 +142,7 @@ impl Pipeline {
         for file in files {
             if file.extension().is_some_and(|e| e == "md") {
                 markdown.push(file);
-            } else if let Some(owner) = self.articles.values().find(|a| {
+            } else if let Some(owner) = self.articles.iter().find(|a| {
                 a.bundle_dir
                     .as_deref()
                     .is_some_and(|dir| file.starts_with(dir))

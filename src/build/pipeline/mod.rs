@@ -66,13 +66,19 @@ pub struct Pipeline {
     /// Whether outputs' reads are kept, for updates (a one-off build keeps none).
     record: bool,
     frame: Frame,
-    articles: HashMap<String, Article>,
+    /// The loaded articles, in the order of the last run's model (an update's assembly then
+    /// has little to sort, and nothing is moved article by article between runs).
+    articles: Vec<Article>,
     pages: HashMap<String, Page>,
     derived: HashMap<String, Derived>,
     outputs: HashMap<String, Recorded>,
     read_table: ReadTable,
     /// The version of each read in the table at the end of the last run.
     last_versions: LastVersions,
+    /// The output files of the last run, and the shape of the lists they were planned for.
+    last_plan: Option<(u64, Arc<Vec<Planned>>)>,
+    /// Whether an update read again an article with a bundle (its files may have changed).
+    bundles_reloaded: bool,
     left_out: LeftOut,
     next_version: u64,
     /// The build cache's bodies, for a pipeline resumed from it.
@@ -224,12 +230,14 @@ impl Pipeline {
                 results,
                 now,
             },
-            articles: HashMap::default(),
+            articles: Vec::new(),
             pages: HashMap::default(),
             derived: HashMap::default(),
             outputs: HashMap::default(),
             read_table: ReadTable::default(),
             last_versions: LastVersions::default(),
+            last_plan: None,
+            bundles_reloaded: false,
             left_out: site.left_out.clone(),
             next_version: 1,
             packs: None,
@@ -254,7 +262,7 @@ impl Pipeline {
         let content = Content {
             regions: self.frame.regions.clone(),
             polls: self.frame.polls.clone(),
-            articles: self.articles.drain().map(|(_, a)| a).collect(),
+            articles: std::mem::take(&mut self.articles),
             pages: self.pages.drain().map(|(_, p)| p).collect(),
             left_out: self.left_out.clone(),
         };
@@ -408,10 +416,7 @@ impl Pipeline {
         let Site {
             articles, pages, ..
         } = site;
-        self.articles = articles
-            .into_iter()
-            .map(|a| (a.source.clone(), a))
-            .collect();
+        self.articles = articles;
         self.pages = pages.into_iter().map(|p| (p.source.clone(), p)).collect();
         if let Some(error) = failure.get() {
             anyhow::bail!(CacheDamaged(error.to_string()));
@@ -516,11 +521,17 @@ impl Pipeline {
             .articles
             .iter()
             .any(|a| self.derived.get(&a.source).is_some_and(|d| d.meta.has_code));
-        let planned = plan(&frame.theme, &self.derived, site, has_code);
-        timer.lap("plan");
         // Each read's version now, found once however many outputs made it; while the lists
-        // keep their shape (`Routing`), what is made from them alone keeps its version.
+        // keep their shape (`Routing`), what is made from them alone keeps its version, and
+        // the output files are those of the last run (unless a bundle's files may differ).
         let routing = renderer.version(&Read::Routing);
+        let shape = hash_of(&(routing, has_code));
+        let planned = match self.last_plan.take() {
+            Some((last, planned)) if last == shape && !self.bundles_reloaded => planned,
+            _ => Arc::new(plan(&frame.theme, &self.derived, site, has_code)),
+        };
+        self.bundles_reloaded = false;
+        timer.lap("plan");
         let same_lists = self.last_versions.routing == Some(routing);
         let last = &self.last_versions.versions;
         let mut versions: Vec<u64> = self
@@ -602,7 +613,7 @@ impl Pipeline {
             .filter(|p| matches!(&p.source, Source::Job(job) if job.is_page()))
             .count();
         let files = planned.len();
-        drop(planned);
+        self.last_plan = Some((shape, planned));
         for (article, view) in site.articles.iter().zip(renderer.into_article_views()) {
             if let Some(d) = self.derived.get_mut(&article.source) {
                 d.view = view;

@@ -79,12 +79,14 @@ impl Pipeline {
             options: options.clone(),
             record: true,
             frame,
-            articles: HashMap::default(),
+            articles: Vec::new(),
             pages: HashMap::default(),
             derived: HashMap::default(),
             outputs: state.outputs.into_iter().collect(),
             read_table: ReadTable::of(state.reads),
             last_versions: Default::default(),
+            last_plan: None,
+            bundles_reloaded: false,
             left_out: state.left_out,
             next_version: state.next_version,
             packs: Some(Arc::new(Packs::new(&dir))),
@@ -105,7 +107,7 @@ impl Pipeline {
                     blob: stored.blob,
                 },
             );
-            pipeline.articles.insert(source.clone(), stored.article);
+            pipeline.articles.push(stored.article);
             pipeline.bodiless.insert(source);
         }
         for page in state.pages {
@@ -145,7 +147,7 @@ impl Pipeline {
         let fingerprint = cache::fingerprint(&self.options, output, &self.frame.theme, &database);
         let articles = self
             .articles
-            .values()
+            .iter()
             .filter_map(|article| {
                 let d = self.derived.get(&article.source)?;
                 Some(cache::StoredArticle {
