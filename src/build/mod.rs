@@ -439,8 +439,11 @@ fn build_incrementally(
     let timer = Timer::start();
     let kept = sink.commit()?;
     timer.lap("write");
-    keep_cache(&mut pipeline, output, stamps);
-    timer.lap("cache");
+    // Nothing read again and nothing rendered: the cache already says all there is.
+    if !changed.is_empty() || run.rendered > 0 {
+        keep_cache(&mut pipeline, output, stamps);
+        timer.lap("cache");
+    }
     Ok(BuildReport {
         pages: run.pages,
         articles: run.articles,

@@ -196,6 +196,27 @@ fn changed_settings_set_the_cache_aside() {
 }
 
 #[test]
+fn a_build_with_nothing_changed_writes_nothing() {
+    let site = site_of(6);
+    site.build(&[]);
+    // Past the two seconds in which a file's time is not trusted.
+    std::thread::sleep(Duration::from_millis(2100));
+    site.build(&[]);
+    let state = site.root().join(".birge-cache/state.bin");
+    let stamp = |p: &Path| std::fs::metadata(p).unwrap().modified().unwrap();
+    let (state_before, page_before) = (stamp(&state), stamp(&site.public().join("index.html")));
+    std::thread::sleep(Duration::from_millis(50));
+    site.build(&[]);
+    assert_eq!(
+        stamp(&state),
+        state_before,
+        "the cache is not written again"
+    );
+    assert_eq!(stamp(&site.public().join("index.html")), page_before);
+    assert_same_as_clean(&site);
+}
+
+#[test]
 fn no_cache_builds_without_it() {
     let site = site_of(3);
     site.build(&["--no-cache"]);
