@@ -93,6 +93,18 @@ pub fn render_bodies(
         .collect()
 }
 
+/// Every standalone page's body, in model order; problems go to `problems`.
+pub fn render_pages(scope: &MarkdownScope, site: &Site, problems: &mut Problems) -> Vec<Rendered> {
+    site.pages
+        .iter()
+        .map(|page| {
+            let (rendered, found) = scope.page(page);
+            problems.extend(found);
+            rendered
+        })
+        .collect()
+}
+
 /// Checks that the local files articles and pages point at (lead images, Markdown images,
 /// links to files) are among the files the build publishes.
 pub fn check_references(

@@ -28,7 +28,7 @@ use crate::render;
 use crate::site::Site;
 use crate::theme::Theme;
 pub use bodies::MarkdownScope;
-use bodies::{check_references, render_bodies};
+use bodies::{check_references, render_bodies, render_pages};
 pub use cache::CacheDamaged;
 pub use pipeline::{Due, Pipeline, Resumed, Run};
 
@@ -165,15 +165,7 @@ pub fn prepare(options: &BuildOptions) -> Result<Prepared, Problems> {
         problems.extend(found);
         bodies.push(body);
     }
-    let page_bodies: Vec<Rendered> = site
-        .pages
-        .iter()
-        .map(|page| {
-            let (rendered, found) = scope.page(page);
-            problems.extend(found);
-            rendered
-        })
-        .collect();
+    let page_bodies = render_pages(&scope, &site, &mut problems);
     timer.lap("markdown");
     let references: Vec<&[markdown::Reference]> =
         bodies.iter().map(|b| b.references.as_slice()).collect();

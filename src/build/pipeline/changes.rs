@@ -41,10 +41,10 @@ impl Pipeline {
         future.chain(pins).chain(polls).min_by_key(|d| d.at)
     }
 
-    /// Reads the changed files again into the pipeline's articles and pages.
-    pub(super) fn reload(&mut self, changed: &[PathBuf]) -> Result<()> {
-        let root = self.options.root.clone();
-        let load_options = LoadOptions {
+    /// How a file is loaded now: the build's options at the present, and the regions and
+    /// polls its front matter may name.
+    fn load_context(&self) -> (LoadOptions, Content) {
+        let options = LoadOptions {
             drafts: self.options.drafts,
             future: self.options.future,
             now: self.frame.now,
@@ -54,6 +54,13 @@ impl Pipeline {
             polls: self.frame.polls.clone(),
             ..Content::default()
         };
+        (options, lookup)
+    }
+
+    /// Reads the changed files again into the pipeline's articles and pages.
+    pub(super) fn reload(&mut self, changed: &[PathBuf]) -> Result<()> {
+        let root = self.options.root.clone();
+        let (load_options, lookup) = self.load_context();
         let mut problems = Problems::default();
         let mut loaded: Vec<(String, Option<Loaded>)> = Vec::new();
         for path in self.markdown_files_of(changed) {
@@ -176,16 +183,7 @@ impl Pipeline {
         problems: &mut Problems,
     ) -> HashMap<usize, Article> {
         let root = &self.options.root;
-        let options = LoadOptions {
-            drafts: self.options.drafts,
-            future: self.options.future,
-            now: self.frame.now,
-        };
-        let lookup = Content {
-            regions: self.frame.regions.clone(),
-            polls: self.frame.polls.clone(),
-            ..Content::default()
-        };
+        let (options, lookup) = self.load_context();
         let mut reread = HashMap::new();
         for &i in indexes {
             let source = &site.articles[i].source;

@@ -19,7 +19,7 @@ use anyhow::Result;
 use rayon::prelude::*;
 use tera::Value;
 
-use super::bodies::{MarkdownScope, check_references, render_bodies};
+use super::bodies::{MarkdownScope, check_references, render_bodies, render_pages};
 mod changes;
 mod persist;
 
@@ -269,19 +269,11 @@ impl Pipeline {
         let site = Site::assemble(self.frame.config.clone(), content)?;
         timer.lap("assemble");
         let mut problems = Problems::default();
-        self.derive_bodies(&site, &mut problems);
-        timer.lap("markdown");
         let unloaded = content::unloaded_polls(&self.options.root, &self.frame.polls);
         let scope = MarkdownScope::new(&site).with_unloaded_polls(&unloaded);
-        let page_bodies: Vec<Rendered> = site
-            .pages
-            .iter()
-            .map(|page| {
-                let (rendered, found) = scope.page(page);
-                problems.extend(found);
-                rendered
-            })
-            .collect();
+        self.derive_bodies(&site, &scope, &mut problems);
+        let page_bodies = render_pages(&scope, &site, &mut problems);
+        timer.lap("markdown");
         if !problems.is_empty() {
             return Err(problems.sorted().into());
         }
@@ -346,7 +338,7 @@ impl Pipeline {
 
     /// Renders the Markdown of every article that has none, or whose `@/` links resolve
     /// elsewhere now.
-    fn derive_bodies(&mut self, site: &Site, problems: &mut Problems) {
+    fn derive_bodies(&mut self, site: &Site, scope: &MarkdownScope, problems: &mut Problems) {
         let targets = &site.link_targets;
         self.derived.retain(|_, d| {
             d.meta
@@ -354,13 +346,11 @@ impl Pipeline {
                 .iter()
                 .all(|(target, was)| targets.get(target) == was.as_ref())
         });
-        let unloaded = content::unloaded_polls(&self.options.root, &self.frame.polls);
-        let scope = MarkdownScope::new(site).with_unloaded_polls(&unloaded);
         let missing: Vec<usize> = (0..site.articles.len())
             .filter(|&i| !self.derived.contains_key(&site.articles[i].source))
             .collect();
         let reread = self.reread_markdown(site, &missing, problems);
-        let rendered = render_bodies(&scope, site, &missing, &reread);
+        let rendered = render_bodies(scope, site, &missing, &reread);
         for (i, (body, found)) in missing.iter().copied().zip(rendered) {
             problems.extend(found);
             let article = &site.articles[i];
