@@ -167,7 +167,7 @@ pub(super) fn write_state(dir: &Path, header: &Header, state: &WrittenState) -> 
 }
 
 /// Writes `bytes` to `path` through a temporary file renamed into place.
-fn write_whole(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(super) fn write_whole(path: &Path, bytes: &[u8]) -> Result<()> {
     let temporary = path.with_extension("tmp");
     let mut file = File::create(&temporary)
         .with_context(|| format!("cannot write {}", temporary.display()))?;

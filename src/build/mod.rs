@@ -11,6 +11,7 @@ mod bodies;
 pub mod cache;
 pub mod pipeline;
 mod plan;
+mod search;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -7,9 +7,11 @@
 use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::JobTimes;
 use super::pipeline::Derived;
+use super::search::BundleFile;
 use crate::diagnostics::Problem;
 use crate::markdown;
 use crate::output::Sink;
@@ -23,6 +25,10 @@ pub(super) enum Source {
     Job(Job),
     Copy(PathBuf),
     Bytes(Cow<'static, [u8]>),
+    /// Bytes shared with the stage that made them (a search bundle's files).
+    Shared(Arc<Vec<u8>>),
+    /// A file an earlier run wrote, whose bytes this one does not have: current by its key.
+    Written,
 }
 
 /// One output file of a run.
@@ -105,6 +111,27 @@ pub(super) fn produce(
             .write(&planned.path, bytes)
             .map_err(failed)
             .map(|()| Vec::new()),
+        Source::Shared(bytes) => sink
+            .write(&planned.path, bytes)
+            .map_err(failed)
+            .map(|()| Vec::new()),
+        Source::Written => Err(failed(anyhow::anyhow!(
+            "the build cache lost this file's bytes: build again with --no-cache"
+        ))),
+    }
+}
+
+impl Planned {
+    /// A search bundle's file.
+    pub(super) fn search_file(file: &BundleFile) -> Planned {
+        Planned {
+            path: file.path.clone(),
+            key: file.key,
+            source: file
+                .bytes
+                .as_ref()
+                .map_or(Source::Written, |bytes| Source::Shared(Arc::clone(bytes))),
+        }
     }
 }
 

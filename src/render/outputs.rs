@@ -49,6 +49,8 @@ pub enum Job {
     Rss { tree: usize },
     /// A tree's not-found page.
     NotFound { tree: usize },
+    /// A tree's search page (its index is the pipeline's search stage's).
+    Search { tree: usize },
     /// The polls index of a tree.
     Polls { tree: usize },
     /// One poll's page.
@@ -74,7 +76,7 @@ pub enum Job {
 
 impl Job {
     /// Every kind of job [`Job::kind`] names.
-    pub const KINDS: [&'static str; 21] = [
+    pub const KINDS: [&'static str; 22] = [
         "front",
         "article",
         "page",
@@ -89,6 +91,7 @@ impl Job {
         "atom",
         "rss",
         "not found",
+        "search",
         "polls",
         "poll",
         "poll index",
@@ -115,6 +118,7 @@ impl Job {
             Job::Atom { .. } => "atom",
             Job::Rss { .. } => "rss",
             Job::NotFound { .. } => "not found",
+            Job::Search { .. } => "search",
             Job::Polls { .. } => "polls",
             Job::Poll { .. } => "poll",
             Job::PollIndex => "poll index",
@@ -152,6 +156,7 @@ impl Job {
             Job::Atom { tree } => routes::atom(root(tree)),
             Job::Rss { tree } => routes::rss(root(tree)),
             Job::NotFound { tree } => routes::not_found(root(tree)),
+            Job::Search { tree } => routes::search(root(tree)),
             Job::Polls { tree } => routes::polls(root(tree)),
             Job::Poll { tree, poll } => routes::poll(root(tree), &site.polls[*poll].id),
             Job::PollIndex => "/polls/index.json".to_string(),
@@ -257,6 +262,9 @@ pub fn jobs(site: &Site) -> Vec<Job> {
             Job::NotFound { tree: t },
             Job::Polls { tree: t },
         ]);
+        if site.config.search {
+            jobs.push(Job::Search { tree: t });
+        }
         jobs.extend((0..site.polls.len()).map(|p| Job::Poll { tree: t, poll: p }));
     }
     jobs.push(Job::PollIndex);

@@ -348,6 +348,10 @@ impl<'r, 'a> Scope<'r, 'a> {
                 let cx = self.context(*tree, &path, "404", &[]);
                 self.render_template("404.html", &cx)?
             }
+            Job::Search { tree } => {
+                let cx = self.context(*tree, &path, "search", &[]);
+                self.render_template("search.html", &cx)?
+            }
             Job::Polls { tree } => {
                 let mut cx = self.context(*tree, &path, "polls", &[]);
                 let polls: Vec<Value> = (0..site.polls.len())

@@ -16,7 +16,19 @@ use super::records::Document;
 /// The documents of `site`'s published articles and pages, articles first, in the site's
 /// order (the index sorts them by URL itself).
 pub fn documents(site: &Site, bodies: &[Rendered], page_bodies: &[Rendered]) -> Vec<Document> {
+    documents_of(site, None, &|i| bodies[i].html.as_str(), page_bodies)
+}
+
+/// [`documents`] of one language only (`lang`), or of all (`None`), with each article's body
+/// HTML given by its index in `site.articles` (bodies may be loaded as they are asked for).
+pub fn documents_of<'b>(
+    site: &Site,
+    lang: Option<&str>,
+    article_html: &(dyn Fn(usize) -> &'b str + Sync),
+    page_bodies: &[Rendered],
+) -> Vec<Document> {
     let default_lang = &site.config.language;
+    let wanted = |l: &str| lang.is_none_or(|lang| lang == l);
     let region_names = |slugs: &[String], lang: &str| -> Vec<String> {
         slugs
             .iter()
@@ -28,9 +40,9 @@ pub fn documents(site: &Site, bodies: &[Rendered], page_bodies: &[Rendered]) -> 
     let articles = site
         .articles
         .iter()
-        .zip(bodies)
-        .filter(|(a, _)| !a.draft)
-        .map(|(a, body)| Document {
+        .enumerate()
+        .filter(|(_, a)| !a.draft && wanted(&a.lang))
+        .map(|(i, a)| Document {
             url: a.path.clone(),
             lang: a.lang.clone(),
             title: a.title.clone(),
@@ -38,13 +50,13 @@ pub fn documents(site: &Site, bodies: &[Rendered], page_bodies: &[Rendered]) -> 
             regions: region_names(&a.regions, &a.lang),
             tags: a.tags.clone(),
             summary: summary(&a.summary),
-            body_text: plain_text(&body.html),
+            body_text: plain_text(article_html(i)),
         });
     let pages = site
         .pages
         .iter()
         .zip(page_bodies)
-        .filter(|(p, _)| !p.draft)
+        .filter(|(p, _)| !p.draft && wanted(&p.lang))
         .map(|(p, body)| Document {
             url: p.path.clone(),
             lang: p.lang.clone(),

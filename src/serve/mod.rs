@@ -79,6 +79,8 @@ struct Live {
     generation: std::sync::atomic::AtomicU64,
     /// The in-memory build that content edits update; `None` after a failed build.
     session: std::sync::Mutex<Option<Pipeline>>,
+    /// Whether a search bundle waits to be made again (an edit's pages are served already).
+    search_pending: std::sync::atomic::AtomicBool,
 }
 
 impl Live {
@@ -91,12 +93,26 @@ impl Live {
         let session = self.session.lock().expect("session lock");
         session.as_ref().and_then(Pipeline::next_change)
     }
+
+    /// Whether a search bundle waits to be made again.
+    fn search_is_stale(&self) -> bool {
+        self.search_pending
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Notes whether the session's search bundles are older than their documents.
+    fn note_search(&self, session: Option<&Pipeline>) {
+        let stale = session.is_some_and(Pipeline::search_is_stale);
+        self.search_pending
+            .store(stale, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// Builds the whole site into memory, keeping the pipeline for later edits.
 fn build_in_memory(options: &BuildOptions) -> Result<(MemorySite, Pipeline)> {
     let site = MemorySite::default();
-    let (pipeline, _) = Pipeline::start(options, &site, true)?;
+    let (mut pipeline, _) = Pipeline::start(options, &site, true)?;
+    pipeline.defer_search(true);
     Ok((site, pipeline))
 }
 
@@ -165,6 +181,7 @@ async fn serve(options: ServeOptions) -> Result<()> {
         build,
         generation: std::sync::atomic::AtomicU64::new(1),
         session: std::sync::Mutex::new(session),
+        search_pending: std::sync::atomic::AtomicBool::new(false),
     });
 
     let database = ThrowawayDatabase::new();
@@ -258,6 +275,7 @@ async fn status(State(live): State<Arc<Live>>) -> Response {
         "generation": live.generation.load(std::sync::atomic::Ordering::SeqCst),
         "ok": problems.is_none(),
         "problems": problems,
+        "search": if live.search_is_stale() { "pending" } else { "current" },
     });
     ([(header::CACHE_CONTROL, "no-cache")], axum::Json(body)).into_response()
 }
@@ -424,16 +442,30 @@ enum Wake {
     Event(notify::Result<notify::Event>),
     /// The time came for the site to change by itself.
     Due(Due),
+    /// No edit came for a while (and a search bundle is stale).
+    Quiet,
     /// The watcher is gone.
     Closed,
 }
+
+/// How long no edit must come before a stale search bundle is made again: an edit reloads
+/// its pages at once, the search index (seconds on a large site) follows when editing pauses.
+const SEARCH_QUIET: Duration = Duration::from_millis(800);
 
 /// Waits for the watcher, or until `due`, whichever comes first.
 fn wait(
     receiver: &std::sync::mpsc::Receiver<notify::Result<notify::Event>>,
     due: Option<Due>,
+    quiet: Option<Duration>,
 ) -> Wake {
     use std::sync::mpsc::RecvTimeoutError;
+    if let Some(quiet) = quiet {
+        return match receiver.recv_timeout(quiet) {
+            Ok(event) => Wake::Event(event),
+            Err(RecvTimeoutError::Timeout) => Wake::Quiet,
+            Err(RecvTimeoutError::Disconnected) => Wake::Closed,
+        };
+    }
     let Some(due) = due else {
         return receiver.recv().map_or(Wake::Closed, Wake::Event);
     };
@@ -462,8 +494,13 @@ fn rebuild_loop(
 ) {
     loop {
         let due = live.next_change();
-        let first = match wait(receiver, due.clone()) {
+        let quiet = live.search_is_stale().then_some(SEARCH_QUIET);
+        let first = match wait(receiver, due.clone(), quiet) {
             Wake::Event(event) => event,
+            Wake::Quiet => {
+                refresh_search(live);
+                continue;
+            }
             Wake::Due(due) => {
                 rebuild(live, Batch::everything(), None, Some(&due.what));
                 continue;
@@ -509,6 +546,35 @@ fn rebuild_loop(
     }
 }
 
+/// Makes the stale search bundles again; open pages are not reloaded for it.
+fn refresh_search(live: &Live) {
+    let started = Instant::now();
+    let mut session = live.session.lock().expect("session lock");
+    let Some(current) = session.as_mut() else {
+        return;
+    };
+    let site = live.site();
+    match current.refresh_search(site.as_ref()) {
+        Ok(run) => {
+            live.note_search(Some(current));
+            eprintln!(
+                "search index rebuilt ({} files) in {:.0} ms",
+                run.rendered,
+                started.elapsed().as_secs_f64() * 1000.0
+            )
+        }
+        Err(error) => {
+            // Like a failed update: the next change builds everything again.
+            *session = None;
+            live.note_search(None);
+            let text = describe(&error);
+            eprintln!("{text}");
+            *live.problems.write().expect("problems lock") = Some(text.clone());
+            let _ = live.signals.send(Signal::Problems(text));
+        }
+    }
+}
+
 /// Rebuilds after a batch of changes: content edits update the session in place, anything
 /// else (or an edit after a failed build) builds everything again. `because` says why a
 /// rebuild that no edit asked for runs.
@@ -529,6 +595,7 @@ fn rebuild(live: &Live, batch: Batch, content: Option<&[PathBuf]>, because: Opti
             format!("rebuilt all {files} files")
         }),
     };
+    live.note_search(session.as_ref());
     match outcome {
         Ok(summary) => {
             let was_broken = live
@@ -554,6 +621,7 @@ fn rebuild(live: &Live, batch: Batch, content: Option<&[PathBuf]>, because: Opti
         Err(error) => {
             // The session may hold half an update: the next change builds everything again.
             *session = None;
+            live.note_search(None);
             let text = describe(&error);
             eprintln!("{text}");
             *live.problems.write().expect("problems lock") = Some(text.clone());

@@ -1,101 +1,82 @@
-//! Search in the browser: bundles that `birge::search` writes for a few Kazakh, Russian and
-//! English documents, a page shaped like the theme's `search.html` with the theme's own
-//! `search.js`, and Pagefind's runtime, all in headless Chromium. Each query loads
-//! `<tree>search/?q=...` and waits for the results list's `data-state="done"`.
-//!
-//! Until the build publishes search pages, the page here stands in for the rendered template:
-//! the same data attributes, the same script, the bundle in `pagefind/` beside it.
+//! Search in the browser: a fixture site with Kazakh, Russian and English articles built by
+//! the real `birge` binary, its search pages and bundles served as they were written, in
+//! headless Chromium. Each query loads `<tree>search/?q=...` and waits for the results list's
+//! `data-state="done"`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::Arc;
 
 use axum::http::Uri;
-use birge::search::{Document, build_indexes};
 
 use crate::site::static_file;
 use crate::webdriver::Browser;
 
-/// The search page of tree `lang` as the theme renders it, texts in English.
-fn page(lang: &str) -> String {
-    format!(
-        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>Search</title>\
-         <script src=\"/search.js\" defer></script></head><body><main>\
-         <search aria-label=\"Search\"><form method=\"get\"><input type=\"search\" name=\"q\" data-search-input>\
-         <button>Search</button></form></search>\
-         <p role=\"status\" aria-live=\"polite\" data-search-status></p>\
-         <ol data-search-results data-lang=\"{lang}\" data-bundle=\"pagefind/\" data-base-url=\"/\" \
-         data-t-searching=\"Searching…\" data-t-none=\"No results.\" data-t-one=\"{{n}} result\" \
-         data-t-many=\"{{n}} results\"></ol></main></body></html>"
-    )
-}
+const REGIONS_YAML: &str = "\
+- slug: atyrau
+  name: {en: Atyrau Region, kk: Атырау облысы, ru: Атырауская область}
+- slug: astana
+  name: {en: Astana, kk: Астана, ru: Астана}
+- slug: karaganda
+  name: {en: Karaganda Region, kk: Қарағанды облысы, ru: Карагандинская область}
+- slug: shymkent
+  name: {en: Shymkent, kk: Шымкент, ru: Шымкент}
+";
 
-fn doc(lang: &str, slug: &str, title: &str, region: &str, body: &str) -> Document {
-    let root = if lang == "en" {
-        String::new()
-    } else {
-        format!("/{lang}")
-    };
-    Document {
-        url: format!("{root}/news/2020/03/{slug}/"),
-        lang: lang.to_string(),
-        title: title.to_string(),
-        date: Some("26.03.2020".to_string()),
-        regions: vec![region.to_string()],
-        tags: Vec::new(),
-        summary: String::new(),
-        body_text: body.to_string(),
-    }
-}
+/// The fixture's articles: (file, lang, slug, title, region, body).
+const ARTICLES: [(&str, &str, &str, &str, &str, &str); 6] = [
+    (
+        "masks.md",
+        "en",
+        "masks",
+        "Volunteers distribute masks",
+        "atyrau",
+        "Volunteers of the Assembly sewed masks and gave them away in Atyrau.",
+    ),
+    (
+        "forum.md",
+        "en",
+        "forum",
+        "Mothers Council forum",
+        "astana",
+        "The Mothers Council met online to plan the spring.",
+    ),
+    (
+        "elki.ru.md",
+        "ru",
+        "elki",
+        "Ёлки для детей",
+        "astana",
+        "Волонтёры привезли ёлки в детские дома.",
+    ),
+    (
+        "maski.ru.md",
+        "ru",
+        "maski",
+        "Маски бесплатно",
+        "atyrau",
+        "Волонтеры раздали маски жителям Атырау.",
+    ),
+    (
+        "maska.kk.md",
+        "kk",
+        "maska",
+        "Қарағанды еріктілері",
+        "karaganda",
+        "Қарағанды облысының еріктілері маскалар таратты.",
+    ),
+    (
+        "jastar.kk.md",
+        "kk",
+        "jastar",
+        "Shymkent jastary",
+        "shymkent",
+        "Shymkent jastary «Jañğyru joly» jobasyna qatysty.",
+    ),
+];
 
-fn documents() -> Vec<Document> {
-    vec![
-        doc(
-            "en",
-            "masks",
-            "Volunteers distribute masks",
-            "Atyrau Region",
-            "Volunteers of the Assembly sewed masks and gave them away in Atyrau.",
-        ),
-        doc(
-            "en",
-            "forum",
-            "Mothers Council forum",
-            "Astana",
-            "The Mothers Council met online to plan the spring.",
-        ),
-        doc(
-            "ru",
-            "elki",
-            "Ёлки для детей",
-            "Астана",
-            "Волонтёры привезли ёлки в детские дома.",
-        ),
-        doc(
-            "ru",
-            "maski",
-            "Маски бесплатно",
-            "Атырауская область",
-            "Волонтеры раздали маски жителям Атырау.",
-        ),
-        doc(
-            "kk",
-            "maska",
-            "Қарағанды еріктілері",
-            "Қарағанды облысы",
-            "Қарағанды облысының еріктілері маскалар таратты.",
-        ),
-        doc(
-            "kk",
-            "jastar",
-            "Shymkent jastary",
-            "Shymkent",
-            "Shymkent jastary «Jañğyru joly» jobasyna qatysty.",
-        ),
-    ]
-}
-
-/// The bundles and search pages of every tree, served on a loopback port until dropped.
+/// The fixture site, built with `birge build` and served on a loopback port until dropped.
 struct Served {
     addr: String,
     _dir: tempfile::TempDir,
@@ -104,13 +85,37 @@ struct Served {
 
 impl Served {
     fn start() -> Served {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let addr = listener.local_addr().expect("an address").to_string();
         let dir = tempfile::tempdir().expect("a temporary folder");
-        let languages = ["en", "kk", "ru"].map(String::from);
-        let files = build_indexes(&documents(), &languages, "en").expect("the bundles");
-        for (path, bytes) in files {
-            write(dir.path(), &path, &bytes);
+        let root = dir.path();
+        write(
+            root,
+            "site.yaml",
+            b"title: Search Bulletin\nbase_url: https://search.example.kz\nlanguage: en\n\
+              languages: [en, kk, ru]\ntimezone: Asia/Almaty\n",
+        );
+        write(root, "content/regions.yaml", REGIONS_YAML.as_bytes());
+        for (file, lang, slug, title, region, body) in ARTICLES {
+            let md = format!(
+                "---\ntitle: \"{title}\"\ndate: 2020-03-26\nlang: {lang}\nslug: {slug}\n\
+                 region: {region}\n---\n{body}\n"
+            );
+            write(root, &format!("content/news/{file}"), md.as_bytes());
         }
-        let (addr, runtime) = serve(dir.path());
+        let out = Command::new(env!("CARGO_BIN_EXE_birge"))
+            .arg("build")
+            .arg("--root")
+            .arg(root)
+            .args(["--base-url", &format!("http://{addr}"), "--quiet"])
+            .output()
+            .expect("birge runs");
+        assert!(
+            out.status.success(),
+            "the fixture site does not build:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let runtime = serve(listener, &root.join("public"));
         Served {
             addr,
             _dir: dir,
@@ -119,24 +124,8 @@ impl Served {
     }
 }
 
-/// Writes the search pages and the theme's search.js into `dir` (beside bundles already
-/// there) and serves it on a free loopback port until the runtime ends.
-fn serve(dir: &Path) -> (String, tokio::runtime::Runtime) {
-    for (root, lang) in [("/", "en"), ("/kk/", "kk"), ("/ru/", "ru")] {
-        write(
-            dir,
-            &format!("{root}search/index.html"),
-            page(lang).as_bytes(),
-        );
-    }
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/themes/birge/static/search.js");
-    write(
-        dir,
-        "/search.js",
-        &std::fs::read(script).expect("search.js"),
-    );
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    let addr = listener.local_addr().expect("an address").to_string();
+/// Serves the built site in `dir` on `listener` until the runtime ends.
+fn serve(listener: std::net::TcpListener, dir: &Path) -> tokio::runtime::Runtime {
     let public = Arc::new(PathBuf::from(dir));
     let app = axum::Router::new().fallback(move |uri: Uri| static_file(Arc::clone(&public), uri));
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -152,7 +141,7 @@ fn serve(dir: &Path) -> (String, tokio::runtime::Runtime) {
         let app = app.into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, app).await.expect("served");
     });
-    (addr, runtime)
+    runtime
 }
 
 impl Drop for Served {
@@ -176,6 +165,7 @@ fn search(browser: &Browser, served: &Served, root: &str, query: &str) -> (Vec<S
 
 fn search_at(browser: &Browser, addr: &str, root: &str, query: &str) -> (Vec<String>, String) {
     let q: String = form_urlencoded::byte_serialize(query.as_bytes()).collect();
+    let origin = format!("http://{addr}");
     browser.go(&format!("http://{addr}{root}search/?q={q}"));
     browser.wait_for(&format!("the results of {query:?}"), |b| {
         match b
@@ -194,7 +184,8 @@ fn search_at(browser: &Browser, addr: &str, root: &str, query: &str) -> (Vec<Str
         .as_array()
         .map(|l| {
             l.iter()
-                .filter_map(|v| v.as_str().map(String::from))
+                .filter_map(|v| v.as_str())
+                .map(|link| link.trim_start_matches(&origin).to_string())
                 .collect()
         })
         .unwrap_or_default();
@@ -234,7 +225,12 @@ fn queries_find_what_readers_of_each_language_expect() {
         links.sort();
         assert_eq!(links, *expected, "{root}search/?q={query}");
         if expected.is_empty() {
-            assert_eq!(status, "No results.", "{query}");
+            let none = if *root == "/ru/" {
+                "Ничего не найдено."
+            } else {
+                "No results."
+            };
+            assert_eq!(status, none, "{query}: said in the page's language");
         }
     }
     browser.screenshot("search-results");
@@ -246,7 +242,7 @@ fn a_kazakh_latin_query_marks_the_cyrillic_words() {
     let browser = Browser::start(true);
     let (links, status) = search(&browser, &served, "/kk/", "Qaragandy");
     assert_eq!(links, ["/kk/news/2020/03/maska/"]);
-    assert_eq!(status, "1 result");
+    assert_eq!(status, "1 нәтиже", "said in the page's language");
     let input = browser.script("return document.querySelector('[data-search-input]').value");
     assert_eq!(input, "Qaragandy", "the query stays in the box");
     let snippet = browser.text(".search-snippet").unwrap_or_default();
@@ -257,11 +253,12 @@ fn a_kazakh_latin_query_marks_the_cyrillic_words() {
     );
     assert_eq!(marked, serde_json::json!(["Қарағанды"]));
     let meta = browser.text(".search-meta").unwrap_or_default();
-    assert_eq!(meta, "26.03.2020 · Қарағанды облысы");
+    assert_eq!(meta, "2020 жылғы 26 наурыз · Қарағанды облысы");
 }
 
-/// Times queries in the browser on bundles built elsewhere (`search_bench --out DIR`):
-/// `BIRGE_SEARCH_DIR=DIR BIRGE_SEARCH_QUERIES='/:charity|/kk/:цһәріты' cargo test --test
+/// Times queries in the browser on a site built elsewhere (`birge build --base-url
+/// http://127.0.0.1:PORT`, DIR its output):
+/// `BIRGE_SEARCH_PORT=PORT BIRGE_SEARCH_DIR=DIR BIRGE_SEARCH_QUERIES='/:charity|/kk/:цһәріты' cargo test --test
 /// browser search_times -- --ignored --nocapture`. Each query loads its tree's page afresh;
 /// the times are the page's own (`data-ms-load`: runtime and metadata, `data-ms-search`: the
 /// search and its first ten results' data), on loopback.
@@ -270,7 +267,10 @@ fn a_kazakh_latin_query_marks_the_cyrillic_words() {
 fn search_times() {
     let dir = PathBuf::from(std::env::var("BIRGE_SEARCH_DIR").expect("BIRGE_SEARCH_DIR"));
     let queries = std::env::var("BIRGE_SEARCH_QUERIES").unwrap_or_else(|_| "/:assembly".into());
-    let (addr, runtime) = serve(&dir);
+    let port = std::env::var("BIRGE_SEARCH_PORT").unwrap_or_else(|_| "0".into());
+    let listener = std::net::TcpListener::bind(format!("127.0.0.1:{port}")).expect("the port");
+    let addr = listener.local_addr().expect("an address").to_string();
+    let runtime = serve(listener, &dir);
     let browser = Browser::start(true);
     for query in queries.split('|') {
         let (root, words) = query.split_once(':').unwrap_or(("/", query));

@@ -16,6 +16,7 @@ mod poll_languages;
 mod polls;
 mod props;
 mod references;
+mod search;
 mod serve;
 mod serve_local;
 mod util;

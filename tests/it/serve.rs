@@ -102,6 +102,20 @@ impl DevServer {
         panic!("no rebuild after the edit");
     }
 
+    /// Waits until the search bundles are made again after the last edit (they follow the
+    /// pages when editing pauses).
+    pub fn wait_for_search(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            let status = http::get(&self.addr, "/__birge/status", &[]).json();
+            if status["search"] == "current" {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the search bundles were not made again");
+    }
+
     /// The page at `path`, parsed, once it is served with status 200; `None` if it is not
     /// within `patience`.
     pub fn page_within(&self, path: &str, patience: Duration) -> Option<Page> {
@@ -167,6 +181,7 @@ const RELOAD_TAG: &str = "<script src=\"/__birge/reload.js\"></script>";
 
 /// Asserts that every file of a clean build is served byte for byte (less the reload script).
 fn assert_served_equals_clean_build(site: &Fixture, server: &DevServer) {
+    server.wait_for_search();
     let out = tempfile::tempdir().unwrap();
     let target = out.path().join("public");
     let built = Command::new(util::BIRGE)

@@ -513,7 +513,8 @@ fn the_sitemap_has_a_lastmod_for_every_page_and_robots_names_it() {
         );
         assert!(locs.insert(loc.clone()), "{loc} listed twice");
     }
-    // Every page of the output that is not a redirect or a 404 is listed.
+    // Every page of the output that is not a redirect, a 404 or kept out of search engines
+    // (the search pages) is listed.
     for rel in files(&site.out) {
         if !rel.ends_with("index.html") {
             continue;
@@ -524,6 +525,9 @@ fn the_sitemap_has_a_lastmod_for_every_page_and_robots_names_it() {
             .next()
             .is_some()
         {
+            continue;
+        }
+        if doc.select(&sel("meta[name=robots]")).next().is_some() {
             continue;
         }
         let loc = format!("{SAMPLE_BASE}{}", site_path(&rel));

@@ -25,6 +25,7 @@ mod persist;
 
 use super::cache::{self, BlobRef, CacheDamaged, Packs};
 use super::plan::{Planned, Source, plan, produce};
+use super::search::{SearchIndexes, SearchInputs};
 use super::{BuildOptions, JobTimes, Prepared, Timer, prepare, progress_bar};
 
 use crate::config::Config;
@@ -85,6 +86,10 @@ pub struct Pipeline {
     packs: Option<Arc<Packs>>,
     /// Articles resumed from the cache, whose Markdown is read again when needed.
     bodiless: HashSet<String>,
+    /// The trees' search bundles.
+    search: SearchIndexes,
+    /// Whether an update leaves a stale search bundle for [`Pipeline::refresh_search`].
+    defer_search: bool,
 }
 
 /// What a build found in the build cache.
@@ -242,6 +247,8 @@ impl Pipeline {
             next_version: 1,
             packs: None,
             bodiless: HashSet::default(),
+            search: SearchIndexes::default(),
+            defer_search: false,
         };
         for (article, body) in site.articles.iter().zip(bodies) {
             let derived = pipeline.derived_of(&site, article, body);
@@ -278,6 +285,25 @@ impl Pipeline {
             return Err(problems.sorted().into());
         }
         self.finish(site, page_bodies, sink, true)
+    }
+
+    /// Lets an update keep a tree's search bundle when its documents changed (the bundle is
+    /// then stale until [`Pipeline::refresh_search`]): `serve` reloads pages first.
+    pub fn defer_search(&mut self, defer: bool) {
+        self.defer_search = defer;
+    }
+
+    /// Whether a search bundle is older than its documents.
+    pub fn search_is_stale(&self) -> bool {
+        self.search.is_stale()
+    }
+
+    /// Brings the stale search bundles up to date in `sink`.
+    pub fn refresh_search(&mut self, sink: &dyn Sink) -> Result<Run> {
+        let defer = std::mem::replace(&mut self.defer_search, false);
+        let run = self.update(sink, &[]);
+        self.defer_search = defer;
+        run
     }
 
     /// What the last run left out and why.
@@ -495,6 +521,24 @@ impl Pipeline {
         sink: &dyn Sink,
     ) -> Result<Run> {
         let timer = Timer::start();
+        self.search.refresh(
+            &SearchInputs {
+                site,
+                bodies,
+                page_bodies,
+                body_versions: &versions.bodies,
+                outputs: &self.outputs,
+            },
+            self.defer_search,
+        )?;
+        let search_files = hash_of(
+            &self
+                .search
+                .files()
+                .map(|f| (&f.path, f.key))
+                .collect::<Vec<_>>(),
+        );
+        timer.lap("search");
         let frame = &self.frame;
         let views = Views::with_articles(site, views, &frame.theme, &frame.results, frame.now);
         let renderer = Renderer::with_views(
@@ -515,10 +559,14 @@ impl Pipeline {
         // keep their shape (`Routing`), what is made from them alone keeps its version, and
         // the output files are those of the last run (unless a bundle's files may differ).
         let routing = renderer.version(&Read::Routing);
-        let shape = hash_of(&(routing, has_code));
+        let shape = hash_of(&(routing, has_code, search_files));
         let planned = match self.last_plan.take() {
             Some((last, planned)) if last == shape && !self.bundles_reloaded => planned,
-            _ => Arc::new(plan(&frame.theme, &self.derived, site, has_code)),
+            _ => {
+                let mut planned = plan(&frame.theme, &self.derived, site, has_code);
+                planned.extend(self.search.files().map(Planned::search_file));
+                Arc::new(planned)
+            }
         };
         self.bundles_reloaded = false;
         timer.lap("plan");

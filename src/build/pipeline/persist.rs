@@ -12,6 +12,7 @@ use anyhow::Result;
 
 use super::{Derived, Frame, Pipeline, ReadTable, Resumed, Stamps};
 use crate::build::cache::{self, Packs};
+use crate::build::search::SearchIndexes;
 use crate::build::{BuildOptions, read_poll_results};
 use crate::config::Config;
 use crate::content;
@@ -91,6 +92,8 @@ impl Pipeline {
             next_version: state.next_version,
             packs: Some(Arc::new(Packs::new(&dir))),
             bodiless: HashSet::default(),
+            search: SearchIndexes::load(&dir, fingerprint),
+            defer_search: false,
         };
         for stored in state.articles {
             let source = stored.article.source.clone();
@@ -173,6 +176,7 @@ impl Pipeline {
             next_change: self.next_change().map(|due| due.at),
         };
         cache::write_state(&dir, &cache::Header::new(fingerprint), &state)?;
+        self.search.save(&dir, fingerprint)?;
         let used = self
             .derived
             .values()

@@ -290,7 +290,15 @@ impl Views {
             urls: site
                 .trees
                 .iter()
-                .map(|tree| Value::from_serializable(&crate::routes::TreeUrls::new(&tree.root)))
+                .map(|tree| {
+                    let urls = crate::routes::TreeUrls::new(&tree.root);
+                    let urls = if site.config.search {
+                        urls.with_search(&tree.root)
+                    } else {
+                        urls
+                    };
+                    Value::from_serializable(&urls)
+                })
                 .collect(),
             polls,
         }
