@@ -11,8 +11,8 @@
 //
 // Without site paths it checks the front page, the first article on it, an article in
 // another language (found through the translations links), an article with a lead image,
-// a region page, the archive (index and a month), the featured poll's page and the 404
-// page, each at a desktop and a phone width. Exits 1 on any
+// a region page, the archive (index and a month), the featured poll's page, the 404 page
+// and two search pages with their results shown, each at a desktop and a phone width. Exits 1 on any
 // violation.
 
 import { createServer } from 'node:http';
@@ -71,6 +71,10 @@ try {
         fail(where, `HTTP ${response ? response.status() : 'no response'}`);
         await page.close();
         continue;
+      }
+      if (path.includes('/search/')) {
+        // A search page is checked with its results shown.
+        await page.waitForSelector('[data-search-results][data-state="done"]', { state: 'attached', timeout: 15000 });
       }
       const result = await new AxeBuilder({ page }).analyze();
       for (const v of result.violations) {
@@ -155,7 +159,8 @@ async function discover(context) {
     if (other) break;
   }
   await page.close();
-  const found = ['/', article, withImage, other, region, '/archive/', month, poll, '/404.html'];
+  const found = ['/', article, withImage, other, region, '/archive/', month, poll, '/404.html',
+    '/search/?q=volunteers', '/kk/search/?q=eriktileri'];
   return [...new Set(found.filter(Boolean))];
 }
 

@@ -29,6 +29,12 @@ pub trait Sink: Sync {
 
     /// Removes the file at `rel`, if there is one.
     fn remove(&self, rel: &str) -> Result<()>;
+
+    /// Whether the sink keeps nothing (outputs that only fill files, such as the search
+    /// index, are then not made at all).
+    fn discards(&self) -> bool {
+        false
+    }
 }
 
 impl Sink for Staging {
@@ -57,6 +63,10 @@ impl Sink for Discard {
 
     fn copy(&self, _rel: &str, _source: &Path) -> Result<()> {
         Ok(())
+    }
+
+    fn discards(&self) -> bool {
+        true
     }
 
     fn remove(&self, _rel: &str) -> Result<()> {

@@ -6,6 +6,8 @@
 //! that shows them, the date is written out in the page's language, regions by their names in
 //! it, and bodies and summaries are reduced to their text (a poll's marker leaves nothing).
 
+use rayon::prelude::*;
+
 use crate::dates::long_date;
 use crate::html::plain_text;
 use crate::markdown::Rendered;
@@ -37,9 +39,9 @@ pub fn documents_of<'b>(
             .collect()
     };
     let summary = |text: &Option<String>| text.as_deref().map(plain_text).unwrap_or_default();
-    let articles = site
+    let mut docs: Vec<Document> = site
         .articles
-        .iter()
+        .par_iter()
         .enumerate()
         .filter(|(_, a)| !a.draft && wanted(&a.lang))
         .map(|(i, a)| Document {
@@ -51,7 +53,8 @@ pub fn documents_of<'b>(
             tags: a.tags.clone(),
             summary: summary(&a.summary),
             body_text: plain_text(article_html(i)),
-        });
+        })
+        .collect();
     let pages = site
         .pages
         .iter()
@@ -67,7 +70,8 @@ pub fn documents_of<'b>(
             summary: summary(&p.summary),
             body_text: plain_text(&body.html),
         });
-    articles.chain(pages).collect()
+    docs.extend(pages);
+    docs
 }
 
 #[cfg(test)]

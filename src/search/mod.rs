@@ -16,19 +16,11 @@
 //! - [`runtime`]: Pagefind's browser runtime (JS and WebAssembly), vendored from the crate;
 //! - [`index`]: documents into one bundle per tree, in memory.
 //!
-//! How the build publishes search (when `site.config.search`):
-//! 1. after the Markdown is rendered: `let docs = search::documents(&site, &bodies,
-//!    &page_bodies);` then `search::build_indexes(&docs, &site.config.languages,
-//!    &site.config.language)?` gives `(site path, bytes)` for every tree's bundle, written at
-//!    [`crate::routes::output_file`]`(path)` like any output (the paths all end in a file name);
-//! 2. one page per tree at [`crate::routes::search`]`(root)`, from the theme's `search.html`
-//!    with the context every page gets and `page_kind = "search"`; `urls` comes from
-//!    `TreeUrls::new(root).with_search(root)`, which also shows the header's search box; the
-//!    theme's `static/search.js` is published with the other static files; the page is
-//!    `noindex` and stays out of the sitemap;
-//! 3. `serve` and incremental builds: an edit to a document of language `lang` rebuilds
-//!    [`build_index`]`(lang, ...)` with that language's documents and replaces the files under
-//!    its [`bundle_dir`] (names are content hashes: remove the old names that are gone).
+//! The build publishes search (when `site.config.search`) through its search stage,
+//! `src/build/search.rs`: one page per tree at [`crate::routes::search`]`(root)` from the
+//! theme's `search.html` (a render job like any page; `urls.search` shows the header's box),
+//! and per tree the files of [`build_index`] under [`bundle_dir`], made again only when the
+//! tree's documents ([`documents_of`]) changed.
 //!
 //! The `pagefind` crate itself is a dev-dependency: the tests in `oracle` index the same
 //! documents with it and with [`bundle`] and compare what the two bundles hold.

@@ -521,16 +521,18 @@ impl Pipeline {
         sink: &dyn Sink,
     ) -> Result<Run> {
         let timer = Timer::start();
-        self.search.refresh(
-            &SearchInputs {
-                site,
-                bodies,
-                page_bodies,
-                body_versions: &versions.bodies,
-                outputs: &self.outputs,
-            },
-            self.defer_search,
-        )?;
+        if !sink.discards() {
+            self.search.refresh(
+                &SearchInputs {
+                    site,
+                    bodies,
+                    page_bodies,
+                    body_versions: &versions.bodies,
+                    outputs: &self.outputs,
+                },
+                self.defer_search,
+            )?;
+        }
         let search_files = hash_of(
             &self
                 .search
