@@ -197,13 +197,16 @@ fn tree_versions(inputs: &SearchInputs) -> BTreeMap<String, u64> {
 /// The bundle of one tree, made from its documents now.
 fn build_tree(inputs: &SearchInputs, lang: &str) -> Result<Vec<BundleFile>> {
     let site = inputs.site;
+    let timer = super::Timer::start();
     let html = |i: usize| inputs.bodies[i].get().html.as_str();
     let docs = search::documents_of(site, Some(lang), &html, inputs.page_bodies);
     let docs: Vec<&search::Document> = docs.iter().collect();
+    timer.lap(&format!("search {lang}: documents ({})", docs.len()));
     let root = crate::routes::tree_root(lang, &site.config.language);
     let dir = search::bundle_dir(&root);
     let files = search::build_index(lang, &docs)
         .with_context(|| format!("building the search index of `{lang}`"))?;
+    timer.lap(&format!("search {lang}: index ({} files)", files.len()));
     Ok(files
         .into_iter()
         .map(|(name, bytes)| BundleFile {
