@@ -4,7 +4,8 @@
 #
 #   bash scripts/bench.sh [SIZE...] [--runs N] [--no-hugo] [--keep-outputs] [--cooldown S]
 #
-# SIZE is a number of articles (default: 1000 10000 50000); --runs is the number of timed
+# SIZE is a number of articles (default: 1000 10000 50000; DESIGN.md's 100k targets:
+# `bash scripts/bench.sh 10000 100000`); --runs is the number of timed
 # builds per tool and size (default 3); --no-hugo times birge alone; --keep-outputs
 # deletes the output folders only on exit instead of right after each run; --cooldown is
 # how long to wait after a deletion before the next timed run (default 65 s, see below).
@@ -266,12 +267,13 @@ for size in "${sizes[@]}"; do
     for ((i = 1; i <= runs; i++)); do
         file=${articles[$(( (i * 997) % ${#articles[@]} ))]}
         sed -i "0,/^title: \"/s//title: \"Edited $i /" "$file"
-        BIRGE_TIMINGS=1 /usr/bin/time -f '%e %M' -o "$tmp/edit-time" \
+        BIRGE_TIMINGS=1 /usr/bin/time -f '%e %M %U %S' -o "$tmp/edit-time" \
             "$birge" build --root "$site" --future --quiet --output "$out" 2>"$tmp/edit-log"
-        read -r secs kb <"$tmp/edit-time"
-        echo "$secs $kb" >>"$tmp/edit-$size"
-        printf '   edit %d/%d: %7.3f s %7.0f MB  (%s)\n' "$i" "$runs" "$secs" \
-            "$(awk -v k="$kb" 'BEGIN { print k / 1024 }')" "${file#"$site"/}" >&2
+        read -r secs kb usr sys <"$tmp/edit-time"
+        cpu=$(awk -v u="$usr" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+        echo "$secs $kb $cpu" >>"$tmp/edit-$size"
+        printf '   edit %d/%d: %7.3f s %7.0f MB  cpu %5.2f s  (%s)\n' "$i" "$runs" "$secs" \
+            "$(awk -v k="$kb" 'BEGIN { print k / 1024 }')" "$cpu" "${file#"$site"/}" >&2
         grep -E '^timing: [a-z]' "$tmp/edit-log" | grep -v 'timing:   ' | sed 's/^/     /' >&2
     done
     rm -rf "$out"
@@ -300,14 +302,15 @@ for size in "${sizes[@]}"; do
 done
 echo "(medians of $runs runs; time is wall-clock seconds, MB is peak RSS; birge/Hugo is the time ratio)"
 echo
-printf '%8s  %18s %10s\n' size "one-edit rebuild s" "MB"
+printf '%8s  %18s %10s %12s\n' size "one-edit rebuild s" "MB" "user+sys s"
 for size in "${sizes[@]}"; do
     f=$tmp/edit-$size
-    printf '%8s  %18s %10s\n' "$size" \
+    printf '%8s  %18s %10s %12s\n' "$size" \
         "$(awk '{ print $1 }' "$f" | median)" \
-        "$(mb "$(awk '{ print $2 }' "$f" | median)")"
+        "$(mb "$(awk '{ print $2 }' "$f" | median)")" \
+        "$(awk '{ print $3 }' "$f" | median)"
 done
-echo "(birge build with its cache after one retitled article, medians of $runs)"
+echo "(birge build with its cache after one retitled article, medians of $runs; on a busy machine the CPU time says more than the wall time)"
 if [[ -s $tmp/disturbed ]]; then
     echo "warning: other work on the machine competed with these runs; their times are not reliable:"
     sed 's/^/  /' "$tmp/disturbed"

@@ -120,24 +120,15 @@ impl SearchIndexes {
     /// The bundles' versions and files, for the next build in the build cache's folder `dir`
     /// under `fingerprint`.
     pub(super) fn save(&self, dir: &Path, fingerprint: u64) -> Result<()> {
-        let header = cache::Header::new(fingerprint);
-        let mut bytes = postcard::to_allocvec(&header).context("cannot encode the search state")?;
-        bytes.extend(postcard::to_allocvec(&self.trees).context("cannot encode the search state")?);
-        cache::write_whole(&dir.join(SEARCH_FILE), &bytes)
+        let body = postcard::to_allocvec(&self.trees).context("cannot encode the search state")?;
+        cache::write_checked(&dir.join(SEARCH_FILE), fingerprint, &body)
     }
 
     /// What [`SearchIndexes::save`] kept in `dir` under `fingerprint`; empty when there is
     /// nothing usable (every bundle is then made again, which is always right).
     pub(super) fn load(dir: &Path, fingerprint: u64) -> SearchIndexes {
-        let trees = std::fs::read(dir.join(SEARCH_FILE))
-            .ok()
-            .and_then(|bytes| {
-                let (header, rest) = postcard::take_from_bytes::<cache::Header>(&bytes).ok()?;
-                if header.mismatch(fingerprint).is_some() {
-                    return None;
-                }
-                postcard::from_bytes(rest).ok()
-            })
+        let trees = cache::read_checked(&dir.join(SEARCH_FILE), fingerprint)
+            .and_then(|body| postcard::from_bytes(&body).ok())
             .unwrap_or_default();
         SearchIndexes {
             trees,

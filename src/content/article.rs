@@ -4,7 +4,7 @@
 //! may name ([`Lookup`]: regions, polls, languages), gives the [`Article`], or why the build
 //! leaves it out (a draft, dated in the future), or every problem of its front matter.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use crate::config::Config;
@@ -26,6 +26,8 @@ pub(super) struct Lookup<'a> {
     /// Every region's names, for telling an editor who wrote a name which slug it has.
     pub(super) region_names: Vec<(&'a str, &'a str)>,
     polls: Vec<&'a str>,
+    /// The same, to look one up (a large site has thousands).
+    poll_ids: HashSet<&'a str>,
     /// Polls whose files exist but did not load: their own problems are reported with the
     /// file, so an article that names one is not told that the poll does not exist.
     unloaded_polls: &'a [String],
@@ -58,6 +60,7 @@ impl<'a> Lookup<'a> {
                 })
                 .collect(),
             polls: polls.iter().map(|p| p.id.as_str()).collect(),
+            poll_ids: polls.iter().map(|p| p.id.as_str()).collect(),
             unloaded_polls,
             languages: &config.languages,
         }
@@ -65,7 +68,7 @@ impl<'a> Lookup<'a> {
 
     /// Whether a poll file of this id exists, loaded or not.
     fn has_poll(&self, id: &str) -> bool {
-        self.polls.contains(&id) || self.unloaded_polls.iter().any(|u| u == id)
+        self.poll_ids.contains(id) || self.unloaded_polls.iter().any(|u| u == id)
     }
 }
 

@@ -361,8 +361,10 @@ pub fn unloaded_polls(root: &Path, loaded: &[Poll]) -> Vec<String> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
         .filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(str::to_string))
-        .filter(|id| !loaded.iter().any(|p| &p.id == id))
         .collect();
+    // Thousands of polls on a large site: one set, not a scan per file.
+    let loaded: std::collections::HashSet<&str> = loaded.iter().map(|p| p.id.as_str()).collect();
+    ids.retain(|id| !loaded.contains(id.as_str()));
     ids.sort();
     ids.dedup();
     ids
@@ -398,6 +400,7 @@ pub fn load_polls(root: &Path, config: &Config, problems: &mut Problems) -> Vec<
         .collect();
     files.sort();
     let mut polls: Vec<Poll> = Vec::new();
+    let mut ids = std::collections::HashSet::new();
     for path in files {
         let source = relative(root, &path);
         let id = path
@@ -405,7 +408,7 @@ pub fn load_polls(root: &Path, config: &Config, problems: &mut Problems) -> Vec<
             .and_then(|s| s.to_str())
             .unwrap_or_default()
             .to_string();
-        if polls.iter().any(|p| p.id == id) {
+        if ids.contains(&id) {
             problems.push(
                 Problem::new(&source, format!("poll id `{id}` is defined twice"))
                     .hint("keep one of poll.yaml and poll.yml"),
@@ -414,7 +417,10 @@ pub fn load_polls(root: &Path, config: &Config, problems: &mut Problems) -> Vec<
         }
         match read_text(root, &path) {
             Ok(text) => match polls::parse(&id, &source, &text, config) {
-                Ok(poll) => polls.push(poll),
+                Ok(poll) => {
+                    ids.insert(id);
+                    polls.push(poll);
+                }
                 Err(found) => problems.extend(found),
             },
             Err(problem) => problems.push(problem),

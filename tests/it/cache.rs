@@ -161,6 +161,90 @@ fn a_damaged_body_pack_falls_back_to_a_full_build() {
     assert_same_as_clean(&site);
 }
 
+/// Retitles article `i` of a [`site_of`] site.
+fn retitle(site: &Fixture, i: usize, title: &str) {
+    site.article(
+        &format!("2020/0{}/item-{i}.md", 2 + i % 2),
+        &format!(
+            "title: {title}\ndate: 2020-0{}-{:02}\nregion: astana",
+            2 + i % 2,
+            1 + i % 28
+        ),
+        "Changed.\n",
+    );
+}
+
+#[test]
+fn an_incremental_build_writes_a_delta_and_the_next_reads_it() {
+    let site = site_of(8);
+    site.build(&[]);
+    let cache = site.root().join(".birge-cache");
+    let state = std::fs::read(cache.join("state.bin")).unwrap();
+    retitle(&site, 2, "First change");
+    assert!(!build_noting(&site).contains("build cache"));
+    assert!(cache.join("delta-1.bin").is_file());
+    assert_eq!(
+        std::fs::read(cache.join("state.bin")).unwrap(),
+        state,
+        "the state is kept"
+    );
+    retitle(&site, 5, "Second change");
+    assert!(!build_noting(&site).contains("build cache"));
+    assert!(cache.join("delta-2.bin").is_file());
+    assert_same_as_clean(&site);
+    retitle(&site, 2, "Third change");
+    build_noting(&site);
+    assert_same_as_clean(&site);
+}
+
+#[test]
+fn a_damaged_delta_is_set_aside_with_a_notice() {
+    let site = site_of(8);
+    site.build(&[]);
+    retitle(&site, 2, "First change");
+    build_noting(&site);
+    let delta = site.root().join(".birge-cache/delta-1.bin");
+    let mut bytes = std::fs::read(&delta).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x55;
+    std::fs::write(&delta, bytes).unwrap();
+    retitle(&site, 5, "Second change");
+    let stderr = build_noting(&site);
+    let notices: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("build cache"))
+        .collect();
+    assert_eq!(notices.len(), 1, "{stderr}");
+    assert!(
+        notices[0].starts_with("note: the build cache is set aside (delta 1: ")
+            && notices[0].ends_with("; building everything"),
+        "{stderr}"
+    );
+    assert_same_as_clean(&site);
+    assert!(!delta.exists(), "the new state has no deltas");
+    assert!(!build_noting(&site).contains("set aside"));
+}
+
+#[test]
+fn a_delta_left_from_an_earlier_state_is_ignored() {
+    // A build that wrote a new state and stopped before removing the old deltas.
+    let site = site_of(8);
+    site.build(&[]);
+    retitle(&site, 2, "First change");
+    build_noting(&site);
+    let delta = site.root().join(".birge-cache/delta-1.bin");
+    let old = std::fs::read(&delta).unwrap();
+    site.file(
+        "site.yaml",
+        &util::SITE_YAML.replace("Test Bulletin", "Another Bulletin"),
+    );
+    assert!(build_noting(&site).contains("set aside"));
+    std::fs::write(&delta, old).unwrap();
+    retitle(&site, 5, "Second change");
+    assert!(!build_noting(&site).contains("build cache"));
+    assert_same_as_clean(&site);
+}
+
 #[test]
 fn a_cache_from_another_version_is_set_aside() {
     let site = site_of(5);

@@ -90,6 +90,11 @@ pub struct Pipeline {
     search: SearchIndexes,
     /// Whether an update leaves a stale search bundle for [`Pipeline::refresh_search`].
     defer_search: bool,
+    /// What the build cache held when the pipeline was resumed from it, for saving only
+    /// what changed since.
+    cached: Option<persist::Cached>,
+    /// Outputs rendered again or gone since the pipeline was resumed or last saved.
+    rerecorded: HashSet<String>,
 }
 
 /// What a build found in the build cache.
@@ -157,9 +162,9 @@ pub(super) struct Recorded {
 /// The versions of the read table's reads as the last run found them, with the version of
 /// [`Read::Routing`] then.
 #[derive(Default)]
-struct LastVersions {
-    routing: Option<u64>,
-    versions: Vec<u64>,
+pub(super) struct LastVersions {
+    pub(super) routing: Option<u64>,
+    pub(super) versions: Vec<u64>,
 }
 
 /// One output rendered by a run: its path, key, and the reads it made with their versions.
@@ -170,43 +175,79 @@ type Rendering = (String, u64, Vec<(Read, u64)>);
 #[derive(Default)]
 pub(super) struct ReadTable {
     pub(super) reads: Vec<Read>,
-    numbers: HashMap<Read, u32>,
+    /// Each read's number by the read's hash: a table read back from the build cache is
+    /// indexed without a copy of any read.
+    numbers: HashMap<u64, u32>,
+    /// The numbers of reads whose hash an earlier read of the table has already.
+    collided: HashMap<Read, u32>,
+}
+
+fn read_hash(read: &Read) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(read)
 }
 
 impl ReadTable {
     /// A table of these reads, numbered in order.
     pub(super) fn of(reads: Vec<Read>) -> ReadTable {
-        let numbers = reads
-            .iter()
-            .enumerate()
-            .map(|(i, read)| (read.clone(), i as u32))
-            .collect();
-        ReadTable { reads, numbers }
+        let hashes: Vec<u64> = reads.par_iter().map(read_hash).collect();
+        let mut table = ReadTable {
+            numbers: HashMap::with_capacity_and_hasher(reads.len(), Default::default()),
+            collided: HashMap::default(),
+            reads: Vec::new(),
+        };
+        for (n, (read, hash)) in reads.iter().zip(hashes).enumerate() {
+            match table.numbers.entry(hash) {
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(n as u32);
+                }
+                std::collections::hash_map::Entry::Occupied(_) => {
+                    table.collided.insert(read.clone(), n as u32);
+                }
+            }
+        }
+        table.reads = reads;
+        table
     }
 
-    /// Keeps only the reads some output still refers to, numbering them again.
-    fn compact(&mut self, outputs: &mut HashMap<String, Recorded>) {
+    /// Keeps only the reads some output still refers to, numbering them again; gives their
+    /// versions in the new order.
+    fn compact(&mut self, outputs: &mut HashMap<String, Recorded>, versions: &[u64]) -> Vec<u64> {
         let mut renumbered: Vec<Option<u32>> = vec![None; self.reads.len()];
         let mut kept = ReadTable::default();
+        let mut kept_versions = Vec::new();
         for recorded in outputs.values_mut() {
-            for (number, _) in &mut recorded.reads {
-                let new = *renumbered[*number as usize]
-                    .get_or_insert_with(|| kept.number(self.reads[*number as usize].clone()));
+            for (number, version) in &mut recorded.reads {
+                let old = *number as usize;
+                let new = *renumbered[old].get_or_insert_with(|| {
+                    kept_versions.push(versions.get(old).copied().unwrap_or(*version));
+                    kept.number(self.reads[old].clone())
+                });
                 *number = new;
             }
         }
         *self = kept;
+        kept_versions
     }
 
     /// The number of a read, given one now if it has none.
     fn number(&mut self, read: Read) -> u32 {
-        if let Some(&n) = self.numbers.get(&read) {
-            return n;
+        let hash = read_hash(&read);
+        let next = self.reads.len() as u32;
+        match self.numbers.get(&hash) {
+            Some(&n) if self.reads[n as usize] == read => return n,
+            Some(_) => {
+                if let Some(&n) = self.collided.get(&read) {
+                    return n;
+                }
+                self.collided.insert(read.clone(), next);
+            }
+            None => {
+                self.numbers.insert(hash, next);
+            }
         }
-        let n = self.reads.len() as u32;
-        self.reads.push(read.clone());
-        self.numbers.insert(read, n);
-        n
+        self.reads.push(read);
+        next
     }
 }
 
@@ -249,6 +290,8 @@ impl Pipeline {
             bodiless: HashSet::default(),
             search: SearchIndexes::default(),
             defer_search: false,
+            cached: None,
+            rerecorded: HashSet::default(),
         };
         for (article, body) in site.articles.iter().zip(bodies) {
             let derived = pipeline.derived_of(&site, article, body);
@@ -622,6 +665,7 @@ impl Pipeline {
                             (number, version)
                         })
                         .collect();
+                    self.rerecorded.insert(path.clone());
                     self.outputs.insert(path, Recorded { key, reads });
                 }
                 Err(problem) => problems.push(problem),
@@ -644,6 +688,7 @@ impl Pipeline {
         for path in gone {
             self.outputs.remove(&path);
             sink.remove(&path)?;
+            self.rerecorded.insert(path);
         }
         if !self.record {
             self.outputs.clear();
