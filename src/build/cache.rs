@@ -31,7 +31,7 @@ use crate::render::Read;
 pub const CACHE_DIR: &str = ".birge-cache";
 const STATE_FILE: &str = "state.bin";
 /// Bumped whenever what the state holds changes shape.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// Where one body is kept: a pack file and a byte range of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -274,6 +274,7 @@ pub(super) fn fingerprint(
         .map(|(lang, table)| (lang, table.iter().collect()))
         .collect();
     strings.hash(&mut h);
+    (&theme.image_widths, crate::images::FORMAT_VERSION).hash(&mut h);
     // Poll results baked in at build time.
     stamp_of(results).hash(&mut h);
     (
