@@ -18,6 +18,7 @@ pub mod dates;
 pub mod diagnostics;
 pub mod fs;
 pub mod html;
+pub mod images;
 pub mod json_text;
 pub mod localized;
 pub mod markdown;

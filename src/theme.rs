@@ -49,12 +49,25 @@ pub struct Theme {
     pub static_files: BTreeMap<String, StaticSource>,
     /// Interface strings: language -> key -> text.
     pub strings: HashMap<String, HashMap<String, String>>,
+    /// The widths of the variants of every photo (`image_widths`, default
+    /// [`crate::images::DEFAULT_WIDTHS`]), narrowest first.
+    pub image_widths: Vec<u32>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(default)]
 struct ThemeMeta {
     strings: HashMap<String, HashMap<String, String>>,
+    image_widths: Vec<u32>,
+}
+
+impl Default for ThemeMeta {
+    fn default() -> Self {
+        ThemeMeta {
+            strings: HashMap::new(),
+            image_widths: crate::images::DEFAULT_WIDTHS.to_vec(),
+        }
+    }
 }
 
 impl Theme {
@@ -106,6 +119,7 @@ impl Theme {
             templates,
             static_files,
             strings: meta.strings,
+            image_widths: meta.image_widths,
         })
     }
 
@@ -114,13 +128,16 @@ impl Theme {
             templates: BTreeMap::new(),
             static_files: BTreeMap::new(),
             strings: HashMap::new(),
+            image_widths: crate::images::DEFAULT_WIDTHS.to_vec(),
         };
         let meta_path = folder.join("theme.yaml");
         if meta_path.exists() {
             let origin = crate::content::relative(root, &meta_path);
             let text = std::fs::read_to_string(&meta_path)
                 .map_err(|e| Problem::new(&origin, format!("cannot read: {e}")))?;
-            theme.strings = parse_meta(&origin, &text)?.strings;
+            let meta = parse_meta(&origin, &text)?;
+            theme.strings = meta.strings;
+            theme.image_widths = meta.image_widths;
         }
         theme.add_templates(root, &folder.join("templates"))?;
         theme.add_static(&folder.join("static"));
@@ -175,9 +192,28 @@ impl Theme {
 }
 
 fn parse_meta(origin: &str, text: &str) -> Result<ThemeMeta, Problem> {
-    crate::yaml::parse(text)
-        .map_err(|e| Problem::new(origin, e.message).at_opt(e.line.zip(e.column)))
+    let mut meta: ThemeMeta = crate::yaml::parse(text)
+        .map_err(|e| Problem::new(origin, e.message).at_opt(e.line.zip(e.column)))?;
+    let (least, most) = IMAGE_WIDTHS;
+    if meta.image_widths.is_empty()
+        || meta
+            .image_widths
+            .iter()
+            .any(|w| !(least..=most).contains(w))
+    {
+        return Err(Problem::new(
+            origin,
+            format!("`image_widths` must list widths from {least} to {most} pixels"),
+        )
+        .hint("for example `image_widths: [480, 960, 1600]`"));
+    }
+    meta.image_widths.sort_unstable();
+    meta.image_widths.dedup();
+    Ok(meta)
 }
+
+/// The narrowest and widest `image_widths` a theme may ask for.
+const IMAGE_WIDTHS: (u32, u32) = (16, 8192);
 
 fn all_files<'a>(dir: &'a Dir<'a>) -> Vec<&'a include_dir::File<'a>> {
     let mut out: Vec<_> = dir.files().collect();

@@ -19,6 +19,7 @@ use crate::theme::Theme;
 pub struct MarkdownScope<'a> {
     site: &'a Site,
     polls: HashSet<String>,
+    image_widths: Vec<u32>,
 }
 
 impl<'a> MarkdownScope<'a> {
@@ -27,7 +28,14 @@ impl<'a> MarkdownScope<'a> {
         MarkdownScope {
             site,
             polls: site.polls.iter().map(|p| p.id.clone()).collect(),
+            image_widths: crate::images::DEFAULT_WIDTHS.to_vec(),
         }
+    }
+
+    /// Photos in bodies offer their variants at these widths (the theme's `image_widths`).
+    pub fn with_image_widths(mut self, widths: &[u32]) -> Self {
+        self.image_widths = widths.to_vec();
+        self
     }
 
     fn render(&self, source: &str, body: &str, body_line: usize) -> (Rendered, Vec<Problem>) {
@@ -64,8 +72,9 @@ impl<'a> MarkdownScope<'a> {
             rendered.summary = markdown::render_snippet(summary);
         }
         let size_of = |src: &str| article.bundle_image_size(src);
-        rendered.html = markdown::polish(&rendered.html, &article.lang, size_of);
-        rendered.summary = markdown::polish(&rendered.summary, &article.lang, size_of);
+        let widths = &self.image_widths;
+        rendered.html = markdown::polish(&rendered.html, &article.lang, size_of, widths);
+        rendered.summary = markdown::polish(&rendered.summary, &article.lang, size_of, widths);
         self.sanitize(&mut rendered);
         (rendered, found)
     }
@@ -73,7 +82,7 @@ impl<'a> MarkdownScope<'a> {
     /// A page's body as HTML.
     pub fn page(&self, page: &crate::content::Page) -> (Rendered, Vec<Problem>) {
         let (mut rendered, found) = self.render(&page.source, &page.body, page.body_line);
-        rendered.html = markdown::polish(&rendered.html, &page.lang, |_| None);
+        rendered.html = markdown::polish(&rendered.html, &page.lang, |_| None, &self.image_widths);
         self.sanitize(&mut rendered);
         (rendered, found)
     }

@@ -724,6 +724,7 @@ pub(super) fn fingerprint(
         .map(|(lang, table)| (lang, table.iter().collect()))
         .collect();
     strings.hash(&mut h);
+    (&theme.image_widths, crate::images::FORMAT_VERSION).hash(&mut h);
     // Poll results baked in at build time.
     stamp_of(results).hash(&mut h);
     (

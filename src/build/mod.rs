@@ -159,7 +159,9 @@ pub fn prepare(options: &BuildOptions) -> Result<Prepared, Problems> {
             return Err(problems.sorted());
         }
     };
-    let scope = MarkdownScope::new(&site).with_unloaded_polls(&unloaded_polls);
+    let scope = MarkdownScope::new(&site)
+        .with_unloaded_polls(&unloaded_polls)
+        .with_image_widths(&theme.image_widths);
     let all: Vec<usize> = (0..site.articles.len()).collect();
     let mut bodies = Vec::with_capacity(all.len());
     for (body, found) in render_bodies(&scope, &site, &all, &Default::default()) {

@@ -1,5 +1,6 @@
 //! The plan of a run: every output file of the site with where its bytes come from (a job
-//! to render, a file to copy, bytes in memory) and its key, and how one is produced.
+//! to render, a file to copy, bytes in memory, a photo's variant) and its key, and how one
+//! is produced.
 //!
 //! Takes the site model, the theme and the articles' derived values, gives [`Planned`]
 //! outputs; [`produce`] writes one into a sink and gives the reads its rendering made.
@@ -13,6 +14,7 @@ use super::JobTimes;
 use super::pipeline::Derived;
 use super::search::BundleFile;
 use crate::diagnostics::Problem;
+use crate::images::{self, Encoder};
 use crate::markdown;
 use crate::output::Sink;
 use crate::render::reads::hash_of;
@@ -29,6 +31,8 @@ pub(super) enum Source {
     Shared(Arc<Vec<u8>>),
     /// A file an earlier run wrote, whose bytes this one does not have: current by its key.
     Written,
+    /// A variant of a photo, made by the run's [`Encoder`].
+    Image(images::Job),
 }
 
 /// One output file of a run.
@@ -39,7 +43,7 @@ pub(super) struct Planned {
 }
 
 /// The output files of the site: every job, the static files, the highlight stylesheet
-/// when a body has code, and the files of article bundles.
+/// when a body has code, and the files of article bundles (photos as their variants).
 pub(super) fn plan(
     theme: &Theme,
     derived: &HashMap<String, Derived>,
@@ -67,11 +71,70 @@ pub(super) fn plan(
     for article in &site.articles {
         if let Some(derived) = derived.get(&article.source) {
             for (to, from) in &derived.bundle {
-                planned.push(copy_output(to.clone(), from));
+                match images::Format::of(to) {
+                    Some(format) => planned.extend(variant_outputs(
+                        article,
+                        (to, from),
+                        format,
+                        &theme.image_widths,
+                    )),
+                    None => planned.push(copy_output(to.clone(), from)),
+                }
             }
         }
     }
     planned
+}
+
+/// The variants of a photo of an article's bundle (its link-preview crop too when it is the
+/// lead image). A photo whose size cannot be read gets one output whose making reports why.
+fn variant_outputs(
+    article: &crate::content::Article,
+    (to, from): (&str, &Path),
+    format: images::Format,
+    widths: &[u32],
+) -> Vec<Planned> {
+    let rel = article
+        .bundle_dir
+        .as_deref()
+        .and_then(|dir| from.strip_prefix(dir).ok())
+        .map(|rel| rel.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_default();
+    let name = match article.source.rsplit_once('/') {
+        Some((folder, _)) => format!("{folder}/{rel}"),
+        None => rel.clone(),
+    };
+    let lead = article
+        .image
+        .as_ref()
+        .and_then(|image| crate::content::bundle_key(&image.src))
+        .is_some_and(|key| key == rel);
+    let variants = match article.bundle_images.get(&rel) {
+        Some(&size) => images::variants(format, size, widths, lead),
+        None => vec![images::Variant {
+            width: 0,
+            height: 0,
+            format,
+            crop: false,
+        }],
+    };
+    let stamp = std::fs::metadata(from)
+        .ok()
+        .map(|m| (m.len(), m.modified().ok()));
+    let siblings = variants.len();
+    variants
+        .into_iter()
+        .map(|variant| Planned {
+            path: variant.path(to),
+            key: hash_of(&(from, stamp, variant, images::FORMAT_VERSION)),
+            source: Source::Image(images::Job {
+                source: from.to_path_buf(),
+                name: name.clone(),
+                variant,
+                siblings,
+            }),
+        })
+        .collect()
 }
 
 /// Writes one output into `sink`; gives its reads with their versions when recording.
@@ -80,7 +143,7 @@ pub(super) fn produce(
     renderer: &Renderer,
     sink: &dyn Sink,
     record: bool,
-    times: &JobTimes,
+    (times, encoder): (&JobTimes, &Encoder),
 ) -> Result<Vec<(Read, u64)>, Problem> {
     let failed = |e: anyhow::Error| Problem::new(planned.path.clone(), format!("{e:#}"));
     match &planned.source {
@@ -118,6 +181,12 @@ pub(super) fn produce(
         Source::Written => Err(failed(anyhow::anyhow!(
             "the build cache lost this file's bytes: build again with --no-cache"
         ))),
+        Source::Image(job) => {
+            let bytes = encoder.bytes(job)?;
+            sink.write(&planned.path, &bytes)
+                .map_err(failed)
+                .map(|()| Vec::new())
+        }
     }
 }
 

@@ -2,8 +2,9 @@
 //! `width`/`height` or `viewBox`) when the article is loaded, so that pages get `width` and
 //! `height` on their images while rendering reads no file.
 //!
-//! Takes a bundle's folder and an image's path as written, gives its size in pixels, or
-//! `None` for site paths, URLs and files whose size cannot be read.
+//! Takes a bundle's folder and an image's path as written, gives its size in pixels as the
+//! page shows it (a photo's EXIF orientation applied), or `None` for site paths, URLs and
+//! files whose size cannot be read.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -34,10 +35,10 @@ pub(super) fn image_size(dir: Option<&Path>, src: &str) -> Option<(u32, u32)> {
     file_size(&dir.join(rel), rel)
 }
 
-/// The key of image `src` among [`bundle_image_sizes`]: the file it names in the folder as
+/// The key of image `src` among a bundle's image sizes: the file it names in the folder as
 /// the file system resolves it (`./a.png` is `a.png`, `sub//a.png` and `sub/./a.png` are
 /// `sub/a.png`). `None` for site paths, URLs, paths out of the folder and folders.
-pub(super) fn bundle_key(src: &str) -> Option<String> {
+pub fn bundle_key(src: &str) -> Option<String> {
     let rel = bundle_path(src)?;
     if rel.starts_with('/') || rel.ends_with('/') || rel.ends_with("/.") || rel == "." {
         return None;
@@ -77,7 +78,19 @@ fn file_size(path: &Path, rel: &str) -> Option<(u32, u32)> {
     let size = imagesize::size(path).ok()?;
     let width = u32::try_from(size.width).ok()?;
     let height = u32::try_from(size.height).ok()?;
-    (width > 0 && height > 0).then_some((width, height))
+    if width == 0 || height == 0 {
+        return None;
+    }
+    // Photos are published upright: a quarter-turned one shows with its sides swapped.
+    let turned = crate::images::Format::of(rel).is_some() && {
+        let file = std::fs::File::open(path).ok()?;
+        crate::images::orientation_of(&mut std::io::BufReader::new(file)) >= 5
+    };
+    Some(if turned {
+        (height, width)
+    } else {
+        (width, height)
+    })
 }
 
 /// How much of an SVG file is read to find its root element.

@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 
 use super::find;
 use super::shortcodes::poll_marker;
+use crate::images;
 
 /// Double quotes as the language writes them: smart punctuation gives English “…”; Russian
 /// and Kazakh use «…», with „…“ inside. Code (`<pre>`, `<code>`) keeps its characters.
@@ -54,9 +55,15 @@ pub fn localize_quotes<'a>(html: &'a str, lang: &str) -> Cow<'a, str> {
 
 /// Finishes rendered HTML for the web: quotes as the language writes them
 /// ([`localize_quotes`]); images get `loading="lazy"` and, where `size_of`
-/// knows them, `width` and `height`; task-list check boxes get a label in `lang`; void
+/// knows them, `width` and `height`, and a photo becomes a `<picture>` of its variants at
+/// `image_widths` ([`images::picture`]); task-list check boxes get a label in `lang`; void
 /// elements lose the XHTML-style ` />`.
-pub fn polish(html: &str, lang: &str, size_of: impl Fn(&str) -> Option<(u32, u32)>) -> String {
+pub fn polish(
+    html: &str,
+    lang: &str,
+    size_of: impl Fn(&str) -> Option<(u32, u32)>,
+    image_widths: &[u32],
+) -> String {
     let quoted = localize_quotes(html, lang);
     let html = quoted.as_ref();
     let has_checkboxes = find(html, "type=\"checkbox\"").is_some();
@@ -88,8 +95,19 @@ pub fn polish(html: &str, lang: &str, size_of: impl Fn(&str) -> Option<(u32, u32
         if !tag.contains(" loading=") {
             tag.push_str(" loading=\"lazy\"");
         }
+        let src = decode_entities(src);
+        let size = size_of(&src);
+        let set = size
+            .filter(|_| !tag.contains(" width=") && !tag.contains(" srcset="))
+            .and_then(|size| images::ImageSet::of(&src, size, image_widths, false));
+        if let Some(set) = set {
+            let attrs_at = tag.find("\" ").map_or(tag.len(), |end| end + 1);
+            out.push_str(&images::picture(&set, &tag[attrs_at..], images::BODY_SIZES));
+            rest = &rest[tag_end..];
+            continue;
+        }
         if !tag.contains(" width=")
-            && let Some((width, height)) = size_of(&decode_entities(src))
+            && let Some((width, height)) = size
         {
             tag.push_str(&format!(" width=\"{width}\" height=\"{height}\""));
         }
@@ -133,7 +151,9 @@ pub fn sanitize(html: &str) -> String {
             .add_generic_attributes(["id", "class"])
             .add_tags(["input"])
             .add_tag_attributes("input", ["type", "checked", "disabled", "aria-label"])
-            .add_tag_attributes("img", ["loading"])
+            .add_tags(["picture", "source"])
+            .add_tag_attributes("img", ["loading", "srcset", "sizes"])
+            .add_tag_attributes("source", ["type", "srcset", "sizes"])
             .add_tag_attributes("pre", ["data-lang"])
             .attribute_filter(|element, attribute, value| {
                 if element == "input" && attribute == "type" && value != "checkbox" {
@@ -198,23 +218,30 @@ mod tests {
                 .find("<script")
                 .is_none()
         );
-        let clean = sanitize(&polish(&r.html, "en", |_| None));
+        let clean = sanitize(&polish(&r.html, "en", |_| None, &[]));
         assert!(clean.contains("aria-label=\"done\""), "{clean}");
         let image = sanitize(&polish(
             "<p><img src=\"a.png\" alt=\"A\" onerror=\"x()\" /></p>",
             "en",
             |_| Some((8, 4)),
+            &crate::images::DEFAULT_WIDTHS,
         ));
         assert_eq!(
             image,
-            "<p><img src=\"a.png\" alt=\"A\" loading=\"lazy\" width=\"8\" height=\"4\"></p>"
+            "<p><picture><source type=\"image/webp\" srcset=\"a-8w.webp 8w\" sizes=\"(min-width: 44rem) 42rem, 100vw\">\
+             <img src=\"a-8w.png\" srcset=\"a-8w.png 8w\" sizes=\"(min-width: 44rem) 42rem, 100vw\" width=\"8\" height=\"4\" alt=\"A\" loading=\"lazy\"></picture></p>"
         );
     }
 
     #[test]
     fn images_and_check_boxes_are_finished() {
         let html = "<p><img src=\"masks.svg\" alt=\"A mask\" /> <img src=\"/x.png\" alt=\"\" /></p>\n<li><input disabled=\"\" type=\"checkbox\" checked=\"\"/>\nSew</li>";
-        let out = polish(html, "en", |src| (src == "masks.svg").then_some((800, 450)));
+        let out = polish(
+            html,
+            "en",
+            |src| (src == "masks.svg").then_some((800, 450)),
+            &crate::images::DEFAULT_WIDTHS,
+        );
         assert_eq!(
             out,
             "<p><img src=\"masks.svg\" alt=\"A mask\" loading=\"lazy\" width=\"800\" height=\"450\"> <img src=\"/x.png\" alt=\"\" loading=\"lazy\"></p>\n<li><input disabled type=\"checkbox\" checked aria-label=\"done\">\nSew</li>"

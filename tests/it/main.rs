@@ -9,6 +9,7 @@ mod errors;
 mod faults;
 mod hostile;
 mod http;
+mod images;
 mod left_out;
 mod odd;
 mod pg;

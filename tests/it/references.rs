@@ -12,11 +12,17 @@ fn sewing(body: &str) -> Fixture {
         "title: Volunteers sew masks\ndate: 2020-03-20",
         body,
     )
-    .bytes(
-        "content/news/2020/03/sewing/sewing.jpg",
-        b"not really a jpeg",
-    );
+    .bytes("content/news/2020/03/sewing/sewing.jpg", &tiny_jpeg());
     site
+}
+
+/// A real JPEG (the build publishes a photo's variants, so it decodes it).
+fn tiny_jpeg() -> Vec<u8> {
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new(&mut out)
+        .encode(&[128; 8 * 8 * 3], 8, 8, image::ExtendedColorType::Rgb8)
+        .expect("a JPEG");
+    out
 }
 
 fn fails_with(site: &Fixture, expected: &[&str]) {

@@ -627,7 +627,8 @@ fn articles_carry_news_metadata() {
     let rel = "news/2020/03/quotes-double-and-single-script-script-alert-1-script-more/index.html";
     let doc = parse(&site.public(), rel);
     let url = "https://example.kz/news/2020/03/quotes-double-and-single-script-script-alert-1-script-more/";
-    let image = format!("{url}photo.png");
+    // Link previews get the photo's 1200x630-shaped crop (no larger than the photo).
+    let image = format!("{url}photo-card.png");
 
     assert_eq!(link_rel(&doc, "canonical"), [url]);
     let description = meta(&doc, "description");
@@ -642,7 +643,7 @@ fn articles_carry_news_metadata() {
     assert_eq!(meta(&doc, "og:url"), url);
     assert_eq!(meta(&doc, "og:image"), image);
     assert_eq!(meta(&doc, "og:image:width"), "192");
-    assert_eq!(meta(&doc, "og:image:height"), "192");
+    assert_eq!(meta(&doc, "og:image:height"), "100");
     assert_eq!(meta(&doc, "og:image:alt"), "Volunteers \"sewing\" masks");
     assert_eq!(meta(&doc, "og:locale"), "en_US");
     assert_eq!(meta(&doc, "og:site_name"), "Test Bulletin");

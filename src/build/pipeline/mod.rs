@@ -320,7 +320,9 @@ impl Pipeline {
         timer.lap("assemble");
         let mut problems = Problems::default();
         let unloaded = content::unloaded_polls(&self.options.root, &self.frame.polls);
-        let scope = MarkdownScope::new(&site).with_unloaded_polls(&unloaded);
+        let scope = MarkdownScope::new(&site)
+            .with_unloaded_polls(&unloaded)
+            .with_image_widths(&self.frame.theme.image_widths);
         self.derive_bodies(&site, &scope, &mut problems);
         let page_bodies = render_pages(&scope, &site, &mut problems);
         timer.lap("markdown");
@@ -638,10 +640,15 @@ impl Pipeline {
         let bar = progress_bar(self.options.progress, todo.len());
         let times = JobTimes::new();
         let record = self.record;
+        let encoder = crate::images::Encoder::new(
+            self.options
+                .cache
+                .then(|| cache::dir(&self.options.root).join("images")),
+        );
         let done: Vec<Result<Rendering, Problem>> = todo
             .par_iter()
             .map(|p| {
-                let reads = produce(p, &renderer, sink, record, &times)?;
+                let reads = produce(p, &renderer, sink, record, (&times, &encoder))?;
                 bar.inc(1);
                 Ok((p.path.clone(), p.key, reads))
             })
@@ -649,6 +656,10 @@ impl Pipeline {
         bar.finish_and_clear();
         timer.lap("render");
         times.print();
+        if std::env::var_os("BIRGE_TIMINGS").is_some() {
+            let (encoded, reused) = (encoder.encoded(), encoder.reused());
+            eprintln!("timing: images     {encoded} encoded, {reused} from the cache");
+        }
         let mut problems = Problems::default();
         let rendered = done.len();
         for result in done {

@@ -15,6 +15,7 @@ use tera::Value;
 
 use crate::content::{Article, Region};
 use crate::dates;
+use crate::images;
 use crate::markdown::Rendered;
 use crate::site::{Pager, Site, Tree};
 use crate::slug::slugify;
@@ -89,6 +90,41 @@ pub struct ImageView<'a> {
     pub credit_label: Option<&'a str>,
     pub width: Option<u32>,
     pub height: Option<u32>,
+    /// For a photo birge publishes as variants (a bundle's JPEG, PNG or WebP): the variants
+    /// in the source's format (`a-480w.jpg 480w, ...`), absolute URLs; `src` is the largest.
+    pub srcset: Option<String>,
+    /// The same in WebP (empty for a WebP source, whose `srcset` is WebP already).
+    pub webp_srcset: Option<String>,
+    /// Every scaled variant (`src` a site path, `width`, `height`, `format`), narrowest first.
+    pub variants: Vec<images::VariantView>,
+    /// The 1200x630 crop for link previews (`src` an absolute URL, `width`, `height`).
+    pub card: Option<images::VariantView>,
+}
+
+impl ImageView<'_> {
+    /// Fills in the variants of a photo published as such.
+    fn with_set(mut self, set: Option<images::ImageSet>, site: &Site) -> Self {
+        let Some(set) = set else { return self };
+        let absolute = |srcset: &str| {
+            srcset
+                .split(", ")
+                .filter(|entry| !entry.is_empty())
+                .map(|entry| permalink(site, entry))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        self.src = set.src;
+        self.width = Some(set.width);
+        self.height = Some(set.height);
+        self.srcset = Some(absolute(&set.srcset));
+        self.webp_srcset = Some(absolute(&set.webp_srcset));
+        self.variants = set.variants;
+        self.card = set.card.map(|card| images::VariantView {
+            src: permalink(site, &card.src),
+            ..card
+        });
+        self
+    }
 }
 
 /// Another language version of an article.
@@ -234,6 +270,7 @@ impl Views {
                     site,
                     i,
                     bodies[i].get(),
+                    &theme.image_widths,
                 )))
             })
             .collect();
@@ -422,7 +459,12 @@ pub fn region_view<'a>(
 }
 
 /// An article's view, as lists show it.
-pub fn article_view<'a>(site: &'a Site, index: usize, body: &'a Rendered) -> ArticleView<'a> {
+pub fn article_view<'a>(
+    site: &'a Site,
+    index: usize,
+    body: &'a Rendered,
+    image_widths: &[u32],
+) -> ArticleView<'a> {
     let article: &Article = &site.articles[index];
     let root = site.config.language_root(&article.lang);
     let regions = article
@@ -478,14 +520,27 @@ pub fn article_view<'a>(site: &'a Site, index: usize, body: &'a Rendered) -> Art
         summary: &body.summary,
         summary_text: crate::html::plain_text(&body.summary),
         author: article.author.as_deref(),
-        image: article.image.as_ref().map(|image| ImageView {
-            src: resolve_src(&image.src, &article.path),
-            alt: image.alt.as_deref().unwrap_or(""),
-            caption: image.caption.as_deref(),
-            credit: image.credit.as_deref().map(|c| split_credit(c).1),
-            credit_label: image.credit.as_deref().and_then(|c| split_credit(c).0),
-            width: image.size.map(|(w, _)| w),
-            height: image.size.map(|(_, h)| h),
+        image: article.image.as_ref().map(|image| {
+            let src = resolve_src(&image.src, &article.path);
+            // Only a bundle's photos are published as variants.
+            let set = (article.bundle_dir.is_some() && src != image.src)
+                .then_some(image.size)
+                .flatten()
+                .and_then(|size| images::ImageSet::of(&src, size, image_widths, true));
+            ImageView {
+                src,
+                alt: image.alt.as_deref().unwrap_or(""),
+                caption: image.caption.as_deref(),
+                credit: image.credit.as_deref().map(|c| split_credit(c).1),
+                credit_label: image.credit.as_deref().and_then(|c| split_credit(c).0),
+                width: image.size.map(|(w, _)| w),
+                height: image.size.map(|(_, h)| h),
+                srcset: None,
+                webp_srcset: None,
+                variants: Vec::new(),
+                card: None,
+            }
+            .with_set(set, site)
         }),
         regions,
         tags,
@@ -510,6 +565,10 @@ pub fn page_image_view(image: &crate::content::Image) -> ImageView<'_> {
         credit_label: image.credit.as_deref().and_then(|c| split_credit(c).0),
         width: image.size.map(|(w, _)| w),
         height: image.size.map(|(_, h)| h),
+        srcset: None,
+        webp_srcset: None,
+        variants: Vec::new(),
+        card: None,
     }
 }
 

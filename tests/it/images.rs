@@ -1,0 +1,315 @@
+//! Photos: published as upright variants with no metadata, offered through `srcset`, kept
+//! in the build cache, and refused with the file's name when they cannot be read.
+
+use std::io::Cursor;
+use std::process::Command;
+
+use image::{Rgb, RgbImage};
+
+use crate::util::{BIRGE, Fixture};
+
+#[path = "../../examples/photos/exif.rs"]
+mod exif_writer;
+
+const BUNDLE: &str = "content/news/2020/volunteers";
+const PAGE: &str = "news/2020/03/volunteers-sew-masks";
+
+/// A phone photo of `width` x `height` as seen upright (red on the left, blue on the right,
+/// a white top-left corner), stored sideways with EXIF orientation 6, the camera's serial
+/// and a GPS position.
+fn phone_photo(width: u32, height: u32) -> Vec<u8> {
+    let upright = RgbImage::from_fn(width, height, |x, y| {
+        if x < width / 10 && y < height / 10 {
+            Rgb([255, 255, 255])
+        } else if x < width / 2 {
+            Rgb([220, 30, 30])
+        } else {
+            Rgb([30, 30, 220])
+        }
+    });
+    let stored = image::imageops::rotate270(&upright);
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
+        .encode(
+            stored.as_raw(),
+            stored.width(),
+            stored.height(),
+            image::ExtendedColorType::Rgb8,
+        )
+        .expect("a JPEG");
+    exif_writer::with_exif(&jpeg, 6, (47.1167, 51.8833))
+}
+
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let picture = RgbImage::from_pixel(width, height, Rgb([20, 140, 90]));
+    let mut out = Vec::new();
+    picture
+        .write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
+        .expect("a PNG");
+    out
+}
+
+/// A bundle whose lead image is a sideways phone photo, with a PNG, an SVG and a GIF in its
+/// text.
+fn site() -> Fixture {
+    let site = Fixture::new();
+    site.file(
+        &format!("{BUNDLE}/index.md"),
+        "---\ntitle: Volunteers sew masks\ndate: 2020-03-24\nimage: photo.jpg\nimage_alt: Volunteers\n---\n\
+         The volunteers.\n\n![A chart](chart.png)\n\n![A mask](masks.svg)\n\n![Sewing](sewing.gif)\n",
+    )
+    .bytes(&format!("{BUNDLE}/photo.jpg"), &phone_photo(2000, 1000))
+    .bytes(&format!("{BUNDLE}/chart.png"), &png(700, 300))
+    .file(
+        &format!("{BUNDLE}/masks.svg"),
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 80 40\"/>",
+    )
+    .bytes(&format!("{BUNDLE}/sewing.gif"), b"GIF89a\x01\x00\x01\x00\x00\x00\x00;");
+    site
+}
+
+fn decoded(site: &Fixture, rel: &str) -> image::DynamicImage {
+    let bytes = std::fs::read(site.public().join(rel)).expect(rel);
+    image::load_from_memory(&bytes).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+/// What metadata a published image still carries, by the markers of EXIF, XMP and ICC.
+fn metadata_in(bytes: &[u8]) -> Vec<&'static str> {
+    let mut found = Vec::new();
+    if exif::Reader::new()
+        .read_from_container(&mut Cursor::new(bytes))
+        .is_ok()
+    {
+        found.push("EXIF (read back)");
+    }
+    let markers: [(&[u8], &str); 5] = [
+        (b"Exif\0\0", "EXIF"),
+        (b"EXIF", "WebP EXIF chunk"),
+        (b"http://ns.adobe.com/xap/1.0/", "XMP"),
+        (b"XMP ", "WebP XMP chunk"),
+        (b"ICC_PROFILE", "ICC"),
+    ];
+    for (marker, name) in markers {
+        if bytes.windows(marker.len()).any(|w| w == marker) {
+            found.push(name);
+        }
+    }
+    found
+}
+
+/// Runs `birge build` with timings on; gives (encoded, from the cache) as it reports them.
+fn build_counting(site: &Fixture, args: &[&str]) -> (usize, usize) {
+    let out = Command::new(BIRGE)
+        .arg("build")
+        .args(args)
+        .arg("--root")
+        .arg(site.root())
+        .env("BIRGE_TIMINGS", "1")
+        .output()
+        .expect("birge runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "build failed:\n{stderr}");
+    let counts: Vec<(usize, usize)> = stderr
+        .lines()
+        .filter_map(|line| line.strip_prefix("timing: images"))
+        .map(|rest| {
+            let numbers: Vec<usize> = rest
+                .split_whitespace()
+                .filter_map(|word| word.parse().ok())
+                .collect();
+            (numbers[0], numbers[1])
+        })
+        .collect();
+    (
+        counts.iter().map(|c| c.0).sum(),
+        counts.iter().map(|c| c.1).sum(),
+    )
+}
+
+#[test]
+fn photos_are_published_as_upright_variants_without_metadata() {
+    let site = site();
+    site.build(&[]);
+    for (width, height) in [(480, 240), (960, 480), (1600, 800)] {
+        for ext in ["jpg", "webp"] {
+            let rel = format!("{PAGE}/photo-{width}w.{ext}");
+            let image = decoded(&site, &rel).into_rgb8();
+            assert_eq!(image.dimensions(), (width, height), "{rel}");
+            // Upright: the white corner top left, red on the left, blue on the right.
+            let at = |x: u32, y: u32| image.get_pixel(x, y).0;
+            assert!(at(2, 2).iter().all(|&c| c > 200), "{rel}: {:?}", at(2, 2));
+            let [r, _, b] = at(width / 4, height / 2);
+            assert!(r > 150 && b < 100, "{rel}: left {r} {b}");
+            let [r, _, b] = at(width * 3 / 4, height / 2);
+            assert!(b > 150 && r < 100, "{rel}: right {r} {b}");
+            let bytes = std::fs::read(site.public().join(&rel)).expect("bytes");
+            assert_eq!(metadata_in(&bytes), Vec::<&str>::new(), "{rel}");
+        }
+    }
+    let card = decoded(&site, &format!("{PAGE}/photo-card.jpg"));
+    assert_eq!((card.width(), card.height()), (1200, 630));
+    assert!(
+        !site.exists(&format!("{PAGE}/photo.jpg")),
+        "the source is not published"
+    );
+    assert!(!site.exists(&format!("{PAGE}/chart.png")));
+    // No variant is made larger than its source.
+    assert_eq!(
+        decoded(&site, &format!("{PAGE}/chart-700w.png")).width(),
+        700
+    );
+    assert!(!site.exists(&format!("{PAGE}/chart-960w.png")));
+    // SVG and GIF are published as they are.
+    for name in ["masks.svg", "sewing.gif"] {
+        assert_eq!(
+            std::fs::read(site.public().join(format!("{PAGE}/{name}"))).expect(name),
+            std::fs::read(site.root().join(format!("{BUNDLE}/{name}"))).expect(name),
+        );
+    }
+}
+
+#[test]
+fn pages_offer_the_variants_through_srcset() {
+    let site = site();
+    site.build(&[]);
+    let base = format!("https://example.kz/{PAGE}/");
+    let page = site.html(&format!("{PAGE}/index.html"));
+    let exists = |url: &str| {
+        let rel = url
+            .strip_prefix("https://example.kz/")
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("{PAGE}/{url}"));
+        assert!(site.exists(&rel), "{url} is not published");
+    };
+    let srcset_files = |srcset: &str| -> Vec<String> {
+        srcset
+            .split(", ")
+            .map(|entry| entry.split(' ').next().expect("a URL").to_string())
+            .collect()
+    };
+    // The lead image: the largest JPEG as src, every variant in srcset, WebP offered first.
+    assert_eq!(
+        page.attrs("figure img", "src"),
+        [format!("{base}photo-1600w.jpg")]
+    );
+    assert_eq!(page.attrs("figure img", "width"), ["1600"]);
+    assert_eq!(page.attrs("figure img", "height"), ["800"]);
+    assert_eq!(page.attrs("figure img", "sizes").len(), 1);
+    let srcset = page.attrs("figure img", "srcset");
+    assert_eq!(
+        srcset_files(&srcset[0]),
+        ["480w.jpg", "960w.jpg", "1600w.jpg"].map(|w| format!("{base}photo-{w}"))
+    );
+    for srcset in page
+        .attrs("figure img", "srcset")
+        .iter()
+        .chain(&page.attrs("figure source[type='image/webp']", "srcset"))
+    {
+        srcset_files(srcset).iter().for_each(|url| exists(url));
+    }
+    assert_eq!(
+        page.attrs("meta[property='og:image']", "content"),
+        [format!("{base}photo-card.jpg")]
+    );
+    assert_eq!(
+        page.attrs("meta[name='twitter:image']", "content"),
+        [format!("{base}photo-card.jpg")]
+    );
+    assert_eq!(
+        page.attrs("meta[property='og:image:width']", "content"),
+        ["1200"]
+    );
+    // The photo in the text, relative to the page like the editor wrote it.
+    assert_eq!(
+        page.attrs(".article-body picture img", "src"),
+        ["chart-700w.png"]
+    );
+    assert_eq!(
+        page.attrs(".article-body picture img", "srcset"),
+        ["chart-480w.png 480w, chart-700w.png 700w"]
+    );
+    for srcset in page.attrs(".article-body picture source", "srcset") {
+        srcset_files(&srcset).iter().for_each(|url| exists(url));
+    }
+    assert_eq!(
+        page.attrs(".article-body img:not(picture img)", "src"),
+        ["masks.svg", "sewing.gif"]
+    );
+    // Cards use the small ones: the same srcset, with sizes for a card.
+    let front = site.html("index.html");
+    let card = front.attrs(".card-image img", "srcset");
+    assert_eq!(card.len(), 1);
+    srcset_files(&card[0]).iter().for_each(|url| exists(url));
+    assert_eq!(
+        front.attrs(".card-image img", "sizes"),
+        ["(min-width: 36rem) 12rem, 100vw"]
+    );
+}
+
+#[test]
+fn an_unchanged_rebuild_encodes_nothing() {
+    let site = site();
+    // 6 variants and the card of the photo, 4 of the chart.
+    assert_eq!(build_counting(&site, &[]), (11, 0));
+    assert_eq!(build_counting(&site, &[]).0, 0);
+    // An edit of the text alone makes no variant again.
+    site.file(
+        &format!("{BUNDLE}/index.md"),
+        "---\ntitle: Volunteers sew masks\ndate: 2020-03-24\nimage: photo.jpg\nimage_alt: Volunteers\n---\n\
+         The volunteers sewed more.\n\n![A chart](chart.png)\n",
+    );
+    assert_eq!(build_counting(&site, &[]).0, 0);
+    // A build with no output and no build state takes every variant from the cache.
+    std::fs::remove_dir_all(site.public()).expect("public removed");
+    assert_eq!(build_counting(&site, &[]), (0, 11));
+    // An edited photo is encoded again, alone.
+    site.bytes(&format!("{BUNDLE}/chart.png"), &png(600, 300));
+    assert_eq!(build_counting(&site, &[]).0, 4);
+    // Without the cache, everything is encoded and nothing kept.
+    assert_eq!(build_counting(&site, &["--no-cache"]), (11, 0));
+}
+
+#[test]
+fn broken_photos_fail_the_build_naming_the_file() {
+    let whole = phone_photo(400, 300);
+    let cases: [(&str, Vec<u8>, &str); 3] = [
+        (
+            "cut short",
+            whole[..whole.len() * 2 / 3].to_vec(),
+            "error: content/news/2020/volunteers/photo.jpg: this JPEG file is cut short: its image data does not end\n  hint: the file was not copied whole; copy or export it again\n",
+        ),
+        (
+            "not an image",
+            b"<html>a web page saved as photo.jpg</html>".to_vec(),
+            "error: content/news/2020/volunteers/photo.jpg: this is not a JPEG, PNG or WebP image (or it is damaged)\n  hint: birge publishes JPEG, PNG and WebP photos as resized variants; export the photo again as one of these\n",
+        ),
+        (
+            "a bomb",
+            png_claiming(60_000, 60_000),
+            "error: content/news/2020/volunteers/photo.jpg: this image is too large to decode safely (at most 20000 pixels a side and 512 MB of pixels)\n  hint: export it smaller; 4000 pixels wide is plenty for the web\n",
+        ),
+    ];
+    for (what, bytes, message) in cases {
+        let site = site();
+        site.bytes(&format!("{BUNDLE}/photo.jpg"), &bytes);
+        let stderr = site.build_fails();
+        assert!(stderr.contains(message), "{what}:\n{stderr}");
+        assert!(!site.public().exists(), "{what}: nothing published");
+    }
+}
+
+/// The start of a PNG file that claims `width` x `height` pixels (a decompression bomb's
+/// header, with a valid checksum), and no pixels.
+fn png_claiming(width: u32, height: u32) -> Vec<u8> {
+    let mut chunk = b"IHDR".to_vec();
+    chunk.extend(width.to_be_bytes());
+    chunk.extend(height.to_be_bytes());
+    chunk.extend([8, 2, 0, 0, 0]);
+    let mut crc = flate2::Crc::new();
+    crc.update(&chunk);
+    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\x0d".to_vec();
+    bytes.extend(&chunk);
+    bytes.extend(crc.sum().to_be_bytes());
+    bytes.extend(b"\0\0\0\0IEND\xae\x42\x60\x82");
+    bytes
+}
