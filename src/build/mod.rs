@@ -56,6 +56,10 @@ pub struct BuildOptions {
     /// Keep and use the build cache (`.birge-cache/`): an update of the output from the files
     /// changed since the last build instead of a full build.
     pub cache: bool,
+    /// Keep encoded photo variants in `.birge-cache/images/`, keyed by their source's bytes
+    /// and the settings, so an unchanged photo is never encoded twice (`birge build` without
+    /// `--no-cache`, and `birge serve`, whose full rebuilds would otherwise encode every photo).
+    pub image_cache: bool,
 }
 
 /// What a finished build did.

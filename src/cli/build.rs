@@ -40,6 +40,7 @@ pub fn run(root: &Path, args: BuildArgs) -> anyhow::Result<()> {
         progress: !args.quiet,
         now: None,
         cache: !args.no_cache,
+        image_cache: !args.no_cache,
     };
     let mut report = build(&options)?;
     if !args.quiet {

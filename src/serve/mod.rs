@@ -155,6 +155,7 @@ async fn serve(options: ServeOptions) -> Result<()> {
         drafts: options.drafts,
         future: options.future,
         base_url: Some(listening.base_url()),
+        image_cache: true,
         ..BuildOptions::default()
     };
     let started = Instant::now();

@@ -640,11 +640,12 @@ impl Pipeline {
         let bar = progress_bar(self.options.progress, todo.len());
         let times = JobTimes::new();
         let record = self.record;
-        let encoder = crate::images::Encoder::new(
-            self.options
-                .cache
-                .then(|| cache::dir(&self.options.root).join("images")),
-        );
+        let has_images = todo.iter().any(|p| matches!(p.source, Source::Image(_)));
+        let image_cache = self.options.image_cache && has_images;
+        let cache_dir = cache::dir(&self.options.root);
+        // The folder ignores itself, whichever command made it first.
+        let image_cache = image_cache && cache::create_dir(&cache_dir).is_ok();
+        let encoder = crate::images::Encoder::new(image_cache.then(|| cache_dir.join("images")));
         let done: Vec<Result<Rendering, Problem>> = todo
             .par_iter()
             .map(|p| {
