@@ -313,3 +313,28 @@ fn png_claiming(width: u32, height: u32) -> Vec<u8> {
     bytes.extend(b"\0\0\0\0IEND\xae\x42\x60\x82");
     bytes
 }
+
+/// `birge serve` takes photo variants from the image cache too: a serve started after a
+/// build (or rebuilding everything after a fixed mistake) encodes nothing again.
+#[test]
+fn serve_takes_variants_from_the_image_cache() {
+    let site = site();
+    assert_eq!(build_counting(&site, &[]).0, 11);
+    let server = crate::serve::DevServer::spawn(|command| {
+        command
+            .arg("--root")
+            .arg(site.root())
+            .env("BIRGE_TIMINGS", "1");
+    });
+    let log = server.stderr();
+    let counts: Vec<Vec<usize>> = log
+        .lines()
+        .filter_map(|line| line.strip_prefix("timing: images"))
+        .map(|rest| {
+            rest.split_whitespace()
+                .filter_map(|word| word.trim_end_matches(',').parse().ok())
+                .collect()
+        })
+        .collect();
+    assert_eq!(counts, [[0, 11]], "encoded, from the cache:\n{log}");
+}
