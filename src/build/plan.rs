@@ -181,6 +181,7 @@ pub(super) fn produce(
         Source::Written => Err(failed(anyhow::anyhow!(
             "the build cache lost this file's bytes: build again with --no-cache"
         ))),
+        Source::Image(job) if sink.discards() => encoder.check(job).map(|()| Vec::new()),
         Source::Image(job) => {
             let bytes = encoder.bytes(job)?;
             sink.write(&planned.path, &bytes)

@@ -52,6 +52,13 @@ struct SourceWork {
     done: AtomicUsize,
 }
 
+/// The problem of a photo that decodes but whose header gave no size (its variants were
+/// planned with none).
+fn unreadable_size(job: &Job) -> Problem {
+    Problem::new(&job.name, "cannot read this image's size")
+        .hint("export the photo again as JPEG, PNG or WebP")
+}
+
 impl Encoder {
     /// An encoder that keeps variants in `cache` (a folder made when first needed), or
     /// keeps nothing.
@@ -76,11 +83,31 @@ impl Encoder {
 
     /// The bytes of one variant.
     pub fn bytes(&self, job: &Job) -> Result<Vec<u8>, Problem> {
+        self.with_source(job, |work| self.make(job, work))
+    }
+
+    /// Reads and decodes a variant's source (once per source) without encoding anything:
+    /// what `birge check` needs to find a broken photo.
+    pub fn check(&self, job: &Job) -> Result<(), Problem> {
+        self.with_source(job, |work| {
+            work.picture
+                .get_or_init(|| decode(&read(job)?, &job.name).map(Arc::new))
+                .clone()?;
+            if job.variant.width == 0 {
+                return Err(unreadable_size(job));
+            }
+            Ok(())
+        })
+    }
+
+    /// Runs `f` with the work shared by the variants of `job`'s source, dropped once the
+    /// last of them is done.
+    fn with_source<T>(&self, job: &Job, f: impl FnOnce(&SourceWork) -> T) -> T {
         let work = {
             let mut sources = self.sources.lock().unwrap_or_else(|e| e.into_inner());
             sources.entry(job.source.clone()).or_default().clone()
         };
-        let result = self.make(job, &work);
+        let result = f(&work);
         if work.done.fetch_add(1, Ordering::AcqRel) + 1 >= job.siblings {
             let mut sources = self.sources.lock().unwrap_or_else(|e| e.into_inner());
             sources.remove(&job.source);
@@ -114,9 +141,7 @@ impl Encoder {
             .get_or_init(|| decode(&read(job)?, &job.name).map(Arc::new))
             .clone()?;
         if job.variant.width == 0 {
-            // Planned so when the file's header could not be read though it decodes.
-            return Err(Problem::new(&job.name, "cannot read this image's size")
-                .hint("export the photo again as JPEG, PNG or WebP"));
+            return Err(unreadable_size(job));
         }
         let bytes = make_variant(&picture, job.variant).map_err(|e| {
             Problem::new(

@@ -295,7 +295,33 @@ fn broken_photos_fail_the_build_naming_the_file() {
         let stderr = site.build_fails();
         assert!(stderr.contains(message), "{what}:\n{stderr}");
         assert!(!site.public().exists(), "{what}: nothing published");
+        let checked = site.birge(&["check"]);
+        assert_eq!(checked.status.code(), Some(1), "{what}: check fails too");
+        let stderr = String::from_utf8_lossy(&checked.stderr);
+        assert!(stderr.contains(message), "{what}, check:\n{stderr}");
     }
+}
+
+/// `birge check` decodes photos to find broken ones, and encodes none.
+#[test]
+fn check_decodes_photos_and_encodes_none() {
+    let site = site();
+    let out = Command::new(BIRGE)
+        .arg("check")
+        .arg("--root")
+        .arg(site.root())
+        .env("BIRGE_TIMINGS", "1")
+        .output()
+        .expect("birge runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let images: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.starts_with("timing: images"))
+        .collect();
+    assert_eq!(images.len(), 1, "{stderr}");
+    assert!(images[0].contains(" 0 encoded"), "{stderr}");
+    assert!(!site.public().exists());
 }
 
 /// The start of a PNG file that claims `width` x `height` pixels (a decompression bomb's
