@@ -527,20 +527,7 @@ pub fn article_view<'a>(
                 .then_some(image.size)
                 .flatten()
                 .and_then(|size| images::ImageSet::of(&src, size, image_widths, true));
-            ImageView {
-                src,
-                alt: image.alt.as_deref().unwrap_or(""),
-                caption: image.caption.as_deref(),
-                credit: image.credit.as_deref().map(|c| split_credit(c).1),
-                credit_label: image.credit.as_deref().and_then(|c| split_credit(c).0),
-                width: image.size.map(|(w, _)| w),
-                height: image.size.map(|(_, h)| h),
-                srcset: None,
-                webp_srcset: None,
-                variants: Vec::new(),
-                card: None,
-            }
-            .with_set(set, site)
+            plain_image_view(image, src).with_set(set, site)
         }),
         regions,
         tags,
@@ -557,8 +544,13 @@ pub fn article_view<'a>(
 
 /// A standalone page's lead image (a site path or URL; pages have no bundles).
 pub fn page_image_view(image: &crate::content::Image) -> ImageView<'_> {
+    plain_image_view(image, image.src.clone())
+}
+
+/// An image's view at `src` with its own size and no variants.
+fn plain_image_view(image: &crate::content::Image, src: String) -> ImageView<'_> {
     ImageView {
-        src: image.src.clone(),
+        src,
         alt: image.alt.as_deref().unwrap_or(""),
         caption: image.caption.as_deref(),
         credit: image.credit.as_deref().map(|c| split_credit(c).1),
