@@ -23,17 +23,28 @@ pub fn escape_html(text: &str) -> String {
 /// The text of an HTML fragment: tags dropped, entities decoded, white space folded.
 pub fn plain_text(html: &str) -> String {
     let mut text = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => in_tag = false,
-            _ if !in_tag => text.push(c),
-            _ => {}
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        text.push_str(&rest[..open]);
+        match rest[open..].find('>') {
+            Some(close) => rest = &rest[open + close + 1..],
+            None => rest = "",
         }
     }
-    let decoded = decode_all_entities(&text);
-    decoded.split_whitespace().collect::<Vec<_>>().join(" ")
+    text.push_str(rest);
+    let decoded = if text.contains('&') {
+        decode_all_entities(&text)
+    } else {
+        text
+    };
+    let mut spaced = String::with_capacity(decoded.len());
+    for word in decoded.split_whitespace() {
+        if !spaced.is_empty() {
+            spaced.push(' ');
+        }
+        spaced.push_str(word);
+    }
+    spaced
 }
 
 /// Decodes named entities Markdown writes and any numeric entity.

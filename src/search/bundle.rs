@@ -26,7 +26,9 @@
 //! compound's part 24 divided by the number of parts. Meta locations are
 //! `-(field + 1)` followed by positions as differences, per field in order.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Range;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
@@ -38,7 +40,7 @@ use super::cbor;
 use super::records::Record;
 use rustc_hash::FxBuildHasher;
 
-use super::cache::{Shared, TokenCache};
+use super::cache::{Entry, NO_FORM, TokenCache, WordId};
 use super::words::{INCLUDE_CHARACTERS, Stemmer};
 
 /// The runtime version the files are written for; the entry file names it and the runtime
@@ -62,12 +64,15 @@ pub struct Layout {
     pub fragment_gzip_level: u32,
 }
 
+/// Level 2 for everything: on the 10k corpus its files are 5% larger than level 6's (28.5
+/// against 27.1 MB) and take a third of the time to compress; the CBOR of the word chunks,
+/// full of repeats, is slowest at the higher levels.
 impl Default for Layout {
     fn default() -> Layout {
         Layout {
             chunk_size: 20_000,
-            gzip_level: 6,
-            fragment_gzip_level: 6,
+            gzip_level: 2,
+            fragment_gzip_level: 2,
         }
     }
 }
@@ -100,38 +105,38 @@ pub fn bundle(lang: &str, records: &[Record], layout: Layout) -> Result<Vec<Bund
         let pages: Vec<Page> = batch
             .par_iter()
             .enumerate()
-            .map(|(i, record)| read_page(first + i, record, &cache, &fields))
+            .map(|(i, record)| read_page(first + i, record, &cache, &fields, layout))
             .collect::<Result<_>>()?;
-        let mut by_shard: Vec<Vec<ShardPage>> = (0..SHARDS).map(|_| Vec::new()).collect();
-        for page in pages {
-            fragments.push((page.fragment, page.word_count));
-            for (shard, words) in page.words.into_iter().enumerate() {
-                by_shard[shard].push((page.number, words));
-            }
-        }
         shards
             .par_iter_mut()
-            .zip(by_shard)
-            .for_each(|(map, pages)| merge(map, pages));
+            .enumerate()
+            .for_each(|(shard, map)| merge(map, &pages, shard));
+        fragments.extend(pages.into_iter().map(|page| page.fragment));
     }
-    let mut words: Vec<(Arc<str>, Postings)> =
-        shards.into_iter().flat_map(HashMap::into_values).collect();
+    let strings = cache.strings();
+    let mut words: Vec<(Arc<str>, Postings)> = shards
+        .into_par_iter()
+        .flat_map_iter(|map| {
+            map.into_iter()
+                .map(|(key, postings)| (Arc::clone(&strings[key as usize]), postings))
+        })
+        .collect();
     words.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
 
     let mut files = Vec::new();
     let chunks = chunk(&words, layout.chunk_size);
-    let encoded: Vec<(Vec<u8>, Vec<u8>)> = chunks
+    let encoded: Vec<(String, Vec<u8>)> = chunks
         .par_iter()
         .map(|range| {
-            let raw = encode_chunk(&words[range.clone()]);
+            let raw = encode_chunk(&words[range.clone()], &strings);
             let gz = gzip(&raw, layout.gzip_level)?;
-            Ok((raw, gz))
+            Ok((hex_digest(&raw), gz))
         })
         .collect::<Result<_>>()?;
     let mut chunk_names = Names::default();
     let mut index_chunks = Vec::with_capacity(chunks.len());
-    for ((raw, gz), range) in encoded.into_iter().zip(&chunks) {
-        let name = chunk_names.name(lang, &raw);
+    for ((digest, gz), range) in encoded.into_iter().zip(&chunks) {
+        let name = chunk_names.name(lang, &digest);
         index_chunks.push((
             words[range.start].0.to_string(),
             words[range.end - 1].0.to_string(),
@@ -141,20 +146,16 @@ pub fn bundle(lang: &str, records: &[Record], layout: Layout) -> Result<Vec<Bund
     }
     trim_bounds(&mut index_chunks);
 
-    let gzipped: Vec<Vec<u8>> = fragments
-        .par_iter()
-        .map(|(json, _)| gzip(json, layout.fragment_gzip_level))
-        .collect::<Result<_>>()?;
     let mut fragment_names = Names::default();
     let mut pages = Vec::with_capacity(fragments.len());
-    for (gz, (json, word_count)) in gzipped.into_iter().zip(&fragments) {
-        let name = fragment_names.name(lang, json);
-        files.push((format!("fragment/{name}.pf_fragment"), gz));
-        pages.push((name, *word_count));
+    for fragment in fragments {
+        let name = fragment_names.name(lang, &fragment.digest);
+        files.push((format!("fragment/{name}.pf_fragment"), fragment.gzipped));
+        pages.push((name, fragment.word_count));
     }
 
     let meta = encode_meta(&pages, &index_chunks, &fields);
-    let meta_name = Names::default().name(lang, &meta);
+    let meta_name = Names::default().name(lang, &hex_digest(&meta));
     files.push((
         format!("pagefind.{meta_name}.pf_meta"),
         gzip(&meta, layout.gzip_level)?,
@@ -204,32 +205,44 @@ pub fn entry(language: Option<(&str, &str, usize)>) -> Vec<u8> {
     serde_json::to_vec(&entry).unwrap_or_default()
 }
 
-/// One page, read: its words by shard, its fragment's JSON and its word count.
+/// One page, read: its words and their positions, and its fragment.
 struct Page {
     number: usize,
-    words: Vec<Vec<(Arc<str>, PageWord)>>,
-    fragment: Vec<u8>,
+    /// The encoded `[locs, meta_locs]` items of [`Page::words`].
+    bytes: Vec<u8>,
+    /// The page's words, by shard of the word map.
+    words: Vec<PageWord>,
+    /// Where each shard's words start in `words`, and where the last one's end.
+    shard_starts: Vec<u32>,
+    fragment: Fragment,
+}
+
+impl Page {
+    /// The page's words that shard `shard` of the word map files.
+    fn shard(&self, shard: usize) -> &[PageWord] {
+        &self.words[self.shard_starts[shard] as usize..self.shard_starts[shard + 1] as usize]
+    }
+
+    fn item(&self, range: &Range<u32>) -> &[u8] {
+        &self.bytes[range.start as usize..range.end as usize]
+    }
+}
+
+/// A page's fragment, gzipped, with the digest that names it and the page's word count.
+struct Fragment {
+    gzipped: Vec<u8>,
+    digest: String,
     word_count: usize,
 }
 
-/// Where a word occurs on one page: the positions of its plain form and of each form it had
-/// with diacritics, in the text (weight, position) and in the meta fields (field, position).
-#[derive(Default)]
-struct Occurrences {
-    text: Vec<(u8, u32)>,
-    meta: Vec<(u16, u32)>,
-}
-
-/// A word's entry for one page, encoded but for the page number: the plain form's
-/// `[locs, meta_locs]` and each variant's, and their count of positions.
+/// A word's entry for one page, encoded (in the page's `bytes`) but for the page number: the
+/// plain form's `[locs, meta_locs]` and each variant's, and their count of positions.
 struct PageWord {
+    key: WordId,
     size: usize,
-    plain: Option<Vec<u8>>,
-    variants: Vec<(Arc<str>, Vec<u8>)>,
+    plain: Option<Range<u32>>,
+    variants: Vec<(WordId, Range<u32>)>,
 }
-
-/// A page's words of one shard, with the page's number.
-type ShardPage = (usize, Vec<(Arc<str>, PageWord)>);
 
 /// A word's pages so far: CBOR items appended as pages arrive, counted, and the last page
 /// number (pages are stored as differences).
@@ -237,7 +250,7 @@ type ShardPage = (usize, Vec<(Arc<str>, PageWord)>);
 struct Postings {
     size: usize,
     plain: List,
-    variants: Vec<(Arc<str>, List)>,
+    variants: Vec<(WordId, List)>,
 }
 
 #[derive(Default)]
@@ -262,117 +275,162 @@ impl List {
     }
 }
 
+/// One occurrence of a word on a page, packed so that sorting the integers groups a page's
+/// occurrences by word and form, then text before meta, then by weight (text) or field
+/// (meta), then by position: the order the locations lists are written in.
+///
+/// Bits, high to low: word 32, form 32, meta 1, weight or field 16, position 32.
+type Hit = u128;
+
+fn hit(entry: Entry, meta: bool, weight_or_field: u16, position: u32) -> Hit {
+    (u128::from(entry.key) << 81)
+        | (u128::from(entry.form) << 49)
+        | (u128::from(meta) << 48)
+        | (u128::from(weight_or_field) << 32)
+        | u128::from(position)
+}
+
+/// The parts of a packed [`Hit`]: word, form, meta, weight or field, position.
+fn unpack(hit: Hit) -> (WordId, WordId, bool, u16, u32) {
+    (
+        (hit >> 81) as WordId,
+        (hit >> 49) as WordId,
+        (hit >> 48) & 1 == 1,
+        (hit >> 32) as u16,
+        hit as u32,
+    )
+}
+
 /// Reads record `record`, page `number`: its words and positions, and its fragment.
 fn read_page(
     number: usize,
     record: &Record,
     cache: &TokenCache,
     fields: &[String],
+    layout: Layout,
 ) -> Result<Page> {
-    type Found = HashMap<(usize, usize), (Shared, Occurrences), FxBuildHasher>;
-    fn at<'a>(found: &'a mut Found, word: &Shared) -> &'a mut Occurrences {
-        &mut found
-            .entry(word.id())
-            .or_insert_with(|| (word.clone(), Occurrences::default()))
-            .1
-    }
-    let mut found = Found::default();
+    let mut local = cache.local();
+    let mut hits: Vec<Hit> = Vec::with_capacity(record.content.len() / 4);
     let mut tokens = Vec::new();
-    for (position, token) in record.content.split_whitespace().enumerate() {
+    for (position, token) in record
+        .content
+        .split(' ')
+        .filter(|t| !t.is_empty())
+        .enumerate()
+    {
         tokens.push(token);
-        let words = cache.text_words(token);
+        let words = local.text_words(token);
         let parts = words.iter().filter(|w| w.part).count();
         let part_weight =
             u8::try_from(parts).map_or(1, |parts| (TOKEN_WEIGHT / parts.max(1)).max(1));
-        for word in words.iter() {
+        for word in words {
             let weight = if word.part { part_weight } else { TOKEN_WEIGHT };
-            at(&mut found, word).text.push((weight, position as u32));
+            hits.push(hit(*word, false, weight.into(), position as u32));
         }
     }
     for (name, value) in &record.meta {
         let field = fields.iter().position(|f| f == name).unwrap_or(0) as u16;
         for (position, token) in value.split_whitespace().enumerate() {
-            for word in cache.meta_words(token).iter() {
-                at(&mut found, word).meta.push((field, position as u32));
+            for word in local.meta_words(token) {
+                hits.push(hit(*word, true, field, position as u32));
             }
         }
     }
-
-    // Grouped by word (in any order: the merge files them by address), the plain form first,
-    // then the forms with diacritics in order.
-    let mut found: Vec<(Shared, Occurrences)> = found.into_values().collect();
-    found.sort_unstable_by(|a, b| {
-        (address(&a.0.key), &a.0.original).cmp(&(address(&b.0.key), &b.0.original))
-    });
-    let mut words: Vec<Vec<(Arc<str>, PageWord)>> = (0..SHARDS).map(|_| Vec::new()).collect();
-    let mut current: Option<(Arc<str>, PageWord)> = None;
-    for (Shared { key, original, .. }, occurrences) in found {
-        if current.as_ref().is_none_or(|(k, _)| *k != key) {
-            if let Some((k, word)) = current.take() {
-                words[shard(&k)].push((k, word));
-            }
-            let word = PageWord {
-                size: 0,
-                plain: None,
-                variants: Vec::new(),
-            };
-            current = Some((key, word));
-        }
-        let Some((_, word)) = current.as_mut() else {
-            continue;
-        };
-        let (item, size) = encode_occurrences(occurrences);
-        word.size += size;
-        match original {
-            None => word.plain = Some(item),
-            Some(form) => {
-                word.size += 1;
-                word.variants.push((form, item));
-            }
-        }
-    }
-    if let Some((k, word)) = current {
-        words[shard(&k)].push((k, word));
-    }
+    drop(local);
+    hits.sort_unstable();
+    let (bytes, words, shard_starts) = encode_words(&hits);
 
     let word_count = tokens.len().max(1);
     let shown = record
         .fragment_tokens
         .unwrap_or(tokens.len())
         .min(tokens.len());
-    let content = tokens[..shown].join(" ");
-    let fragment = fragment_json(record, &content, word_count)
+    // The content is its tokens joined by single spaces already (see `Record::content`).
+    let content = if shown == tokens.len() {
+        Cow::Borrowed(record.content.as_str())
+    } else {
+        Cow::Owned(tokens[..shown].join(" "))
+    };
+    let json = fragment_json(record, &content, word_count)
         .with_context(|| format!("encoding the search fragment of {}", record.url))?;
+    let fragment = Fragment {
+        gzipped: gzip(&json, layout.fragment_gzip_level)?,
+        digest: hex_digest(&json),
+        word_count,
+    };
     Ok(Page {
         number,
+        bytes,
         words,
+        shard_starts,
         fragment,
-        word_count,
     })
 }
 
-/// The shard of the word map that holds interned word `key`.
-fn shard(key: &Arc<str>) -> usize {
-    address(key) % SHARDS
+/// A page's sorted hits as its words: each form's `[locs, meta_locs]` encoded into one buffer,
+/// the words ordered by shard, and where each shard starts.
+fn encode_words(hits: &[Hit]) -> (Vec<u8>, Vec<PageWord>, Vec<u32>) {
+    let mut bytes = Vec::with_capacity(hits.len() * 2);
+    let mut words: Vec<PageWord> = Vec::new();
+    for form in hits.chunk_by(|a, b| (a >> 49) == (b >> 49)) {
+        let (key, form_id, ..) = unpack(form[0]);
+        let start = bytes.len() as u32;
+        let size = encode_occurrences(form, &mut bytes);
+        let range = start..bytes.len() as u32;
+        if words.last().is_none_or(|w| w.key != key) {
+            words.push(PageWord {
+                key,
+                size: 0,
+                plain: None,
+                variants: Vec::new(),
+            });
+        }
+        let Some(word) = words.last_mut() else {
+            continue;
+        };
+        word.size += size;
+        if form_id == NO_FORM {
+            word.plain = Some(range);
+        } else {
+            word.size += 1;
+            word.variants.push((form_id, range));
+        }
+    }
+    let mut shard_starts = vec![0u32; SHARDS + 1];
+    for word in &words {
+        shard_starts[shard(word.key) + 1] += 1;
+    }
+    for i in 1..=SHARDS {
+        shard_starts[i] += shard_starts[i - 1];
+    }
+    let mut next = shard_starts.clone();
+    let mut slots: Vec<Option<PageWord>> = (0..words.len()).map(|_| None).collect();
+    for word in words {
+        let at = &mut next[shard(word.key)];
+        slots[*at as usize] = Some(word);
+        *at += 1;
+    }
+    (bytes, slots.into_iter().flatten().collect(), shard_starts)
 }
 
-/// The address of an interned string: its identity within one [`TokenCache`].
-fn address(key: &Arc<str>) -> usize {
-    Arc::as_ptr(key).cast::<u8>() as usize
+/// The shard of the word map that holds word `key`.
+fn shard(key: WordId) -> usize {
+    key as usize % SHARDS
 }
 
-/// One shard of the word map: interned words by address, with their pages so far.
-type WordMap = HashMap<usize, (Arc<str>, Postings), FxBuildHasher>;
+/// One shard of the word map: words by id, with their pages so far.
+type WordMap = HashMap<WordId, Postings, FxBuildHasher>;
 
-/// The `[locs, meta_locs]` of one page's occurrences of one form, and its size for chunking.
-fn encode_occurrences(mut o: Occurrences) -> (Vec<u8>, usize) {
-    // Common weights first, then by position, so that most lists are one marker and small
-    // differences.
-    o.text
-        .sort_by_key(|&(w, p)| (if w == START_WEIGHT { 0 } else { w }, p));
-    let mut locs = Vec::with_capacity(o.text.len() + 2);
+/// Appends the `[locs, meta_locs]` of one form's hits on a page (sorted: text by weight and
+/// position, then meta by field and position); gives its size for chunking.
+fn encode_occurrences(hits: &[Hit], out: &mut Vec<u8>) -> usize {
+    let split = hits.partition_point(|&h| !unpack(h).2);
+    let (text, meta) = hits.split_at(split);
+    let mut locs = Vec::with_capacity(text.len() + 2);
     let (mut weight, mut last) = (START_WEIGHT, 0);
-    for (w, p) in o.text {
+    for &h in text {
+        let (_, _, _, w, p) = unpack(h);
+        let w = w as u8;
         if w == weight {
             locs.push((p - last) as i32);
         } else {
@@ -382,46 +440,40 @@ fn encode_occurrences(mut o: Occurrences) -> (Vec<u8>, usize) {
         }
         last = p;
     }
-    o.meta.sort_unstable();
-    let mut meta = Vec::with_capacity(o.meta.len() + 2);
+    let mut meta_locs = Vec::with_capacity(meta.len() + 2);
     let (mut field, mut last) = (None, 0);
-    for (f, p) in o.meta {
+    for &h in meta {
+        let (_, _, _, f, p) = unpack(h);
         if field != Some(f) {
-            meta.push(-i32::from(f) - 1);
+            meta_locs.push(-i32::from(f) - 1);
             field = Some(f);
             last = 0;
         }
-        meta.push((p - last) as i32);
+        meta_locs.push((p - last) as i32);
         last = p;
     }
-    let mut out = Vec::with_capacity(locs.len() + meta.len() + 4);
-    cbor::ints(&mut out, &locs);
-    cbor::ints(&mut out, &meta);
-    (out, locs.len() + meta.len() + 1)
+    cbor::ints(out, &locs);
+    cbor::ints(out, &meta_locs);
+    locs.len() + meta_locs.len() + 1
 }
 
-/// Merges the words of pages (in page order) into a shard of the word map.
-fn merge(map: &mut WordMap, pages: Vec<ShardPage>) {
-    for (number, words) in pages {
-        for (key, word) in words {
-            let (_, postings) = map
-                .entry(address(&key))
-                .or_insert_with(|| (key, Postings::default()));
+/// Merges shard `shard`'s words of `pages` (in page order) into that shard of the word map.
+fn merge(map: &mut WordMap, pages: &[Page], shard: usize) {
+    for page in pages {
+        for word in page.shard(shard) {
+            let postings = map.entry(word.key).or_default();
             postings.size += word.size;
             if let Some(item) = &word.plain {
-                postings.plain.push(number, item);
+                postings.plain.push(page.number, page.item(item));
             }
-            for (form, item) in word.variants {
-                match postings
-                    .variants
-                    .iter_mut()
-                    .find(|(f, _)| Arc::ptr_eq(f, &form))
-                {
-                    Some((_, list)) => list.push(number, &item),
+            for (form, item) in &word.variants {
+                let item = page.item(item);
+                match postings.variants.iter_mut().find(|(f, _)| f == form) {
+                    Some((_, list)) => list.push(page.number, item),
                     None => {
                         let mut list = List::default();
-                        list.push(number, &item);
-                        postings.variants.push((form, list));
+                        list.push(page.number, item);
+                        postings.variants.push((*form, list));
                     }
                 }
             }
@@ -447,8 +499,9 @@ fn chunk(words: &[(Arc<str>, Postings)], size: usize) -> Vec<std::ops::Range<usi
     chunks
 }
 
-/// One `.pf_index` chunk: `[[word, [pages], [variants]], ...]` in a one-field record.
-fn encode_chunk(words: &[(Arc<str>, Postings)]) -> Vec<u8> {
+/// One `.pf_index` chunk: `[[word, [pages], [variants]], ...]` in a one-field record; a
+/// word's variants (its forms with diacritics) in the order of their text.
+fn encode_chunk(words: &[(Arc<str>, Postings)], strings: &[Arc<str>]) -> Vec<u8> {
     let mut out = Vec::new();
     cbor::array(&mut out, 1);
     cbor::array(&mut out, words.len());
@@ -456,8 +509,14 @@ fn encode_chunk(words: &[(Arc<str>, Postings)]) -> Vec<u8> {
         cbor::array(&mut out, 3);
         cbor::text(&mut out, key);
         postings.plain.write(&mut out);
-        cbor::array(&mut out, postings.variants.len());
-        for (form, list) in &postings.variants {
+        let mut variants: Vec<(&str, &List)> = postings
+            .variants
+            .iter()
+            .map(|(form, list)| (&*strings[*form as usize], list))
+            .collect();
+        variants.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        cbor::array(&mut out, variants.len());
+        for (form, list) in variants {
             cbor::array(&mut out, 2);
             cbor::text(&mut out, form);
             list.write(&mut out);
@@ -544,17 +603,24 @@ fn gzip(bytes: &[u8], level: u32) -> Result<Vec<u8>> {
     super::gzip::gzip(&[SIGNATURE, bytes], level)
 }
 
+/// The SHA-256 of `bytes` in lowercase hex: what names a file of the bundle.
+fn hex_digest(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    Sha256::digest(bytes)
+        .iter()
+        .fold(String::with_capacity(64), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
+}
+
 /// Hash names, each the shortest that is unique among the names given so far.
 #[derive(Default)]
 struct Names(BTreeSet<String>);
 
 impl Names {
-    /// `<lang>_<hex>`: the first 7 or more hex digits of `bytes`'s SHA-256.
-    fn name(&mut self, lang: &str, bytes: &[u8]) -> String {
-        let hex: String = Sha256::digest(bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+    /// `<lang>_<hex>`: the first 7 or more digits of `hex`, a [`hex_digest`].
+    fn name(&mut self, lang: &str, hex: &str) -> String {
         let mut len = 7;
         loop {
             let name = format!("{lang}_{}", &hex[..len]);

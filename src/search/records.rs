@@ -19,6 +19,7 @@
 //! - each searchable meta field `F` gets a twin `F_key` holding its key (`title_key`,
 //!   `region_key`, `tags_key`), which the search page never shows.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::fold::fold;
@@ -84,61 +85,76 @@ const LIST_SEPARATOR: &str = ", ";
 /// assert_eq!(record.meta["title_key"], "karagandy eriktileri");
 /// ```
 pub fn record(doc: &Document) -> Record {
-    let tokens = tokens(&text(doc));
-    let (content, fragment_tokens) = if doc.lang == "kk" {
-        let keys = tokens.iter().map(|t| key_token(t));
-        let all: Vec<String> = tokens.iter().cloned().chain(keys).collect();
-        (all.join(" "), Some(tokens.len()))
+    let (tokens, joined) = text_tokens(doc);
+    let content = if doc.lang == "kk" {
+        let keys: Vec<String> = tokens.iter().map(|t| key_token(t)).collect();
+        let mut content = joined.unwrap_or_else(|| tokens.join(" "));
+        for key in &keys {
+            content.push(' ');
+            content.push_str(key);
+        }
+        content
     } else {
-        (tokens.join(" "), None)
+        joined.unwrap_or_else(|| tokens.join(" "))
     };
     Record {
         url: doc.url.clone(),
         language: doc.lang.clone(),
+        fragment_tokens: (doc.lang == "kk").then_some(tokens.len()),
         content,
-        fragment_tokens,
         meta: meta(doc),
     }
 }
 
-/// The text a record indexes: the summary (unless the body already holds it) and the body;
-/// the title alone when both are empty, since Pagefind leaves out a record without words.
-fn text(doc: &Document) -> String {
-    let summary = doc.summary.split_whitespace().collect::<Vec<_>>().join(" ");
-    let body = doc
-        .body_text
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    let text = if summary.is_empty() || body.contains(&summary) {
-        body
-    } else if body.is_empty() {
-        summary
-    } else {
-        format!("{summary} {body}")
-    };
-    if text.is_empty() {
-        doc.title.clone()
-    } else {
-        text
+/// The tokens a record indexes: the summary's (unless the body already holds it) and the
+/// body's; the title's when both are empty, since Pagefind leaves out a record without words.
+/// With them, their text joined by single spaces when it was made on the way.
+fn text_tokens(doc: &Document) -> (Vec<Cow<'_, str>>, Option<String>) {
+    let body = tokens(&doc.body_text);
+    let summary = tokens(&doc.summary);
+    let joined = body.join(" ");
+    if summary.is_empty() || joined.contains(&summary.join(" ")) {
+        if body.is_empty() {
+            return (tokens(&doc.title), None);
+        }
+        return (body, Some(joined));
     }
+    let mut all = summary;
+    all.extend(body);
+    (all, None)
 }
 
 /// The whitespace-separated tokens of `text` exactly as Pagefind will count them: it drops
 /// zero-width spaces and would read a token starting with `___PAGEFIND_` or
 /// `___END_PAGEFIND_` as one of its own directives, so such a token loses one underscore.
-fn tokens(text: &str) -> Vec<String> {
-    text.split_whitespace()
-        .map(|t| t.replace('\u{200B}', ""))
-        .filter(|t| !t.is_empty())
-        .map(|t| {
-            if t.starts_with("___PAGEFIND_") || t.starts_with("___END_PAGEFIND_") {
-                t[1..].to_string()
-            } else {
-                t
-            }
-        })
-        .collect()
+fn tokens(text: &str) -> Vec<Cow<'_, str>> {
+    let mut tokens = Vec::with_capacity(text.len() / 6);
+    for ascii_run in text.split_ascii_whitespace() {
+        if ascii_run.is_ascii() {
+            tokens.push(token(ascii_run));
+        } else {
+            tokens.extend(ascii_run.split_whitespace().map(token));
+        }
+    }
+    tokens.retain(|t| !t.is_empty());
+    tokens
+}
+
+/// One whitespace-free piece of text as Pagefind will count it (see [`tokens`]).
+fn token(piece: &str) -> Cow<'_, str> {
+    let piece = if piece.contains('\u{200B}') {
+        Cow::Owned(piece.replace('\u{200B}', ""))
+    } else {
+        Cow::Borrowed(piece)
+    };
+    if piece.starts_with("___PAGEFIND_") || piece.starts_with("___END_PAGEFIND_") {
+        match piece {
+            Cow::Borrowed(p) => Cow::Borrowed(&p[1..]),
+            Cow::Owned(p) => Cow::Owned(p[1..].to_string()),
+        }
+    } else {
+        piece
+    }
 }
 
 /// The key of one token, itself one token: `-` when the token has nothing left (`ь` alone),
