@@ -556,7 +556,9 @@ impl Pipeline {
     }
 
     /// Renders the outputs whose key or reads changed into `sink`; removes the files of
-    /// outputs that are gone.
+    /// outputs that are gone. The search bundles are made while the pages render (writing
+    /// pages waits on the disk, making bundles on the processor), then their changed files
+    /// are written.
     fn render(
         &mut self,
         site: &Site,
@@ -566,26 +568,7 @@ impl Pipeline {
         sink: &dyn Sink,
     ) -> Result<Run> {
         let timer = Timer::start();
-        if !sink.discards() {
-            self.search.refresh(
-                &SearchInputs {
-                    site,
-                    bodies,
-                    page_bodies,
-                    body_versions: &versions.bodies,
-                    outputs: &self.outputs,
-                },
-                self.defer_search,
-            )?;
-        }
-        let search_files = hash_of(
-            &self
-                .search
-                .files()
-                .map(|f| (&f.path, f.key))
-                .collect::<Vec<_>>(),
-        );
-        timer.lap("search");
+        let body_versions = versions.bodies.clone();
         let frame = &self.frame;
         let views = Views::with_articles(site, views, &frame.theme, &frame.results, frame.now);
         let renderer = Renderer::with_views(
@@ -606,14 +589,10 @@ impl Pipeline {
         // keep their shape (`Routing`), what is made from them alone keeps its version, and
         // the output files are those of the last run (unless a bundle's files may differ).
         let routing = renderer.version(&Read::Routing);
-        let shape = hash_of(&(routing, has_code, search_files));
+        let shape = hash_of(&(routing, has_code));
         let planned = match self.last_plan.take() {
             Some((last, planned)) if last == shape && !self.bundles_reloaded => planned,
-            _ => {
-                let mut planned = plan(&frame.theme, &self.derived, site, has_code);
-                planned.extend(self.search.files().map(Planned::search_file));
-                Arc::new(planned)
-            }
+            _ => Arc::new(plan(&frame.theme, &self.derived, site, has_code)),
         };
         self.bundles_reloaded = false;
         timer.lap("plan");
@@ -646,16 +625,35 @@ impl Pipeline {
         // The folder ignores itself, whichever command made it first.
         let image_cache = image_cache && cache::create_dir(&cache_dir).is_ok();
         let encoder = crate::images::Encoder::new(image_cache.then(|| cache_dir.join("images")));
-        let done: Vec<Result<Rendering, Problem>> = todo
-            .par_iter()
-            .map(|p| {
-                let reads = produce(p, &renderer, sink, record, (&times, &encoder))?;
-                bar.inc(1);
-                Ok((p.path.clone(), p.key, reads))
-            })
-            .collect();
+        let make = |p: &&Planned| -> Result<Rendering, Problem> {
+            let reads = produce(p, &renderer, sink, record, (&times, &encoder))?;
+            bar.inc(1);
+            Ok((p.path.clone(), p.key, reads))
+        };
+        let search = &mut self.search;
+        let (searched, mut done) = rayon::join(
+            || {
+                if sink.discards() {
+                    return Ok(());
+                }
+                let inputs = SearchInputs {
+                    site,
+                    bodies,
+                    page_bodies,
+                    body_versions: &body_versions,
+                    outputs: stored,
+                };
+                search.refresh(&inputs, self.defer_search)
+            },
+            || todo.par_iter().map(make).collect::<Vec<_>>(),
+        );
+        searched?;
+        let search_planned: Vec<Planned> = self.search.files().map(Planned::search_file).collect();
+        let search_todo: Vec<&Planned> = search_planned.iter().filter(|p| !is_current(p)).collect();
+        bar.inc_length(search_todo.len() as u64);
+        done.par_extend(search_todo.par_iter().map(make));
         bar.finish_and_clear();
-        timer.lap("render");
+        timer.lap("render and search");
         times.print();
         if std::env::var_os("BIRGE_TIMINGS").is_some() {
             let (encoded, reused) = (encoder.encoded(), encoder.reused());
@@ -690,7 +688,11 @@ impl Pipeline {
             routing: Some(routing),
             versions,
         };
-        let live: HashSet<&str> = planned.iter().map(|p| p.path.as_str()).collect();
+        let live: HashSet<&str> = planned
+            .iter()
+            .chain(&search_planned)
+            .map(|p| p.path.as_str())
+            .collect();
         let gone: Vec<String> = self
             .outputs
             .keys()
@@ -709,7 +711,7 @@ impl Pipeline {
             .iter()
             .filter(|p| matches!(&p.source, Source::Job(job) if job.is_page()))
             .count();
-        let files = planned.len();
+        let files = planned.len() + search_planned.len();
         self.last_plan = Some((shape, planned));
         for (article, view) in site.articles.iter().zip(renderer.into_article_views()) {
             if let Some(d) = self.derived.get_mut(&article.source) {
