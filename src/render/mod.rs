@@ -13,6 +13,7 @@ pub mod inputs;
 pub mod outputs;
 mod pages;
 pub mod reads;
+pub mod resize;
 mod scope;
 pub mod templates;
 pub mod views;
@@ -128,11 +129,25 @@ impl<'a> Renderer<'a> {
         Scope::new(self, false).render(job)
     }
 
+    /// Renders one job into its output file, with the variants of photos its templates
+    /// asked for through `resize` ([`Read::Resize`]) and no other read.
+    pub fn render_resized(&self, job: &Job) -> Result<(OutputFile, Reads), Problem> {
+        let (file, resized) = resize::collect(|| Scope::new(self, false).render(job));
+        Ok((file?, resized))
+    }
+
     /// Renders one job into its output file, with every input it read ([`reads`]).
     pub fn render_recorded(&self, job: &Job) -> Result<(OutputFile, Reads), Problem> {
         let scope = Scope::new(self, true);
-        let file = scope.render(job)?;
-        Ok((file, scope.into_reads()))
+        let (file, resized) = resize::collect(|| scope.render(job));
+        let file = file?;
+        let mut reads = scope.into_reads();
+        for read in resized {
+            if !reads.contains(&read) {
+                reads.push(read);
+            }
+        }
+        Ok((file, reads))
     }
 
     /// The time the build runs at.
