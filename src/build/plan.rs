@@ -227,10 +227,11 @@ fn variant_outputs(
         .collect()
 }
 
-/// The outputs of the variants of static photos that templates asked for with `resize`,
-/// but those of `planned` (a page's photo may have the same variant).
+/// The outputs of the variants of photos (static ones and those of bundles) that templates
+/// asked for with `resize`, but those of `planned` (a page's photo may have the same
+/// variant).
 pub(super) fn resized_outputs<'r>(
-    theme: &Theme,
+    (theme, derived): (&Theme, &HashMap<String, Derived>),
     root: &Path,
     asked: impl IntoIterator<Item = &'r images::Resized>,
     planned: &[Planned],
@@ -239,11 +240,21 @@ pub(super) fn resized_outputs<'r>(
     if asked.is_empty() {
         return Vec::new();
     }
+    let bundles: HashMap<&str, &Path> = derived
+        .values()
+        .flat_map(|d| &d.bundle)
+        .map(|(to, from)| (to.as_str(), from.as_path()))
+        .collect();
+    let file_of = |source: &str| {
+        theme
+            .static_photo(source)
+            .or_else(|| bundles.get(source).copied())
+    };
     let taken: std::collections::HashSet<&str> = planned.iter().map(|p| p.path.as_str()).collect();
     let mut by_source: BTreeMap<&str, Vec<(String, images::Variant)>> = BTreeMap::new();
     for resized in asked {
         let path = resized.path();
-        if !taken.contains(path.as_str()) && theme.static_photo(&resized.source).is_some() {
+        if !taken.contains(path.as_str()) {
             by_source
                 .entry(&resized.source)
                 .or_default()
@@ -253,7 +264,7 @@ pub(super) fn resized_outputs<'r>(
     by_source
         .into_iter()
         .filter_map(|(source, variants)| {
-            let from = theme.static_photo(source)?;
+            let from = file_of(source)?;
             let name = crate::content::relative(root, from);
             Some(variant_outputs(from, &name, variants))
         })

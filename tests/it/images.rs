@@ -631,7 +631,7 @@ fn resize_refuses_what_is_not_a_static_photo() {
     for (thumb, message) in [
         (
             "/photos/missing.jpg",
-            "resize: `/photos/missing.jpg` is not a JPEG, PNG or WebP photo under the site's or the theme's static/",
+            "resize: `/photos/missing.jpg` is not a JPEG, PNG or WebP photo of the site's or the theme's static/ or of an article's bundle",
         ),
         (
             "/logo.svg",
@@ -643,4 +643,66 @@ fn resize_refuses_what_is_not_a_static_photo() {
         assert!(stderr.contains("templates/page.html"), "{stderr}");
         assert!(stderr.contains(message), "{thumb}:\n{stderr}");
     }
+}
+
+/// `birge serve` publishes static photos as variants too, and follows edits of them (a full
+/// rebuild) and of the pages that show them (an update), as a clean build would.
+#[test]
+fn serve_follows_edits_of_static_photos_and_of_what_shows_them() {
+    let site = static_site();
+    let server = crate::serve::DevServer::start(site.root());
+    crate::serve::assert_served_equals_clean_build(&site, &server);
+    let status = |path: &str| crate::http::get(&server.addr, path, &[]).status;
+    assert_eq!(status("/photos/hall-700w.png"), 200);
+    assert_eq!(status("/photos/hall.png"), 404);
+
+    server.edit(|| {
+        site.bytes("static/photos/hall.png", &png(600, 300));
+    });
+    assert_eq!(status("/photos/hall-600w.png"), 200);
+    assert_eq!(status("/photos/hall-700w.png"), 404);
+    crate::serve::assert_served_equals_clean_build(&site, &server);
+
+    // An article that starts showing a photo no page showed.
+    server.edit(|| {
+        site.article(
+            "2020/team.md",
+            "title: Team at work\ndate: 2020-03-24\nimage: /photos/team.jpg\nimage_alt: The team",
+            "The team.\n\n![Before](/photos/unused.jpg)\n",
+        );
+    });
+    assert_eq!(status("/photos/unused-100w.jpg"), 200);
+    assert_eq!(status("/photos/unused.jpg"), 404);
+    crate::serve::assert_served_equals_clean_build(&site, &server);
+}
+
+/// `resize` takes a bundle's photo too, by the `src` of its image view, and the variant
+/// follows edits of the photo as a clean build would.
+#[test]
+fn resize_takes_an_articles_lead_photo_by_its_src() {
+    let site = site();
+    site.file(
+        "templates/article.html",
+        "{% extends \"base.html\" %}{% block content %}<h1>{{ article.title }}</h1>\
+         {% if article.image %}{% set sq = resize(path=article.image.src, width=100, height=100, format=\"webp\") %}\
+         <img class=\"square\" src=\"{{ sq.src }}\" width=\"{{ sq.width }}\" height=\"{{ sq.height }}\">{% endif %}\
+         {% endblock content %}",
+    );
+    site.build(&[]);
+    let page = site.html(&format!("{PAGE}/index.html"));
+    assert_eq!(
+        page.attrs(".square", "src"),
+        [format!("/{PAGE}/photo-100x100.webp")]
+    );
+    let square = decoded(&site, &format!("{PAGE}/photo-100x100.webp")).into_rgb8();
+    assert_eq!(square.dimensions(), (100, 100));
+    // Cut from the middle of the upright photo: red on the left, blue on the right.
+    let [r, _, b] = square.get_pixel(20, 50).0;
+    assert!(r > 150 && b < 100, "left {r} {b}");
+    // The photo replaced by a smaller one: the square shrinks to fit, as in a clean build.
+    site.bytes(&format!("{BUNDLE}/photo.jpg"), &phone_photo(80, 60));
+    site.build(&[]);
+    assert!(site.exists(&format!("{PAGE}/photo-60x60.webp")));
+    assert!(!site.exists(&format!("{PAGE}/photo-100x100.webp")));
+    assert_same_as_clean(&site);
 }

@@ -699,7 +699,8 @@ impl Pipeline {
                 Read::Resize(resized) => Some(resized),
                 _ => None,
             });
-        let resized = resized_outputs(&frame.theme, &self.options.root, asked, &planned);
+        let sources = (&frame.theme, &self.derived);
+        let resized = resized_outputs(sources, &self.options.root, asked, &planned);
         let stored = &self.outputs;
         let done: Vec<Result<(String, u64), Problem>> = resized
             .par_iter()
