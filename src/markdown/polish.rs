@@ -97,7 +97,8 @@ pub fn polish(
             tag.push_str(" loading=\"lazy\"");
         }
         let src = decode_entities(src);
-        let size = size_of(&src);
+        // A query or fragment names the same file (a web server ignores them).
+        let size = size_of(src.split(['?', '#']).next().unwrap_or_default());
         let set = size
             .filter(|_| !tag.contains(" width=") && !tag.contains(" srcset="))
             .and_then(|size| images::ImageSet::of(&src, size, image_widths, false));

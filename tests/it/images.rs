@@ -545,10 +545,16 @@ fn links_to_a_bundles_photo_point_at_its_largest_variant() {
     site.file(
         &format!("{BUNDLE}/index.md"),
         "---\ntitle: Volunteers sew masks\ndate: 2020-03-24\nimage: photo.jpg\n---\n\
-         See [the photo in full](photo.jpg) and [the chart](./chart.png#top).\n",
+         See [the photo in full](photo.jpg) and [the chart](./chart.png#top).\n\n\
+         ![The chart again](chart.png?v=2)\n",
     );
     site.build(&[]);
     let page = site.html(&format!("{PAGE}/index.html"));
+    // A query names the same photo: it is shown by its variants too.
+    assert_eq!(
+        page.attrs(".article-body picture img", "src"),
+        ["chart-700w.png"]
+    );
     let hrefs = page.attrs(".article-body a", "href");
     assert_eq!(hrefs, ["photo-1600w.jpg", "./chart-700w.png#top"]);
     assert!(site.exists(&format!("{PAGE}/photo-1600w.jpg")));
