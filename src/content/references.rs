@@ -568,6 +568,29 @@ mod tests {
     }
 
     #[test]
+    fn site_paths_of_destinations_are_resolved_and_decoded() {
+        let base = "/about/";
+        assert_eq!(
+            site_path_of(base, "/photos/a%20b.jpg?v=2#top").as_deref(),
+            Some("photos/a b.jpg")
+        );
+        assert_eq!(
+            site_path_of(base, "../photos/a.jpg").as_deref(),
+            Some("photos/a.jpg")
+        );
+        assert_eq!(site_path_of(base, "a.jpg").as_deref(), Some("about/a.jpg"));
+        for other in [
+            "https://x.kz/a.jpg",
+            "//x.kz/a.jpg",
+            "#top",
+            "data:image/png;base64,AA",
+            " ",
+        ] {
+            assert_eq!(site_path_of(base, other), None, "{other}");
+        }
+    }
+
+    #[test]
     fn percent_escapes_are_decoded() {
         assert_eq!(percent_decode("my%20photo.jpg"), "my photo.jpg");
         assert_eq!(percent_decode("%D0%B0.png"), "а.png");

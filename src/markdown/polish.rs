@@ -242,6 +242,17 @@ mod tests {
     }
 
     #[test]
+    fn links_to_photos_point_at_their_largest_variant() {
+        let size_of = |src: &str| (src == "a.jpg" || src == "chart.svg").then_some((2000, 1000));
+        let html =
+            "<p><a href=\"a.jpg#x\">a</a> <a href=\"chart.svg\">c</a> <a href=\"b.pdf\">b</a></p>";
+        assert_eq!(
+            polish(html, "en", size_of, &[480, 960]),
+            "<p><a href=\"a-960w.jpg#x\">a</a> <a href=\"chart.svg\">c</a> <a href=\"b.pdf\">b</a></p>"
+        );
+    }
+
+    #[test]
     fn sanitize_removes_active_content_and_keeps_the_rest() {
         let (t, p) = (HashMap::new(), HashSet::from(["mothers-forum".to_string()]));
         let body = "## Part\n\n<script>alert(1)</script>\n\n<p onclick=\"x()\">Hi <a href=\"javascript:alert(1)\">a</a></p>\n\n{{ poll(id=\"mothers-forum\") }}\n\n- [x] done\n\n```rust\nfn main() {}\n```\n\n<iframe src=\"https://evil.example\"></iframe>\n";

@@ -90,7 +90,8 @@ pub struct ImageView<'a> {
     pub credit_label: Option<&'a str>,
     pub width: Option<u32>,
     pub height: Option<u32>,
-    /// For a photo birge publishes as variants (a bundle's JPEG, PNG or WebP): the variants
+    /// For a photo birge publishes as variants (a JPEG, PNG or WebP of a bundle or of
+    /// `static/`): the variants
     /// in the source's format (`a-480w.jpg 480w, ...`), absolute URLs; `src` is the largest.
     pub srcset: Option<String>,
     /// The same in WebP (empty for a WebP source, whose `srcset` is WebP already).
