@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use include_dir::{Dir, include_dir};
 use serde::Deserialize;
@@ -52,6 +53,10 @@ pub struct Theme {
     /// The widths of the variants of every photo (`image_widths`, default
     /// [`crate::images::DEFAULT_WIDTHS`]), narrowest first.
     pub image_widths: Vec<u32>,
+    /// The upright sizes of the photos among the static files of the site and its theme
+    /// folder (JPEG, PNG and WebP files; see [`Theme::static_photo`]), by output path; a
+    /// photo whose size cannot be read is left out.
+    pub static_photo_sizes: Arc<BTreeMap<String, (u32, u32)>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -86,7 +91,29 @@ impl Theme {
             );
         };
         theme.add_site_overrides(root)?;
+        theme.static_photo_sizes = Arc::new(
+            theme
+                .static_files
+                .keys()
+                .filter_map(|rel| {
+                    let path = theme.static_photo(rel)?;
+                    Some((rel.clone(), crate::content::image_file_size(path, rel)?))
+                })
+                .collect(),
+        );
         Ok(theme)
+    }
+
+    /// The file of the static photo published at `rel` (`photos/a.jpg`): a JPEG, PNG or WebP
+    /// file of the site's or the theme folder's `static/`, which a page that shows it
+    /// publishes as resized variants. `None` for other files and for the built-in theme's
+    /// own images (its logo), which are copied as they are.
+    pub fn static_photo(&self, rel: &str) -> Option<&Path> {
+        crate::images::Format::of(rel)?;
+        match self.static_files.get(rel)? {
+            StaticSource::File(path) => Some(path),
+            StaticSource::Embedded(_) => None,
+        }
     }
 
     /// The theme built into the binary, with no site overrides.
@@ -120,6 +147,7 @@ impl Theme {
             static_files,
             strings: meta.strings,
             image_widths: meta.image_widths,
+            static_photo_sizes: Arc::default(),
         })
     }
 
@@ -129,6 +157,7 @@ impl Theme {
             static_files: BTreeMap::new(),
             strings: HashMap::new(),
             image_widths: crate::images::DEFAULT_WIDTHS.to_vec(),
+            static_photo_sizes: Arc::default(),
         };
         let meta_path = folder.join("theme.yaml");
         if meta_path.exists() {

@@ -4,8 +4,9 @@
 //!
 //! Takes the assembled [`Site`], gives [`Rendered`] bodies and the problems found.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -20,6 +21,8 @@ pub struct MarkdownScope<'a> {
     site: &'a Site,
     polls: HashSet<String>,
     image_widths: Vec<u32>,
+    /// The sizes of the static photos, by output path.
+    static_photos: Arc<BTreeMap<String, (u32, u32)>>,
 }
 
 impl<'a> MarkdownScope<'a> {
@@ -29,13 +32,22 @@ impl<'a> MarkdownScope<'a> {
             site,
             polls: site.polls.iter().map(|p| p.id.clone()).collect(),
             image_widths: crate::images::DEFAULT_WIDTHS.to_vec(),
+            static_photos: Arc::default(),
         }
     }
 
-    /// Photos in bodies offer their variants at these widths (the theme's `image_widths`).
-    pub fn with_image_widths(mut self, widths: &[u32]) -> Self {
-        self.image_widths = widths.to_vec();
+    /// Photos in bodies (a bundle's, and the theme's and site's static ones) offer their
+    /// variants at the theme's `image_widths`.
+    pub fn with_images(mut self, theme: &Theme) -> Self {
+        self.image_widths = theme.image_widths.clone();
+        self.static_photos = Arc::clone(&theme.static_photo_sizes);
         self
+    }
+
+    /// The size of the static photo that `src`, written on the page at `page_path`, names.
+    fn static_photo_size(&self, page_path: &str, src: &str) -> Option<(u32, u32)> {
+        let path = references::site_path_of(page_path, src)?;
+        self.static_photos.get(&path).copied()
     }
 
     fn render(&self, source: &str, body: &str, body_line: usize) -> (Rendered, Vec<Problem>) {
@@ -71,7 +83,11 @@ impl<'a> MarkdownScope<'a> {
         if let Some(summary) = &article.summary {
             rendered.summary = markdown::render_snippet(summary);
         }
-        let size_of = |src: &str| article.bundle_image_size(src);
+        let size_of = |src: &str| {
+            article
+                .bundle_image_size(&references::percent_decode(src))
+                .or_else(|| self.static_photo_size(&article.path, src))
+        };
         let widths = &self.image_widths;
         rendered.html = markdown::polish(&rendered.html, &article.lang, size_of, widths);
         rendered.summary = markdown::polish(&rendered.summary, &article.lang, size_of, widths);
@@ -82,7 +98,8 @@ impl<'a> MarkdownScope<'a> {
     /// A page's body as HTML.
     pub fn page(&self, page: &crate::content::Page) -> (Rendered, Vec<Problem>) {
         let (mut rendered, found) = self.render(&page.source, &page.body, page.body_line);
-        rendered.html = markdown::polish(&rendered.html, &page.lang, |_| None, &self.image_widths);
+        let size_of = |src: &str| self.static_photo_size(&page.path, src);
+        rendered.html = markdown::polish(&rendered.html, &page.lang, size_of, &self.image_widths);
         self.sanitize(&mut rendered);
         (rendered, found)
     }
@@ -128,6 +145,7 @@ pub fn check_references(
         &site.articles,
         &site.pages,
         &site.config,
+        &theme.image_widths,
     );
     let found: Vec<Vec<Problem>> = site
         .articles

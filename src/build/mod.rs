@@ -165,7 +165,7 @@ pub fn prepare(options: &BuildOptions) -> Result<Prepared, Problems> {
     };
     let scope = MarkdownScope::new(&site)
         .with_unloaded_polls(&unloaded_polls)
-        .with_image_widths(&theme.image_widths);
+        .with_images(&theme);
     let all: Vec<usize> = (0..site.articles.len()).collect();
     let mut bodies = Vec::with_capacity(all.len());
     for (body, found) in render_bodies(&scope, &site, &all, &Default::default()) {

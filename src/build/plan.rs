@@ -7,12 +7,14 @@
 
 use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::JobTimes;
 use super::pipeline::Derived;
 use super::search::BundleFile;
+use crate::content::references::site_path_of;
 use crate::diagnostics::Problem;
 use crate::images::{self, Encoder};
 use crate::markdown;
@@ -42,13 +44,53 @@ pub(super) struct Planned {
     pub source: Source,
 }
 
-/// The output files of the site: every job, the static files, the highlight stylesheet
-/// when a body has code, and the files of article bundles (photos as their variants).
+/// The static photos that articles and pages show or link to (lead images, Markdown images
+/// and links), by output path (`photos/a.jpg`), each with whether it is a lead image (whose
+/// variants include the link-preview crop). These are published as variants, never as they
+/// are; the other static files are copied.
+pub(super) fn static_photos(
+    theme: &Theme,
+    derived: &HashMap<String, Derived>,
+    site: &Site,
+    page_bodies: &[markdown::Rendered],
+) -> BTreeMap<String, bool> {
+    let mut photos = BTreeMap::new();
+    let mut note = |path: Option<String>, lead: bool| {
+        if let Some(path) = path.filter(|p| theme.static_photo(p).is_some()) {
+            *photos.entry(path).or_insert(lead) |= lead;
+        }
+    };
+    let lead_of = |image: &Option<crate::content::Image>| {
+        image
+            .as_ref()
+            .and_then(|image| image.src.strip_prefix('/').map(str::to_string))
+    };
+    for article in &site.articles {
+        note(lead_of(&article.image), true);
+        if let Some(derived) = derived.get(&article.source) {
+            for reference in &derived.meta.references {
+                note(site_path_of(&article.path, &reference.dest), false);
+            }
+        }
+    }
+    for (page, body) in site.pages.iter().zip(page_bodies) {
+        note(lead_of(&page.image), true);
+        for reference in &body.references {
+            note(site_path_of(&page.path, &reference.dest), false);
+        }
+    }
+    photos
+}
+
+/// The output files of the site: every job, the static files (the photos pages show as
+/// their variants, [`static_photos`]), the highlight stylesheet when a body has code, and
+/// the files of article bundles (photos as their variants).
 pub(super) fn plan(
     theme: &Theme,
     derived: &HashMap<String, Derived>,
     site: &Site,
     has_code: bool,
+    (root, photos): (&Path, &BTreeMap<String, bool>),
 ) -> Vec<Planned> {
     let mut planned: Vec<Planned> = render::jobs(site)
         .into_iter()
@@ -58,7 +100,23 @@ pub(super) fn plan(
             source: Source::Job(job),
         })
         .collect();
+    let logo = site.config.publisher.logo.strip_prefix('/');
     for (rel, source) in &theme.static_files {
+        let photo = photos.get(rel).zip(theme.static_photo(rel));
+        if let Some((&lead, from)) = photo {
+            let photo = Photo {
+                to: rel,
+                from,
+                name: crate::content::relative(root, from),
+                size: theme.static_photo_sizes.get(rel).copied(),
+                card: lead,
+            };
+            planned.extend(photo.outputs(&theme.image_widths));
+            // Feeds and metadata name the publisher's logo by its own path.
+            if logo != Some(rel.as_str()) {
+                continue;
+            }
+        }
         planned.push(match source {
             StaticSource::Embedded(bytes) => bytes_output(rel, Cow::Borrowed(bytes)),
             StaticSource::File(path) => copy_output(rel.clone(), path),
@@ -72,12 +130,8 @@ pub(super) fn plan(
         if let Some(derived) = derived.get(&article.source) {
             for (to, from) in &derived.bundle {
                 match images::Format::of(to) {
-                    Some(format) => planned.extend(variant_outputs(
-                        article,
-                        (to, from),
-                        format,
-                        &theme.image_widths,
-                    )),
+                    Some(_) => planned
+                        .extend(Photo::of_bundle(article, (to, from)).outputs(&theme.image_widths)),
                     None => planned.push(copy_output(to.clone(), from)),
                 }
             }
@@ -86,54 +140,135 @@ pub(super) fn plan(
     planned
 }
 
-/// The variants of a photo of an article's bundle (its link-preview crop too when it is the
-/// lead image). A photo whose size cannot be read gets one output whose making reports why.
+/// A photo published as its variants.
+struct Photo<'p> {
+    /// Its output path, beside which its variants are.
+    to: &'p str,
+    /// Its file.
+    from: &'p Path,
+    /// Its file relative to the site root, as problems name it.
+    name: String,
+    /// Its upright size, when it could be read.
+    size: Option<(u32, u32)>,
+    /// Whether it is a lead image, which gets the link-preview crop.
+    card: bool,
+}
+
+impl<'p> Photo<'p> {
+    /// A photo of an article's bundle; its link-preview crop when it is the lead image.
+    fn of_bundle(article: &'p crate::content::Article, (to, from): (&'p str, &'p Path)) -> Self {
+        let rel = article
+            .bundle_dir
+            .as_deref()
+            .and_then(|dir| from.strip_prefix(dir).ok())
+            .map(|rel| rel.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_default();
+        let name = match article.source.rsplit_once('/') {
+            Some((folder, _)) => format!("{folder}/{rel}"),
+            None => rel.clone(),
+        };
+        let card = article
+            .image
+            .as_ref()
+            .and_then(|image| crate::content::bundle_key(&image.src))
+            .is_some_and(|key| key == rel);
+        Photo {
+            to,
+            from,
+            name,
+            size: article.bundle_images.get(&rel).copied(),
+            card,
+        }
+    }
+
+    /// Its variants' outputs. A photo whose size cannot be read gets one output whose making
+    /// reports why.
+    fn outputs(&self, widths: &[u32]) -> Vec<Planned> {
+        let Some(format) = images::Format::of(self.to) else {
+            return Vec::new();
+        };
+        let variants = match self.size {
+            Some(size) => images::variants(format, size, widths, self.card),
+            None => vec![images::Variant {
+                width: 0,
+                height: 0,
+                format,
+                crop: false,
+            }],
+        };
+        let variants = variants.into_iter().map(|v| (v.path(self.to), v)).collect();
+        variant_outputs(self.from, &self.name, variants)
+    }
+}
+
+/// The outputs of `variants` (each with its output path) of the photo `from`, named `name`
+/// in problems.
 fn variant_outputs(
-    article: &crate::content::Article,
-    (to, from): (&str, &Path),
-    format: images::Format,
-    widths: &[u32],
+    from: &Path,
+    name: &str,
+    variants: Vec<(String, images::Variant)>,
 ) -> Vec<Planned> {
-    let rel = article
-        .bundle_dir
-        .as_deref()
-        .and_then(|dir| from.strip_prefix(dir).ok())
-        .map(|rel| rel.to_string_lossy().replace('\\', "/"))
-        .unwrap_or_default();
-    let name = match article.source.rsplit_once('/') {
-        Some((folder, _)) => format!("{folder}/{rel}"),
-        None => rel.clone(),
-    };
-    let lead = article
-        .image
-        .as_ref()
-        .and_then(|image| crate::content::bundle_key(&image.src))
-        .is_some_and(|key| key == rel);
-    let variants = match article.bundle_images.get(&rel) {
-        Some(&size) => images::variants(format, size, widths, lead),
-        None => vec![images::Variant {
-            width: 0,
-            height: 0,
-            format,
-            crop: false,
-        }],
-    };
     let stamp = std::fs::metadata(from)
         .ok()
         .map(|m| (m.len(), m.modified().ok()));
     let siblings = variants.len();
     variants
         .into_iter()
-        .map(|variant| Planned {
-            path: variant.path(to),
+        .map(|(path, variant)| Planned {
+            path,
             key: hash_of(&(from, stamp, variant, images::FORMAT_VERSION)),
             source: Source::Image(images::Job {
                 source: from.to_path_buf(),
-                name: name.clone(),
+                name: name.to_string(),
                 variant,
                 siblings,
             }),
         })
+        .collect()
+}
+
+/// The outputs of the variants of photos (static ones and those of bundles) that templates
+/// asked for with `resize`, but those of `planned` (a page's photo may have the same
+/// variant).
+pub(super) fn resized_outputs<'r>(
+    (theme, derived): (&Theme, &HashMap<String, Derived>),
+    root: &Path,
+    asked: impl IntoIterator<Item = &'r images::Resized>,
+    planned: &[Planned],
+) -> Vec<Planned> {
+    let asked: std::collections::BTreeSet<&images::Resized> = asked.into_iter().collect();
+    if asked.is_empty() {
+        return Vec::new();
+    }
+    let bundles: HashMap<&str, &Path> = derived
+        .values()
+        .flat_map(|d| &d.bundle)
+        .map(|(to, from)| (to.as_str(), from.as_path()))
+        .collect();
+    let file_of = |source: &str| {
+        theme
+            .static_photo(source)
+            .or_else(|| bundles.get(source).copied())
+    };
+    let taken: std::collections::HashSet<&str> = planned.iter().map(|p| p.path.as_str()).collect();
+    let mut by_source: BTreeMap<&str, Vec<(String, images::Variant)>> = BTreeMap::new();
+    for resized in asked {
+        let path = resized.path();
+        if !taken.contains(path.as_str()) {
+            by_source
+                .entry(&resized.source)
+                .or_default()
+                .push((path, resized.variant));
+        }
+    }
+    by_source
+        .into_iter()
+        .filter_map(|(source, variants)| {
+            let from = file_of(source)?;
+            let name = crate::content::relative(root, from);
+            Some(variant_outputs(from, &name, variants))
+        })
+        .flatten()
         .collect()
 }
 
@@ -152,7 +287,7 @@ pub(super) fn produce(
                 if record {
                     renderer.render_recorded(job)
                 } else {
-                    renderer.render(job).map(|file| (file, Vec::new()))
+                    renderer.render_resized(job)
                 }
             })?;
             times

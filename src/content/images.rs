@@ -65,7 +65,7 @@ fn bundle_path(src: &str) -> Option<&str> {
 
 /// The size of the image file at `path`, named `rel` in its folder (whose ending tells an
 /// SVG); `None` when it cannot be read or is not an image.
-fn file_size(path: &Path, rel: &str) -> Option<(u32, u32)> {
+pub fn file_size(path: &Path, rel: &str) -> Option<(u32, u32)> {
     if rel.to_ascii_lowercase().ends_with(".svg") {
         let mut head = Vec::new();
         std::io::Read::read_to_end(

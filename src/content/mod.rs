@@ -25,7 +25,7 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::diagnostics::{Problem, Problems};
 use article::{Lookup, load_article};
-pub use images::bundle_key;
+pub use images::{bundle_key, file_size as image_file_size};
 pub use page::RESERVED_PATHS;
 use page::load_page;
 pub use polls::{Poll, PollKind};

@@ -10,11 +10,12 @@
 //! and to the files birge writes itself (feeds, `polls/index.json`, redirects) are not checked.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::config::Config;
 use crate::diagnostics::{Problem, did_you_mean};
+use crate::images::{Format, ImageSet};
 use crate::markdown::{Reference, Rendered, has_scheme};
 use crate::yaml;
 
@@ -31,6 +32,10 @@ pub struct SiteFiles {
     aliases: HashSet<String>,
     /// Languages whose trees live under `/<lang>/`.
     prefixed_languages: Vec<String>,
+    /// The photos of article bundles, which are published only as their variants: each
+    /// one's path with the site path of its largest variant in its own format, when its
+    /// size could be read.
+    photos: HashMap<String, Option<String>>,
 }
 
 /// Folders of the site that birge writes itself or that belong to the vote service.
@@ -44,17 +49,24 @@ impl SiteFiles {
         articles: &[Article],
         pages: &[Page],
         config: &Config,
+        image_widths: &[u32],
     ) -> Self {
         let statics: Vec<String> = static_files.into_iter().collect();
         let mut files: HashSet<String> = statics.iter().cloned().collect();
+        let mut photos = HashMap::new();
         for article in articles {
             if let Some(dir) = &article.bundle_dir {
                 let base = article.path.trim_start_matches('/');
-                files.extend(
-                    bundle_files(dir)
-                        .into_iter()
-                        .map(|(rel, _)| format!("{base}{rel}")),
-                );
+                for (rel, _) in bundle_files(dir) {
+                    let path = format!("{base}{rel}");
+                    if Format::of(&rel).is_some() {
+                        let largest = article.bundle_images.get(&rel).and_then(|&size| {
+                            ImageSet::of(&format!("/{path}"), size, image_widths, false)
+                        });
+                        photos.insert(path.clone(), largest.map(|set| set.src));
+                    }
+                    files.insert(path);
+                }
             }
         }
         let aliases = articles
@@ -73,6 +85,7 @@ impl SiteFiles {
                 .filter(|l| **l != config.language)
                 .cloned()
                 .collect(),
+            photos,
         }
     }
 
@@ -259,6 +272,9 @@ impl Referrer<'_> {
         }
         let path_part = written.split(['?', '#']).next().unwrap_or_default();
         let path = resolve(self.path, &percent_decode(path_part));
+        if let Some(largest) = files.photos.get(&path) {
+            return self.check_photo(written, path_part, &path, (image, at), largest.as_deref());
+        }
         if files.files.contains(&path) || (!image && !files.checks_link_to(&path)) {
             return None;
         }
@@ -283,6 +299,46 @@ impl Referrer<'_> {
         Some(
             self.problem(format!("{what} `{written}` does not exist"), at, written)
                 .hint(hint),
+        )
+    }
+
+    /// The problem with an image or link naming a bundle's photo, which is published only
+    /// as its variants: pages show it, and link to its largest variant, when their own
+    /// article names it by its path in the bundle; any other way names a file that is not
+    /// published.
+    fn check_photo(
+        &self,
+        written: &str,
+        path_part: &str,
+        path: &str,
+        (image, at): (bool, Written),
+        largest: Option<&str>,
+    ) -> Option<Problem> {
+        let own = self.path.trim_start_matches('/');
+        let in_own_bundle = self.bundle.is_some()
+            && path.starts_with(own)
+            && super::bundle_key(&percent_decode(path_part)).is_some();
+        if in_own_bundle {
+            return None;
+        }
+        let what = if image { "image" } else { "file" };
+        let hint = match largest {
+            Some(_) if path.starts_with(own) && self.bundle.is_some() => format!(
+                "write it as its article's own file, `{}`, and birge points at its variants",
+                &path[own.len()..]
+            ),
+            Some(largest) => {
+                format!("show it from its own article, or link to its largest variant, `{largest}`")
+            }
+            None => "show it from its own article, written as the bundle's file".to_string(),
+        };
+        Some(
+            self.problem(
+                format!("{what} `{written}` is a photo that is published only as resized variants"),
+                at,
+                written,
+            )
+            .hint(hint),
         )
     }
 
@@ -402,6 +458,23 @@ fn split_name(path: &str) -> (&str, &str) {
     }
 }
 
+/// The site path (without its leading `/`) a local image or link destination of the page at
+/// `base` names, as a browser resolves it and a web server decodes it (query and fragment
+/// cut); `None` for URLs, protocol-relative and `data:` ones and fragments alone.
+pub fn site_path_of(base: &str, dest: &str) -> Option<String> {
+    let written = dest.trim();
+    if written.is_empty()
+        || has_scheme(written)
+        || written.starts_with("//")
+        || written.starts_with('#')
+        || written.starts_with("data:")
+    {
+        return None;
+    }
+    let path_part = written.split(['?', '#']).next().unwrap_or_default();
+    Some(resolve(base, &percent_decode(path_part)))
+}
+
 /// `path` resolved against the page at `base` as a browser does (`.` and `..` segments
 /// applied, never above the root), without its leading `/`.
 fn resolve(base: &str, path: &str) -> String {
@@ -430,7 +503,7 @@ fn resolve(base: &str, path: &str) -> String {
 
 /// `%XX` escapes decoded, as a web server decodes a request's path; text that does not
 /// decode to UTF-8 is kept as written.
-fn percent_decode(text: &str) -> Cow<'_, str> {
+pub fn percent_decode(text: &str) -> Cow<'_, str> {
     if !text.contains('%') {
         return Cow::Borrowed(text);
     }
@@ -492,6 +565,29 @@ mod tests {
         assert_eq!(resolve(base, "/files//report.pdf"), "files/report.pdf");
         assert_eq!(resolve(base, "../"), "news/2020/03/");
         assert_eq!(resolve("/about/", "/"), "");
+    }
+
+    #[test]
+    fn site_paths_of_destinations_are_resolved_and_decoded() {
+        let base = "/about/";
+        assert_eq!(
+            site_path_of(base, "/photos/a%20b.jpg?v=2#top").as_deref(),
+            Some("photos/a b.jpg")
+        );
+        assert_eq!(
+            site_path_of(base, "../photos/a.jpg").as_deref(),
+            Some("photos/a.jpg")
+        );
+        assert_eq!(site_path_of(base, "a.jpg").as_deref(), Some("about/a.jpg"));
+        for other in [
+            "https://x.kz/a.jpg",
+            "//x.kz/a.jpg",
+            "#top",
+            "data:image/png;base64,AA",
+            " ",
+        ] {
+            assert_eq!(site_path_of(base, other), None, "{other}");
+        }
     }
 
     #[test]

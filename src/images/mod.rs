@@ -13,7 +13,7 @@
 
 mod encode;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use encode::{Encoder, Job, jpeg_is_complete, orientation_of};
 
@@ -39,7 +39,7 @@ pub const WEBP_QUALITY: f32 = 75.0;
 pub const BODY_SIZES: &str = "(min-width: 44rem) 42rem, 100vw";
 
 /// An encoded format of a variant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     Jpeg,
@@ -70,6 +70,16 @@ impl Format {
         }
     }
 
+    /// The format a template names (`jpeg` or `jpg`, `png`, `webp`, any case).
+    pub fn named(name: &str) -> Option<Format> {
+        match name.to_ascii_lowercase().as_str() {
+            "jpeg" | "jpg" => Some(Format::Jpeg),
+            "png" => Some(Format::Png),
+            "webp" => Some(Format::Webp),
+            _ => None,
+        }
+    }
+
     /// The media type, for `<source type>`.
     pub fn mime(self) -> &'static str {
         match self {
@@ -81,7 +91,7 @@ impl Format {
 }
 
 /// One published variant of a source image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Variant {
     pub width: u32,
     pub height: u32,
@@ -105,6 +115,83 @@ impl Variant {
         } else {
             format!("{dir}{stem}-{}w.{ext}", self.width)
         }
+    }
+}
+
+/// A variant of a photo that a template asked for with `resize`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Resized {
+    /// The photo's output path (`photos/a.jpg`, no leading `/`).
+    pub source: String,
+    pub variant: Variant,
+}
+
+impl Resized {
+    /// The variant asked of a photo at `source` of upright `size`: `width` wide, or `height`
+    /// high, keeping its shape; both, cut from the middle to that shape. Never larger than
+    /// the photo (a box larger than the photo is scaled down to fit in it). `format`
+    /// defaults to the photo's own. `None` when neither side is given or the photo's
+    /// format is not one birge resizes.
+    pub fn of(
+        source: &str,
+        (sw, sh): (u32, u32),
+        (width, height): (Option<u32>, Option<u32>),
+        format: Option<Format>,
+    ) -> Option<Resized> {
+        let format = format.or_else(|| Format::of(source))?;
+        Format::of(source)?;
+        let scale = |side: u32, of: u32, to: u32| {
+            ((u64::from(side) * u64::from(to) + u64::from(of) / 2) / u64::from(of)).max(1) as u32
+        };
+        let (width, height, crop) = match (width, height) {
+            (Some(w), None) => {
+                let w = w.clamp(1, sw);
+                (w, scale(sh, sw, w), false)
+            }
+            (None, Some(h)) => {
+                let h = h.clamp(1, sh);
+                (scale(sw, sh, h), h, false)
+            }
+            (Some(w), Some(h)) => {
+                let (w, h) = (w.max(1), h.max(1));
+                if w <= sw && h <= sh {
+                    (w, h, true)
+                } else {
+                    // The largest box of that shape inside the photo.
+                    let by_width = u64::from(sw) * u64::from(h) <= u64::from(sh) * u64::from(w);
+                    if by_width {
+                        (sw, scale(h, w, sw).min(sh), true)
+                    } else {
+                        (scale(w, h, sh).min(sw), sh, true)
+                    }
+                }
+            }
+            (None, None) => return None,
+        };
+        Some(Resized {
+            source: source.trim_start_matches('/').to_string(),
+            variant: Variant {
+                width,
+                height,
+                format,
+                crop,
+            },
+        })
+    }
+
+    /// Its output path beside the photo: `photos/a-300w.webp` scaled, `photos/a-300x200.jpg`
+    /// cut to a shape.
+    pub fn path(&self) -> String {
+        let v = self.variant;
+        if !v.crop {
+            return v.path(&self.source);
+        }
+        let (dir, name) = match self.source.rfind('/') {
+            Some(at) => self.source.split_at(at + 1),
+            None => ("", self.source.as_str()),
+        };
+        let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+        format!("{dir}{stem}-{}x{}.{}", v.width, v.height, v.format.ext())
     }
 }
 
@@ -313,6 +400,41 @@ mod tests {
         assert_eq!(webp.webp_srcset, "");
         assert!(ImageSet::of("masks.svg", (800, 450), &DEFAULT_WIDTHS, false).is_none());
         assert!(ImageSet::of("anim.gif", (800, 450), &DEFAULT_WIDTHS, false).is_none());
+    }
+
+    #[test]
+    fn resized_variants_keep_the_shape_or_cut_to_the_one_asked() {
+        let of = |size, asked, format| {
+            let r = Resized::of("/photos/a.jpg", size, asked, format).expect("a variant");
+            (r.path(), r.variant.width, r.variant.height)
+        };
+        let path = |s: &str| s.to_string();
+        assert_eq!(
+            of((4000, 3000), (Some(300), None), None),
+            (path("photos/a-300w.jpg"), 300, 225)
+        );
+        assert_eq!(
+            of((4000, 3000), (None, Some(300)), Some(Format::Webp)),
+            (path("photos/a-400w.webp"), 400, 300)
+        );
+        assert_eq!(
+            of((4000, 3000), (Some(300), Some(300)), None),
+            (path("photos/a-300x300.jpg"), 300, 300)
+        );
+        assert_eq!(
+            of((800, 600), (Some(5000), None), None),
+            (path("photos/a-800w.jpg"), 800, 600)
+        );
+        assert_eq!(
+            of((800, 600), (Some(1600), Some(400)), None),
+            (path("photos/a-800x200.jpg"), 800, 200)
+        );
+        assert_eq!(
+            of((800, 600), (Some(1000), Some(1000)), None),
+            (path("photos/a-600x600.jpg"), 600, 600)
+        );
+        assert!(Resized::of("a.jpg", (10, 10), (None, None), None).is_none());
+        assert!(Resized::of("a.svg", (10, 10), (Some(5), None), None).is_none());
     }
 
     #[test]

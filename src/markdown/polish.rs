@@ -65,7 +65,8 @@ pub fn polish(
     image_widths: &[u32],
 ) -> String {
     let quoted = localize_quotes(html, lang);
-    let html = quoted.as_ref();
+    let linked = photo_links(quoted.as_ref(), &size_of, image_widths);
+    let html = linked.as_ref();
     let has_checkboxes = find(html, "type=\"checkbox\"").is_some();
     if !has_checkboxes && find(html, "<img ").is_none() {
         return html.to_string();
@@ -96,7 +97,8 @@ pub fn polish(
             tag.push_str(" loading=\"lazy\"");
         }
         let src = decode_entities(src);
-        let size = size_of(&src);
+        // A query or fragment names the same file (a web server ignores them).
+        let size = size_of(src.split(['?', '#']).next().unwrap_or_default());
         let set = size
             .filter(|_| !tag.contains(" width=") && !tag.contains(" srcset="))
             .and_then(|size| images::ImageSet::of(&src, size, image_widths, false));
@@ -117,6 +119,45 @@ pub fn polish(
     }
     out.push_str(rest);
     out
+}
+
+/// `html` with its links to photos published as variants (a bundle's or a static photo, as
+/// `size_of` knows them) pointing at the largest variant in the photo's own format, the
+/// file its `image.src` names: the photo itself is not published.
+fn photo_links<'h>(
+    html: &'h str,
+    size_of: &impl Fn(&str) -> Option<(u32, u32)>,
+    image_widths: &[u32],
+) -> Cow<'h, str> {
+    const OPEN: &str = "<a href=\"";
+    if find(html, OPEN).is_none() {
+        return Cow::Borrowed(html);
+    }
+    let mut out = String::with_capacity(html.len() + 16);
+    let mut rest = html;
+    while let Some(at) = find(rest, OPEN) {
+        let start = at + OPEN.len();
+        let Some(len) = rest[start..].find('"') else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        let href = &rest[start..start + len];
+        let decoded = decode_entities(href);
+        let cut = decoded.find(['?', '#']).unwrap_or(decoded.len());
+        let (path, tail) = decoded.split_at(cut);
+        let set =
+            size_of(path).and_then(|size| images::ImageSet::of(path, size, image_widths, false));
+        match set {
+            Some(set) => {
+                let target = format!("{}{tail}", set.src);
+                out.push_str(&target.replace('&', "&amp;").replace('"', "&quot;"));
+            }
+            None => out.push_str(href),
+        }
+        rest = &rest[start + len..];
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
 }
 
 /// `html` with pulldown-cmark's task-list check boxes written as HTML5 with a label.
@@ -198,6 +239,17 @@ mod tests {
         );
         assert_eq!(localize_quotes(html, "kk").matches('«').count(), 2);
         assert_eq!(localize_quotes(html, "en"), html);
+    }
+
+    #[test]
+    fn links_to_photos_point_at_their_largest_variant() {
+        let size_of = |src: &str| (src == "a.jpg" || src == "chart.svg").then_some((2000, 1000));
+        let html =
+            "<p><a href=\"a.jpg#x\">a</a> <a href=\"chart.svg\">c</a> <a href=\"b.pdf\">b</a></p>";
+        assert_eq!(
+            polish(html, "en", size_of, &[480, 960]),
+            "<p><a href=\"a-960w.jpg#x\">a</a> <a href=\"chart.svg\">c</a> <a href=\"b.pdf\">b</a></p>"
+        );
     }
 
     #[test]

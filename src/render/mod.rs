@@ -13,6 +13,7 @@ pub mod inputs;
 pub mod outputs;
 mod pages;
 pub mod reads;
+pub mod resize;
 mod scope;
 pub mod templates;
 pub mod views;
@@ -53,6 +54,8 @@ pub struct Renderer<'a> {
     sources: OnceLock<rustc_hash::FxHashMap<&'a str, usize>>,
     tree_versions: OnceLock<Vec<u64>>,
     routing_version: OnceLock<u64>,
+    /// The photos templates may ask `resize` for, found when first asked.
+    photos: OnceLock<std::sync::Arc<resize::Photos>>,
 }
 
 /// One rendered output file.
@@ -109,6 +112,7 @@ impl<'a> Renderer<'a> {
             sources: OnceLock::new(),
             tree_versions: OnceLock::new(),
             routing_version: OnceLock::new(),
+            photos: OnceLock::new(),
         }
     }
 
@@ -125,14 +129,35 @@ impl<'a> Renderer<'a> {
 
     /// Renders one job into its output file.
     pub fn render(&self, job: &Job) -> Result<OutputFile, Problem> {
-        Scope::new(self, false).render(job)
+        self.render_resized(job).map(|(file, _)| file)
+    }
+
+    /// Renders one job into its output file, with the variants of photos its templates
+    /// asked for through `resize` ([`Read::Resize`]) and no other read.
+    pub fn render_resized(&self, job: &Job) -> Result<(OutputFile, Reads), Problem> {
+        let (file, resized) =
+            resize::collect(self.photos(), || Scope::new(self, false).render(job));
+        Ok((file?, resized))
     }
 
     /// Renders one job into its output file, with every input it read ([`reads`]).
     pub fn render_recorded(&self, job: &Job) -> Result<(OutputFile, Reads), Problem> {
         let scope = Scope::new(self, true);
-        let file = scope.render(job)?;
-        Ok((file, scope.into_reads()))
+        let (file, resized) = resize::collect(self.photos(), || scope.render(job));
+        let file = file?;
+        let mut reads = scope.into_reads();
+        for read in resized {
+            if !reads.contains(&read) {
+                reads.push(read);
+            }
+        }
+        Ok((file, reads))
+    }
+
+    /// The photos templates may ask `resize` for.
+    pub fn photos(&self) -> &std::sync::Arc<resize::Photos> {
+        self.photos
+            .get_or_init(|| std::sync::Arc::new(resize::Photos::of(self.site, self.theme)))
     }
 
     /// The time the build runs at.

@@ -119,7 +119,10 @@ impl Scope<'_, '_> {
                 lang: &page.lang,
                 date: page.date.as_ref().map(crate::dates::rfc3339),
                 updated: page.updated.as_ref().map(crate::dates::rfc3339),
-                image: page.image.as_ref().map(views::page_image_view),
+                image: page
+                    .image
+                    .as_ref()
+                    .map(|image| views::page_image_view(image, self.site, self.theme)),
                 draft: page.draft,
                 extra: &page.extra,
             },

@@ -64,6 +64,9 @@ pub enum Read {
     Tags(usize),
     /// One tag of a tree, by slug: its name and count.
     Tag(usize, String),
+    /// A variant of a photo that a template asked for with `resize`: the output asks for
+    /// the file to be published ([`crate::images::Resized`]); its version is the photo's size.
+    Resize(crate::images::Resized),
     /// What decides which pages exist (and so the output files a run plans) and their dates
     /// (the sitemap), and every list: each article's and page's source, path, language,
     /// dates, regions, tags, aliases, draft and pinned flags.
@@ -273,6 +276,7 @@ impl Renderer<'_> {
                     .collect();
                 hash_of(&tags)
             }
+            Read::Resize(resized) => hash_of(&self.photos().size_of(&resized.source).ok_or(GONE)),
             Read::Routing => *self.routing_version.get_or_init(|| {
                 let mut h = DefaultHasher::new();
                 for a in &site.articles {

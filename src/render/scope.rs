@@ -104,12 +104,7 @@ impl<'r, 'a> Scope<'r, 'a> {
         self.views.articles[index]
             .get_or_init(|| {
                 let body = self.renderer.bodies[index].get();
-                Value::from_serializable(&article_view(
-                    self.site,
-                    index,
-                    body,
-                    &self.theme.image_widths,
-                ))
+                Value::from_serializable(&article_view(self.site, index, body, self.theme))
             })
             .clone()
     }

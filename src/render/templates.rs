@@ -26,6 +26,7 @@ pub fn compile(theme: &Theme, base_url: &str, safe_html: bool) -> Result<Tera, V
     }
     let mut tera = Tera::new();
     super::filters::register(&mut tera, base_url, theme.strings.clone(), safe_html);
+    super::resize::register(&mut tera);
     tera.autoescape_on(vec![".html", ".htm", ".xml"]);
     tera.add_raw_templates(
         theme

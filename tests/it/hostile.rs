@@ -45,8 +45,9 @@ fn hostile_site(safe_html: bool) -> Fixture {
                 q("No")
             ),
         )
-        // The lead image below must exist: a missing one is an error of its own.
-        .bytes("static/photo.jpg", b"not really a jpeg");
+        // The lead image below must exist (a missing one is an error of its own) and be a
+        // photo (it is published as variants).
+        .bytes("static/photo.jpg", &small_jpeg());
     // Summaries and update notes are Markdown that editors write like bodies, so by default
     // only text-breaking characters go in; with safe_html the summary carries markup too (it
     // is sanitised). Update notes go through the theme's `markdown` filter, which sanitises
@@ -296,4 +297,16 @@ fn safe_html_sanitises_update_notes() {
     site.build(&[]);
     let html = site.read("news/2020/03/noted/index.html");
     assert_no_injection("article with an update note", &html, false);
+}
+
+/// A small JPEG photo.
+fn small_jpeg() -> Vec<u8> {
+    let mut jpeg = Vec::new();
+    image::RgbImage::from_pixel(40, 30, image::Rgb([200, 40, 40]))
+        .write_to(
+            &mut std::io::Cursor::new(&mut jpeg),
+            image::ImageFormat::Jpeg,
+        )
+        .expect("a JPEG");
+    jpeg
 }

@@ -364,3 +364,351 @@ fn serve_takes_variants_from_the_image_cache() {
         .collect();
     assert_eq!(counts, [[0, 11]], "encoded, from the cache:\n{log}");
 }
+
+/// Every file of a folder with its bytes, by path relative to it.
+fn snapshot_of(site: &Fixture) -> Vec<(String, Vec<u8>)> {
+    crate::util::snapshot(&site.public())
+}
+
+/// Builds the site without the cache into a fresh folder; gives every file.
+fn clean_build(site: &Fixture) -> Vec<(String, Vec<u8>)> {
+    let out = tempfile::tempdir().expect("a folder");
+    let output = out.path().join("clean");
+    let output = output.to_str().expect("a UTF-8 path");
+    site.build(&["--no-cache", "--output", output]);
+    crate::util::snapshot(std::path::Path::new(output))
+}
+
+fn assert_same_as_clean(site: &Fixture) {
+    let (built, clean) = (snapshot_of(site), clean_build(site));
+    let names = |files: &[(String, Vec<u8>)]| files.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&built), names(&clean), "the same files");
+    for ((path, bytes), (_, expected)) in built.iter().zip(&clean) {
+        assert!(bytes == expected, "{path} differs from a clean build");
+    }
+}
+
+const ARTICLE: &str = "news/2020/03/team-at-work";
+
+/// A site whose article and page show photos of `static/` (a lead image, an image and a
+/// link in the text), with a static photo no page shows and a static logo of the site.
+fn static_site() -> Fixture {
+    let site = Fixture::new();
+    site.article(
+        "2020/team.md",
+        "title: Team at work\ndate: 2020-03-24\nimage: /photos/team.jpg\nimage_alt: The team",
+        "The team.\n\n![The hall](/photos/hall.png)\n\n[Full size](/photos/team.jpg) and [the logo](/logo.png).\n",
+    )
+    .file(
+        "content/pages/about.md",
+        "---\ntitle: About\nimage: /photos/hall.png\nimage_alt: The hall\n---\n![The team](../photos/team.jpg)\n",
+    )
+    .bytes("static/photos/team.jpg", &phone_photo(2000, 1000))
+    .bytes("static/photos/hall.png", &png(700, 300))
+    .bytes("static/photos/unused.jpg", &phone_photo(100, 50))
+    .bytes("static/logo.png", &png(64, 64));
+    site
+}
+
+#[test]
+fn static_photos_that_pages_show_are_published_as_variants() {
+    let site = static_site();
+    site.build(&[]);
+    for (width, height) in [(480, 240), (960, 480), (1600, 800)] {
+        for ext in ["jpg", "webp"] {
+            let rel = format!("photos/team-{width}w.{ext}");
+            let image = decoded(&site, &rel).into_rgb8();
+            assert_eq!(image.dimensions(), (width, height), "{rel}");
+            let [r, _, b] = image.get_pixel(width / 4, height / 2).0;
+            assert!(r > 150 && b < 100, "{rel} is upright: left {r} {b}");
+            let bytes = std::fs::read(site.public().join(&rel)).expect("bytes");
+            assert_eq!(metadata_in(&bytes), Vec::<&str>::new(), "{rel}");
+        }
+    }
+    let card = decoded(&site, "photos/team-card.jpg");
+    assert_eq!((card.width(), card.height()), (1200, 630));
+    assert_eq!(decoded(&site, "photos/hall-700w.png").width(), 700);
+    assert_eq!(decoded(&site, "photos/hall-card.png").width(), 571);
+    for source in ["photos/team.jpg", "photos/hall.png"] {
+        assert!(!site.exists(source), "{source} is not published as it is");
+    }
+    // Static files no page shows are copied as they are; the publisher's logo keeps its file
+    // although a page links to it.
+    for copied in ["photos/unused.jpg", "logo.png"] {
+        assert_eq!(
+            std::fs::read(site.public().join(copied)).expect(copied),
+            std::fs::read(site.root().join("static").join(copied)).expect(copied),
+            "{copied}"
+        );
+    }
+    assert!(site.exists("logo-64w.png"));
+    assert!(!site.exists("photos/unused-100w.jpg"));
+
+    let page = site.html(&format!("{ARTICLE}/index.html"));
+    let base = "https://example.kz/photos";
+    assert_eq!(
+        page.attrs("figure img", "src"),
+        [format!("{base}/team-1600w.jpg")]
+    );
+    assert_eq!(
+        page.attrs("figure img", "srcset"),
+        [format!(
+            "{base}/team-480w.jpg 480w, {base}/team-960w.jpg 960w, {base}/team-1600w.jpg 1600w"
+        )]
+    );
+    assert_eq!(
+        page.attrs("meta[property='og:image']", "content"),
+        [format!("{base}/team-card.jpg")]
+    );
+    assert_eq!(
+        page.attrs(".article-body picture img", "src"),
+        ["/photos/hall-700w.png"]
+    );
+    assert_eq!(
+        page.attrs(".article-body picture img", "srcset"),
+        ["/photos/hall-480w.png 480w, /photos/hall-700w.png 700w"]
+    );
+    assert_eq!(page.attrs(".article-body picture img", "width"), ["700"]);
+    assert_eq!(
+        page.attrs(".article-body a", "href"),
+        ["/photos/team-1600w.jpg", "/logo-64w.png"]
+    );
+
+    let about = site.html("about/index.html");
+    assert_eq!(
+        about.attrs("figure img", "src"),
+        [format!("{base}/hall-700w.png")]
+    );
+    assert_eq!(
+        about.attrs("figure source[type='image/webp']", "srcset"),
+        [format!(
+            "{base}/hall-480w.webp 480w, {base}/hall-700w.webp 700w"
+        )]
+    );
+    assert_eq!(
+        about.attrs("meta[property='og:image']", "content"),
+        [format!("{base}/hall-card.png")]
+    );
+    assert_eq!(
+        about.attrs(".page-body picture img", "src"),
+        ["../photos/team-1600w.jpg"]
+    );
+}
+
+#[test]
+fn broken_static_photos_fail_the_build_naming_the_file() {
+    let site = static_site();
+    site.bytes(
+        "static/photos/team.jpg",
+        b"<html>a web page saved as team.jpg</html>",
+    );
+    let stderr = site.build_fails();
+    assert!(
+        stderr.contains(
+            "error: static/photos/team.jpg: this is not a JPEG, PNG or WebP image (or it is damaged)\n  hint: birge publishes JPEG, PNG and WebP photos as resized variants; export the photo again as one of these\n"
+        ),
+        "{stderr}"
+    );
+    assert!(!site.public().exists(), "nothing published");
+}
+
+#[test]
+fn an_edited_static_photo_is_encoded_again_alone() {
+    let site = static_site();
+    // team: 6 variants and the card; hall: 4 and the card; the logo: 2.
+    assert_eq!(build_counting(&site, &[]), (14, 0));
+    assert_eq!(build_counting(&site, &[]).0, 0);
+    site.bytes("static/photos/hall.png", &png(600, 300));
+    assert_eq!(build_counting(&site, &[]).0, 5);
+    assert_eq!(decoded(&site, "photos/hall-600w.png").width(), 600);
+    assert!(!site.exists("photos/hall-700w.png"));
+    assert_same_as_clean(&site);
+    // A page that stops showing a static photo publishes it as it is again.
+    site.article(
+        "2020/team.md",
+        "title: Team at work\ndate: 2020-03-24\nimage: /photos/team.jpg\nimage_alt: The team",
+        "The team.\n",
+    );
+    site.file(
+        "content/pages/about.md",
+        "---\ntitle: About\n---\nAbout us.\n",
+    );
+    site.build(&[]);
+    assert!(site.exists("photos/hall.png"));
+    assert!(!site.exists("photos/hall-600w.png"));
+    assert_same_as_clean(&site);
+}
+
+#[test]
+fn links_to_a_bundles_photo_point_at_its_largest_variant() {
+    let site = site();
+    site.file(
+        &format!("{BUNDLE}/index.md"),
+        "---\ntitle: Volunteers sew masks\ndate: 2020-03-24\nimage: photo.jpg\n---\n\
+         See [the photo in full](photo.jpg) and [the chart](./chart.png#top).\n\n\
+         ![The chart again](chart.png?v=2)\n",
+    );
+    site.build(&[]);
+    let page = site.html(&format!("{PAGE}/index.html"));
+    // A query names the same photo: it is shown by its variants too.
+    assert_eq!(
+        page.attrs(".article-body picture img", "src"),
+        ["chart-700w.png"]
+    );
+    let hrefs = page.attrs(".article-body a", "href");
+    assert_eq!(hrefs, ["photo-1600w.jpg", "./chart-700w.png#top"]);
+    assert!(site.exists(&format!("{PAGE}/photo-1600w.jpg")));
+    assert!(site.exists(&format!("{PAGE}/chart-700w.png")));
+}
+
+#[test]
+fn a_bundles_photo_named_from_elsewhere_is_an_error() {
+    let site = site();
+    site.article(
+        "2020/other.md",
+        "title: Other news\ndate: 2020-03-25",
+        &format!("Text.\n\n[The volunteers](/{PAGE}/photo.jpg)\n"),
+    );
+    let stderr = site.build_fails();
+    assert!(
+        stderr.contains(&format!(
+            "error: content/news/2020/other.md:7:1: file `/{PAGE}/photo.jpg` is a photo that is published only as resized variants\n  hint: show it from its own article, or link to its largest variant, `/{PAGE}/photo-1600w.jpg`\n"
+        )),
+        "{stderr}"
+    );
+}
+
+/// A site whose page template asks `resize` for the photo its page names in `extra`.
+fn resize_site(thumb: &str) -> Fixture {
+    let site = static_site();
+    site.file(
+        "templates/page.html",
+        "{% extends \"base.html\" %}{% block content %}<h1>{{ page.title }}</h1>\
+         {% if page.extra.thumb %}{% set t = resize(path=page.extra.thumb, width=300, format=\"webp\") %}\
+         <img class=\"thumb\" src=\"{{ t.src | url }}\" width=\"{{ t.width }}\" height=\"{{ t.height }}\">\
+         {% set sq = resize(path=page.extra.thumb, width=200, height=200) %}\
+         <img class=\"square\" src=\"{{ sq.src }}\" width=\"{{ sq.width }}\" height=\"{{ sq.height }}\">{% endif %}\
+         {% endblock content %}",
+    );
+    site.file(
+        "content/pages/about.md",
+        &format!("---\ntitle: About\nextra:\n  thumb: {thumb}\n---\nAbout us.\n"),
+    );
+    site
+}
+
+#[test]
+fn resize_publishes_the_variants_templates_ask_for() {
+    let site = resize_site("/photos/unused.jpg");
+    site.build(&[]);
+    let about = site.html("about/index.html");
+    assert_eq!(
+        about.attrs(".thumb", "src"),
+        ["https://example.kz/photos/unused-100w.webp"]
+    );
+    assert_eq!(about.attrs(".thumb", "height"), ["50"]);
+    assert_eq!(about.attrs(".square", "src"), ["/photos/unused-50x50.jpg"]);
+    let thumb = decoded(&site, "photos/unused-100w.webp");
+    assert_eq!((thumb.width(), thumb.height()), (100, 50));
+    let square = std::fs::read(site.public().join("photos/unused-50x50.jpg")).expect("square");
+    assert_eq!(metadata_in(&square), Vec::<&str>::new());
+    // The photo itself is still copied: no page shows it through its content.
+    assert!(site.exists("photos/unused.jpg"));
+
+    let site = resize_site("/photos/team.jpg");
+    assert_eq!(build_counting(&site, &[]).0, 13 + 2);
+    let square = decoded(&site, "photos/team-200x200.jpg");
+    assert_eq!((square.width(), square.height()), (200, 200));
+    assert_eq!(decoded(&site, "photos/team-300w.webp").height(), 150);
+    assert_eq!(build_counting(&site, &[]).0, 0);
+    // Another photo asked for: the old variants go, the new ones come, as a clean build.
+    site.file(
+        "content/pages/about.md",
+        "---\ntitle: About\nextra:\n  thumb: /photos/unused.jpg\n---\nAbout us.\n",
+    );
+    site.build(&[]);
+    assert!(!site.exists("photos/team-300w.webp"));
+    assert!(site.exists("photos/unused-100w.webp"));
+    assert_same_as_clean(&site);
+}
+
+#[test]
+fn resize_refuses_what_is_not_a_static_photo() {
+    for (thumb, message) in [
+        (
+            "/photos/missing.jpg",
+            "resize: `/photos/missing.jpg` is not a JPEG, PNG or WebP photo of the site's or the theme's static/ or of an article's bundle",
+        ),
+        (
+            "/logo.svg",
+            "resize: `/logo.svg` is not a JPEG, PNG or WebP photo",
+        ),
+    ] {
+        let site = resize_site(thumb);
+        let stderr = site.build_fails();
+        assert!(stderr.contains("templates/page.html"), "{stderr}");
+        assert!(stderr.contains(message), "{thumb}:\n{stderr}");
+    }
+}
+
+/// `birge serve` publishes static photos as variants too, and follows edits of them (a full
+/// rebuild) and of the pages that show them (an update), as a clean build would.
+#[test]
+fn serve_follows_edits_of_static_photos_and_of_what_shows_them() {
+    let site = static_site();
+    let server = crate::serve::DevServer::start(site.root());
+    crate::serve::assert_served_equals_clean_build(&site, &server);
+    let status = |path: &str| crate::http::get(&server.addr, path, &[]).status;
+    assert_eq!(status("/photos/hall-700w.png"), 200);
+    assert_eq!(status("/photos/hall.png"), 404);
+
+    server.edit(|| {
+        site.bytes("static/photos/hall.png", &png(600, 300));
+    });
+    assert_eq!(status("/photos/hall-600w.png"), 200);
+    assert_eq!(status("/photos/hall-700w.png"), 404);
+    crate::serve::assert_served_equals_clean_build(&site, &server);
+
+    // An article that starts showing a photo no page showed.
+    server.edit(|| {
+        site.article(
+            "2020/team.md",
+            "title: Team at work\ndate: 2020-03-24\nimage: /photos/team.jpg\nimage_alt: The team",
+            "The team.\n\n![Before](/photos/unused.jpg)\n",
+        );
+    });
+    assert_eq!(status("/photos/unused-100w.jpg"), 200);
+    assert_eq!(status("/photos/unused.jpg"), 404);
+    crate::serve::assert_served_equals_clean_build(&site, &server);
+}
+
+/// `resize` takes a bundle's photo too, by the `src` of its image view, and the variant
+/// follows edits of the photo as a clean build would.
+#[test]
+fn resize_takes_an_articles_lead_photo_by_its_src() {
+    let site = site();
+    site.file(
+        "templates/article.html",
+        "{% extends \"base.html\" %}{% block content %}<h1>{{ article.title }}</h1>\
+         {% if article.image %}{% set sq = resize(path=article.image.src, width=100, height=100, format=\"webp\") %}\
+         <img class=\"square\" src=\"{{ sq.src }}\" width=\"{{ sq.width }}\" height=\"{{ sq.height }}\">{% endif %}\
+         {% endblock content %}",
+    );
+    site.build(&[]);
+    let page = site.html(&format!("{PAGE}/index.html"));
+    assert_eq!(
+        page.attrs(".square", "src"),
+        [format!("/{PAGE}/photo-100x100.webp")]
+    );
+    let square = decoded(&site, &format!("{PAGE}/photo-100x100.webp")).into_rgb8();
+    assert_eq!(square.dimensions(), (100, 100));
+    // Cut from the middle of the upright photo: red on the left, blue on the right.
+    let [r, _, b] = square.get_pixel(20, 50).0;
+    assert!(r > 150 && b < 100, "left {r} {b}");
+    // The photo replaced by a smaller one: the square shrinks to fit, as in a clean build.
+    site.bytes(&format!("{BUNDLE}/photo.jpg"), &phone_photo(80, 60));
+    site.build(&[]);
+    assert!(site.exists(&format!("{PAGE}/photo-60x60.webp")));
+    assert!(!site.exists(&format!("{PAGE}/photo-100x100.webp")));
+    assert_same_as_clean(&site);
+}

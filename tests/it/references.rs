@@ -173,8 +173,17 @@ fn theme_folders_publish_their_static_files() {
     );
     let out = site.birge(&["theme", "eject"]);
     assert!(out.status.success());
-    site.bytes("themes/birge/static/img/seal.png", b"png");
+    let mut seal = Vec::new();
+    image::RgbImage::new(8, 8)
+        .write_to(
+            &mut std::io::Cursor::new(&mut seal),
+            image::ImageFormat::Png,
+        )
+        .expect("a PNG");
+    site.bytes("themes/birge/static/img/seal.png", &seal);
     site.build(&[]);
+    // A photo a page shows is published as its variants.
+    assert!(site.exists("img/seal-8w.png"));
 }
 
 #[test]

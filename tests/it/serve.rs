@@ -180,7 +180,7 @@ fn url_of(rel: &str) -> String {
 const RELOAD_TAG: &str = "<script src=\"/__birge/reload.js\"></script>";
 
 /// Asserts that every file of a clean build is served byte for byte (less the reload script).
-fn assert_served_equals_clean_build(site: &Fixture, server: &DevServer) {
+pub(crate) fn assert_served_equals_clean_build(site: &Fixture, server: &DevServer) {
     server.wait_for_search();
     let out = tempfile::tempdir().unwrap();
     let target = out.path().join("public");

@@ -24,7 +24,7 @@ mod changes;
 mod persist;
 
 use super::cache::{self, BlobRef, CacheDamaged, Packs};
-use super::plan::{Planned, Source, plan, produce};
+use super::plan::{Planned, Source, plan, produce, resized_outputs, static_photos};
 use super::search::{SearchIndexes, SearchInputs};
 use super::{BuildOptions, JobTimes, Prepared, Timer, prepare, progress_bar};
 
@@ -322,7 +322,7 @@ impl Pipeline {
         let unloaded = content::unloaded_polls(&self.options.root, &self.frame.polls);
         let scope = MarkdownScope::new(&site)
             .with_unloaded_polls(&unloaded)
-            .with_image_widths(&self.frame.theme.image_widths);
+            .with_images(&self.frame.theme);
         self.derive_bodies(&site, &scope, &mut problems);
         let page_bodies = render_pages(&scope, &site, &mut problems);
         timer.lap("markdown");
@@ -589,10 +589,14 @@ impl Pipeline {
         // keep their shape (`Routing`), what is made from them alone keeps its version, and
         // the output files are those of the last run (unless a bundle's files may differ).
         let routing = renderer.version(&Read::Routing);
-        let shape = hash_of(&(routing, has_code));
+        let photos = static_photos(&frame.theme, &self.derived, site, page_bodies);
+        let shape = hash_of(&(routing, has_code, &photos));
         let planned = match self.last_plan.take() {
             Some((last, planned)) if last == shape && !self.bundles_reloaded => planned,
-            _ => Arc::new(plan(&frame.theme, &self.derived, site, has_code)),
+            _ => {
+                let inputs = (self.options.root.as_path(), &photos);
+                Arc::new(plan(&frame.theme, &self.derived, site, has_code, inputs))
+            }
         };
         self.bundles_reloaded = false;
         timer.lap("plan");
@@ -619,7 +623,13 @@ impl Pipeline {
         let bar = progress_bar(self.options.progress, todo.len());
         let times = JobTimes::new();
         let record = self.record;
-        let has_images = todo.iter().any(|p| matches!(p.source, Source::Image(_)));
+        // Templates that call `resize` may ask for variants once rendered.
+        let resizes = frame
+            .theme
+            .templates
+            .values()
+            .any(|t| t.text.contains("resize("));
+        let has_images = resizes || todo.iter().any(|p| matches!(p.source, Source::Image(_)));
         let image_cache = self.options.image_cache && has_images;
         let cache_dir = cache::dir(&self.options.root);
         // The folder ignores itself, whichever command made it first.
@@ -655,12 +665,8 @@ impl Pipeline {
         bar.finish_and_clear();
         timer.lap("render and search");
         times.print();
-        if std::env::var_os("BIRGE_TIMINGS").is_some() {
-            let (encoded, reused) = (encoder.encoded(), encoder.reused());
-            eprintln!("timing: images     {encoded} encoded, {reused} from the cache");
-        }
         let mut problems = Problems::default();
-        let rendered = done.len();
+        let mut rendered = done.len();
         for result in done {
             match result {
                 Ok((path, key, reads)) => {
@@ -684,6 +690,44 @@ impl Pipeline {
         if !problems.is_empty() {
             return Err(problems.sorted().into());
         }
+        // The variants templates asked for with `resize`, by every output's reads.
+        let asked = self
+            .outputs
+            .values()
+            .flat_map(|r| &r.reads)
+            .filter_map(|&(n, _)| match &self.read_table.reads[n as usize] {
+                Read::Resize(resized) => Some(resized),
+                _ => None,
+            });
+        let sources = (&frame.theme, &self.derived);
+        let resized = resized_outputs(sources, &self.options.root, asked, &planned);
+        let stored = &self.outputs;
+        let done: Vec<Result<(String, u64), Problem>> = resized
+            .par_iter()
+            .filter(|p| stored.get(&p.path).is_none_or(|old| old.key != p.key))
+            .map(|p| {
+                produce(p, &renderer, sink, false, (&times, &encoder))?;
+                Ok((p.path.clone(), p.key))
+            })
+            .collect();
+        if std::env::var_os("BIRGE_TIMINGS").is_some() {
+            let (encoded, reused) = (encoder.encoded(), encoder.reused());
+            eprintln!("timing: images     {encoded} encoded, {reused} from the cache");
+        }
+        rendered += done.len();
+        for result in done {
+            match result {
+                Ok((path, key)) => {
+                    self.rerecorded.insert(path.clone());
+                    let reads = Vec::new();
+                    self.outputs.insert(path, Recorded { key, reads });
+                }
+                Err(problem) => problems.push(problem),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems.sorted().into());
+        }
         self.last_versions = LastVersions {
             routing: Some(routing),
             versions,
@@ -691,6 +735,7 @@ impl Pipeline {
         let live: HashSet<&str> = planned
             .iter()
             .chain(&search_planned)
+            .chain(&resized)
             .map(|p| p.path.as_str())
             .collect();
         let gone: Vec<String> = self
@@ -711,7 +756,7 @@ impl Pipeline {
             .iter()
             .filter(|p| matches!(&p.source, Source::Job(job) if job.is_page()))
             .count();
-        let files = planned.len() + search_planned.len();
+        let files = planned.len() + search_planned.len() + resized.len();
         self.last_plan = Some((shape, planned));
         for (article, view) in site.articles.iter().zip(renderer.into_article_views()) {
             if let Some(d) = self.derived.get_mut(&article.source) {

@@ -90,7 +90,8 @@ pub struct ImageView<'a> {
     pub credit_label: Option<&'a str>,
     pub width: Option<u32>,
     pub height: Option<u32>,
-    /// For a photo birge publishes as variants (a bundle's JPEG, PNG or WebP): the variants
+    /// For a photo birge publishes as variants (a JPEG, PNG or WebP of a bundle or of
+    /// `static/`): the variants
     /// in the source's format (`a-480w.jpg 480w, ...`), absolute URLs; `src` is the largest.
     pub srcset: Option<String>,
     /// The same in WebP (empty for a WebP source, whose `srcset` is WebP already).
@@ -270,7 +271,7 @@ impl Views {
                     site,
                     i,
                     bodies[i].get(),
-                    &theme.image_widths,
+                    theme,
                 )))
             })
             .collect();
@@ -463,7 +464,7 @@ pub fn article_view<'a>(
     site: &'a Site,
     index: usize,
     body: &'a Rendered,
-    image_widths: &[u32],
+    theme: &Theme,
 ) -> ArticleView<'a> {
     let article: &Article = &site.articles[index];
     let root = site.config.language_root(&article.lang);
@@ -522,11 +523,14 @@ pub fn article_view<'a>(
         author: article.author.as_deref(),
         image: article.image.as_ref().map(|image| {
             let src = resolve_src(&image.src, &article.path);
-            // Only a bundle's photos are published as variants.
-            let set = (article.bundle_dir.is_some() && src != image.src)
-                .then_some(image.size)
-                .flatten()
-                .and_then(|size| images::ImageSet::of(&src, size, image_widths, true));
+            // A bundle's photos and static ones are published as variants.
+            let set = if article.bundle_dir.is_some() && src != image.src {
+                image
+                    .size
+                    .and_then(|size| images::ImageSet::of(&src, size, &theme.image_widths, true))
+            } else {
+                static_photo_set(&src, theme)
+            };
             plain_image_view(image, src).with_set(set, site)
         }),
         regions,
@@ -543,8 +547,20 @@ pub fn article_view<'a>(
 }
 
 /// A standalone page's lead image (a site path or URL; pages have no bundles).
-pub fn page_image_view(image: &crate::content::Image) -> ImageView<'_> {
-    plain_image_view(image, image.src.clone())
+pub fn page_image_view<'i>(
+    image: &'i crate::content::Image,
+    site: &Site,
+    theme: &Theme,
+) -> ImageView<'i> {
+    plain_image_view(image, image.src.clone()).with_set(static_photo_set(&image.src, theme), site)
+}
+
+/// The variants of a lead image written as the site path of a static photo, with its
+/// link-preview crop.
+fn static_photo_set(src: &str, theme: &Theme) -> Option<images::ImageSet> {
+    let path = src.strip_prefix('/')?;
+    let size = theme.static_photo_sizes.get(path)?;
+    images::ImageSet::of(src, *size, &theme.image_widths, true)
 }
 
 /// An image's view at `src` with its own size and no variants.
