@@ -172,7 +172,7 @@ fn documents(content: &content::Content, config: &Config) -> Vec<Document> {
     articles.chain(pages).collect()
 }
 
-/// The text of Markdown: its words, blocks separated by a space.
+/// The text of Markdown: its words, single-spaced, as the build's plain text of a body is.
 fn text(markdown: &str) -> String {
     let mut out = String::with_capacity(markdown.len());
     for event in Parser::new(markdown) {
@@ -183,7 +183,7 @@ fn text(markdown: &str) -> String {
             _ => {}
         }
     }
-    out
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// `doc` as if written in `lang`: Latin letters swapped for Cyrillic ones (Kazakh letters for

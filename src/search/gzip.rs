@@ -1,68 +1,54 @@
 //! Gzip for the many small files of a search bundle, with one compressor per thread.
 //!
-//! Takes a file's bytes and a level, gives the gzip member: a fixed header (no name, no time,
-//! so the same bytes give the same file), the raw deflate stream, its CRC-32 and length.
-//! Setting up a compressor clears hundreds of kilobytes of tables, more than compressing a
-//! two-kilobyte fragment costs, so each thread keeps one and resets it between files.
+//! Takes a file's parts and a level, gives one gzip member of their bytes, written by
+//! libdeflate (`libdeflater`): its header holds no name and no time, so the same bytes give the
+//! same file. libdeflate compresses a whole buffer at once, which is what a bundle's files are,
+//! at about twice zlib's speed for the same size (the 10k corpus's bundle: 0.8 CPU-s of gzip at
+//! level 1, 28.2 MB, where zlib-rs took 1.2 s at level 2 for 28.5 MB). Each thread keeps its
+//! compressor (one per level) and a buffer to join the parts in.
 
 use std::cell::RefCell;
 
-use anyhow::{Result, bail};
-use flate2::{Compress, Compression, Crc, FlushCompress, Status};
-
-/// Magic, deflate, no flags, no time, no extra flags, unknown system.
-const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+use anyhow::{Result, anyhow, bail};
+use libdeflater::{CompressionLvl, Compressor};
 
 thread_local! {
-    static COMPRESSOR: RefCell<Option<(u32, Compress)>> = const { RefCell::new(None) };
+    static COMPRESSORS: RefCell<Vec<(u32, Compressor)>> = const { RefCell::new(Vec::new()) };
+    static INPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
-/// `parts`, one after the other, as one gzip member at `level` (0 to 9).
+/// `parts`, one after the other, as one gzip member at `level` (0 to 12: libdeflate's levels).
 pub fn gzip(parts: &[&[u8]], level: u32) -> Result<Vec<u8>> {
     if parts.is_empty() {
         bail!("nothing to gzip");
     }
-    COMPRESSOR.with(|cell| {
-        let mut cell = cell.borrow_mut();
-        let compress = match &mut *cell {
-            Some((l, compress)) if *l == level => {
-                compress.reset();
-                compress
-            }
-            slot => {
-                &mut slot
-                    .insert((level, Compress::new(Compression::new(level), false)))
-                    .1
-            }
-        };
-        let len: usize = parts.iter().map(|p| p.len()).sum();
-        let mut out = Vec::with_capacity(HEADER.len() + len / 2 + 64);
-        out.extend_from_slice(&HEADER);
-        let mut crc = Crc::new();
-        for (i, part) in parts.iter().enumerate() {
-            crc.update(part);
-            let last = i + 1 == parts.len();
-            let flush = if last {
-                FlushCompress::Finish
-            } else {
-                FlushCompress::None
-            };
-            let mut input: &[u8] = part;
-            loop {
-                out.reserve(input.len() / 2 + 1024);
-                let before = compress.total_in();
-                let status = compress.compress_vec(input, &mut out, flush)?;
-                input = &input[(compress.total_in() - before) as usize..];
-                match status {
-                    Status::StreamEnd => break,
-                    _ if input.is_empty() && !last => break,
-                    Status::Ok | Status::BufError => {}
-                }
-            }
+    INPUT.with(|input| {
+        let mut input = input.borrow_mut();
+        input.clear();
+        for part in parts {
+            input.extend_from_slice(part);
         }
-        out.extend_from_slice(&crc.sum().to_le_bytes());
-        out.extend_from_slice(&crc.amount().to_le_bytes());
-        Ok(out)
+        COMPRESSORS.with(|compressors| {
+            let mut compressors = compressors.borrow_mut();
+            let at = match compressors.iter().position(|(l, _)| *l == level) {
+                Some(at) => at,
+                None => {
+                    let lvl = i32::try_from(level)
+                        .ok()
+                        .and_then(|l| CompressionLvl::new(l).ok())
+                        .ok_or_else(|| anyhow!("gzip level {level} is not 0 to 12"))?;
+                    compressors.push((level, Compressor::new(lvl)));
+                    compressors.len() - 1
+                }
+            };
+            let compressor = &mut compressors[at].1;
+            let mut out = vec![0; compressor.gzip_compress_bound(input.len())];
+            let len = compressor
+                .gzip_compress(&input, &mut out)
+                .map_err(|e| anyhow!("cannot gzip a search file: {e:?}"))?;
+            out.truncate(len);
+            Ok(out)
+        })
     })
 }
 
@@ -83,7 +69,7 @@ mod tests {
     #[test]
     fn round_trips_and_repeats_itself() {
         let big: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
-        for level in [1, 4, 9] {
+        for level in [0, 1, 6, 12] {
             for parts in [
                 &[b"pagefind_dcd".as_slice(), b"{}"][..],
                 &[b"x"],

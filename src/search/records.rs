@@ -85,43 +85,66 @@ const LIST_SEPARATOR: &str = ", ";
 /// assert_eq!(record.meta["title_key"], "karagandy eriktileri");
 /// ```
 pub fn record(doc: &Document) -> Record {
-    let (tokens, joined) = text_tokens(doc);
-    let content = if doc.lang == "kk" {
-        let keys: Vec<String> = tokens.iter().map(|t| key_token(t)).collect();
-        let mut content = joined.unwrap_or_else(|| tokens.join(" "));
-        for key in &keys {
+    let text = text(doc);
+    let (content, fragment_tokens) = if doc.lang == "kk" {
+        let mut content = String::with_capacity(text.len() * 2 + 1);
+        content.push_str(&text);
+        let mut count = 0;
+        for token in text.split(' ').filter(|t| !t.is_empty()) {
             content.push(' ');
-            content.push_str(key);
+            content.push_str(&key_token(token));
+            count += 1;
         }
-        content
+        (content, Some(count))
     } else {
-        joined.unwrap_or_else(|| tokens.join(" "))
+        (text.into_owned(), None)
     };
     Record {
         url: doc.url.clone(),
         language: doc.lang.clone(),
-        fragment_tokens: (doc.lang == "kk").then_some(tokens.len()),
         content,
+        fragment_tokens,
         meta: meta(doc),
     }
 }
 
-/// The tokens a record indexes: the summary's (unless the body already holds it) and the
-/// body's; the title's when both are empty, since Pagefind leaves out a record without words.
-/// With them, their text joined by single spaces when it was made on the way.
-fn text_tokens(doc: &Document) -> (Vec<Cow<'_, str>>, Option<String>) {
-    let body = tokens(&doc.body_text);
-    let summary = tokens(&doc.summary);
-    let joined = body.join(" ");
-    if summary.is_empty() || joined.contains(&summary.join(" ")) {
+/// The text a record indexes, as its [`tokens`] joined by single spaces: the summary (unless
+/// the body already holds it) and the body; the title alone when both are empty, since
+/// Pagefind leaves out a record without words.
+fn text(doc: &Document) -> Cow<'_, str> {
+    let body = single_spaced(&doc.body_text);
+    let summary = single_spaced(&doc.summary);
+    if summary.is_empty() || body.contains(&*summary) {
         if body.is_empty() {
-            return (tokens(&doc.title), None);
+            return single_spaced(&doc.title);
         }
-        return (body, Some(joined));
+        return body;
     }
-    let mut all = summary;
-    all.extend(body);
-    (all, None)
+    if body.is_empty() {
+        return summary;
+    }
+    format!("{summary} {body}").into()
+}
+
+/// `text`'s [`tokens`] joined by single spaces: `text` itself when it is that already (the
+/// plain text of a rendered body usually is).
+fn single_spaced(text: &str) -> Cow<'_, str> {
+    let clean = !text.starts_with(' ')
+        && !text.ends_with(' ')
+        && !text.contains("  ")
+        && !text.contains("___")
+        && if text.is_ascii() {
+            !text.bytes().any(|b| b != b' ' && b.is_ascii_whitespace())
+        } else {
+            !text
+                .chars()
+                .any(|c| (c != ' ' && c.is_whitespace()) || c == '\u{200B}')
+        };
+    if clean {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(tokens(text).join(" "))
+    }
 }
 
 /// The whitespace-separated tokens of `text` exactly as Pagefind will count them: it drops
