@@ -50,8 +50,10 @@ pub(super) fn plan(
     site: &Site,
     has_code: bool,
 ) -> Vec<Planned> {
+    use rayon::prelude::*;
+    // Paths and keys made in parallel: a large site has hundreds of thousands.
     let mut planned: Vec<Planned> = render::jobs(site)
-        .into_iter()
+        .into_par_iter()
         .map(|job| Planned {
             path: render::output_path(&job.site_path(site)),
             key: job.key(),
