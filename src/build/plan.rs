@@ -92,8 +92,10 @@ pub(super) fn plan(
     has_code: bool,
     (root, photos): (&Path, &BTreeMap<String, bool>),
 ) -> Vec<Planned> {
+    use rayon::prelude::*;
+    // Paths and keys made in parallel: a large site has hundreds of thousands.
     let mut planned: Vec<Planned> = render::jobs(site)
-        .into_iter()
+        .into_par_iter()
         .map(|job| Planned {
             path: render::output_path(&job.site_path(site)),
             key: job.key(),

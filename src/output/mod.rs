@@ -120,7 +120,7 @@ impl Staging {
         recover(&parent, target)?;
         let unique = format!(
             "{STAGING_PREFIX}{}-{}",
-            std::process::id(),
+            owned_by(target, std::process::id()),
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos())
@@ -239,7 +239,10 @@ fn exchange(staging: &Path, target: &Path) -> Result<PathBuf> {
 /// renames leaves a `.birge-old-*` folder and no output, which [`recover`] puts back.
 fn two_renames(staging: &Path, target: &Path) -> Result<PathBuf> {
     let parent = target.parent().unwrap_or(Path::new("."));
-    let old = parent.join(format!("{OLD_PREFIX}{}", std::process::id()));
+    let old = parent.join(format!(
+        "{OLD_PREFIX}{}",
+        owned_by(target, std::process::id())
+    ));
     crate::fs::rename(target, &old)?;
     crate::fs::rename(staging, target).inspect_err(|_| {
         let _ = std::fs::rename(&old, target);
@@ -256,18 +259,92 @@ fn recover(parent: &Path, target: &Path) -> Result<()> {
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let path = entry.path();
-        if name.starts_with(OLD_PREFIX) && !target.exists() {
+        let (old, rest) = match (
+            name.strip_prefix(OLD_PREFIX),
+            name.strip_prefix(STAGING_PREFIX),
+        ) {
+            (Some(rest), _) => (true, rest),
+            (None, Some(rest)) => (false, rest),
+            (None, None) => continue,
+        };
+        // Only this output's folders, and only those no running build still uses: a build
+        // into a sibling folder (or a second build of this one) is left alone.
+        match owner(rest, target) {
+            Some(pid) if pid == std::process::id() || !is_running(pid) => {}
+            _ => continue,
+        }
+        if old && !target.exists() {
             crate::fs::rename(&path, target).context("cannot restore the previous output")?;
-        } else if name.starts_with(STAGING_PREFIX) || name.starts_with(OLD_PREFIX) {
+        } else {
             let _ = std::fs::remove_dir_all(&path);
         }
     }
     Ok(())
 }
 
+/// What names a staging or old folder of `target` made by process `pid` (after the prefix).
+fn owned_by(target: &Path, pid: u32) -> String {
+    let name = target
+        .file_name()
+        .map_or_else(|| "output".into(), |n| n.to_string_lossy());
+    format!("{name}.{pid}")
+}
+
+/// The process that made a staging or old folder named `rest` after its prefix, when the
+/// folder is one of `target`'s.
+fn owner(rest: &str, target: &Path) -> Option<u32> {
+    let (name, pid) = rest.rsplit_once('.')?;
+    // A staging folder's name ends with the time it was made.
+    let pid = pid.split_once('-').map_or(pid, |(pid, _)| pid);
+    let pid: u32 = pid.parse().ok()?;
+    (owned_by(target, pid) == format!("{name}.{pid}")).then_some(pid)
+}
+
+/// Whether a process `pid` runs (or may run: one of another user counts).
+#[cfg(not(unix))]
+fn is_running(_pid: u32) -> bool {
+    false
+}
+
+/// Whether a process `pid` runs (or may run: one of another user counts).
+#[cfg(unix)]
+fn is_running(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 sends nothing; it only asks whether the process exists.
+    let found = unsafe { libc::kill(pid, 0) } == 0;
+    found || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_build_into_a_sibling_folder_leaves_this_ones_staging_alone() {
+        let tmp = tempfile::tempdir().unwrap();
+        let a = Staging::create(&tmp.path().join("public")).unwrap();
+        a.write("page/2/index.html", b"two").unwrap();
+        let b = Staging::create(&tmp.path().join("public-2")).unwrap();
+        b.write("index.html", b"b").unwrap();
+        b.commit().unwrap().cleanup().unwrap();
+        a.write("index.html", b"a").unwrap();
+        a.commit().unwrap().cleanup().unwrap();
+        let page = std::fs::read(tmp.path().join("public/page/2/index.html")).unwrap();
+        assert_eq!(page, b"two");
+        assert!(tmp.path().join("public-2/index.html").exists());
+    }
+
+    #[test]
+    fn folders_are_known_by_their_output_and_process() {
+        let target = Path::new("/x/public");
+        assert_eq!(owner("public.12-345", target), Some(12));
+        assert_eq!(owner("public.12", target), Some(12));
+        assert_eq!(owner("public-2.12-345", target), None);
+        assert_eq!(owner("12-345", target), None);
+        assert_eq!(owner("a.b.12", Path::new("/x/a.b")), Some(12));
+    }
 
     #[test]
     fn unchanged_files_keep_their_inode() {

@@ -71,22 +71,35 @@ impl Pipeline {
         if !cache::has_state(&dir) {
             return Resumed::Nothing;
         }
+        // Stamped before any article or page is read (a file saved during the build counts as
+        // changed for the next one), while the settings and the state are read: the walk
+        // waits on the file system more than it computes.
+        let (stamps, loaded) = rayon::join(
+            || {
+                let timer = Timer::start();
+                let stamps = cache::stamps(root);
+                timer.lap("stamps");
+                stamps
+            },
+            || {
+                let timer = Timer::start();
+                let frame = Frame::load(options)?;
+                timer.lap("settings");
+                let database = root.join(&frame.config.polls.database);
+                let fingerprint = cache::fingerprint(options, output, &frame.theme, &database);
+                let state = cache::read_state(&dir, fingerprint);
+                timer.lap("state");
+                Some((frame, fingerprint, state))
+            },
+        );
         let timer = Timer::start();
-        // Stamped before anything is read: a file saved during the build counts as changed
-        // for the next one.
-        let stamps = cache::stamps(root);
-        timer.lap("stamps");
-        let Some(frame) = Frame::load(options) else {
+        let Some((frame, fingerprint, state)) = loaded else {
             return Resumed::Nothing;
         };
-        timer.lap("settings");
-        let database = root.join(&frame.config.polls.database);
-        let fingerprint = cache::fingerprint(options, output, &frame.theme, &database);
-        let (state, mut chain) = match cache::read_state(&dir, fingerprint) {
+        let (state, mut chain) = match state {
             Ok(state) => state,
             Err(error) => return Resumed::SetAside(format!("{error:#}")),
         };
-        timer.lap("state");
         let output_is_the_same = std::path::absolute(output).is_ok_and(|o| o == state.output);
         if !output_is_the_same || !output.is_dir() {
             return Resumed::Nothing;
@@ -118,6 +131,9 @@ impl Pipeline {
         let mut reads = state.reads;
         let mut files = state.files;
         let mut next_change = state.next_change;
+        pipeline.articles.reserve(state.articles.len());
+        pipeline.derived.reserve(state.articles.len());
+        pipeline.bodiless.reserve(state.articles.len());
         for stored in state.articles {
             let article = pipeline.insert_stored(stored);
             pipeline.articles.push(article);

@@ -295,12 +295,13 @@ impl Views {
         };
         let regions = per_tree(region_views);
         let nav_regions = per_tree(nav_region_views);
+        // A large site has thousands of polls, each made in every tree's language.
         let polls = site
             .trees
             .iter()
             .map(|tree| {
                 site.polls
-                    .iter()
+                    .par_iter()
                     .map(|p| {
                         Value::from_serializable(&poll_view(site, tree, p, results.get(&p.id), now))
                     })
