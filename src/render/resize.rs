@@ -3,7 +3,7 @@
 //! at the size a theme asks for, encoded and published like the photos' other variants.
 //!
 //! Takes the photos of a run ([`Photos`]), gives templates `{src, width, height}`. Each call
-//! is noted on the thread that renders the job ([`collect`]) and becomes one of the job's
+//! is noted on the thread that renders the job (`collect`) and becomes one of the job's
 //! reads ([`Read::Resize`]): the pipeline plans the variants every output's reads ask for,
 //! so that a page rendered in an earlier run keeps its variants published and a page that
 //! stops asking lets them go.
