@@ -194,3 +194,32 @@ fn an_edit_rebuilds_the_bundle_of_its_language_alone() {
         "the cached build equals a clean one"
     );
 }
+
+/// An editor's way: `birge build` run inside the site's folder without `--root`, then again
+/// over the first output: the search bundles land in the site's `public/`, and the second
+/// build (through the build cache) leaves every file as the first wrote it.
+#[test]
+fn builds_in_the_sites_folder_without_root_keep_their_bundles() {
+    let site = site();
+    let build_here = || {
+        let out = std::process::Command::new(crate::util::BIRGE)
+            .arg("build")
+            .current_dir(site.root())
+            .output()
+            .expect("birge runs");
+        assert!(
+            out.status.success(),
+            "build failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    build_here();
+    let first = crate::util::snapshot(&site.public());
+    assert_eq!(
+        indexed_urls(&site.public(), "kk/"),
+        set(&["/kk/news/2020/03/maska/"])
+    );
+    build_here();
+    assert!(site.root().join(".birge-cache").is_dir());
+    assert_eq!(crate::util::snapshot(&site.public()), first);
+}
