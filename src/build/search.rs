@@ -26,7 +26,9 @@ use super::pipeline::Recorded;
 use crate::markdown::Rendered;
 use crate::render::reads::hash_of;
 use crate::render::{self, Body};
-use crate::search;
+use crate::search::bundle::Layout;
+use crate::search::from_site::Source;
+use crate::search::{self, TreePages};
 use crate::site::Site;
 
 const SEARCH_FILE: &str = "search.bin";
@@ -35,6 +37,8 @@ const SEARCH_FILE: &str = "search.bin";
 #[derive(Default)]
 pub(super) struct SearchIndexes {
     trees: BTreeMap<String, TreeIndex>,
+    /// Each tree's documents as read for its bundle, so a rebuild reads only what changed.
+    pages: BTreeMap<String, TreePages>,
     /// Whether some tree's bundle is older than its documents (a deferred rebuild).
     stale: bool,
 }
@@ -77,31 +81,38 @@ impl SearchIndexes {
             self.stale = false;
             return Ok(());
         }
-        let versions = tree_versions(inputs);
-        self.trees.retain(|lang, _| versions.contains_key(lang));
+        let listed = tree_documents(inputs);
+        self.trees.retain(|lang, _| listed.contains_key(lang));
+        self.pages.retain(|lang, _| listed.contains_key(lang));
         let mut todo = Vec::new();
         let mut stale = false;
-        for (lang, version) in &versions {
+        for (lang, docs) in &listed {
+            let version = hash_of(&docs.iter().map(|d| d.key).collect::<Vec<_>>());
             let usable = self
                 .trees
                 .get(lang)
                 .filter(|tree| tree.is_whole(inputs.outputs));
             match usable {
-                Some(tree) if tree.version == *version => {}
+                Some(tree) if tree.version == version => {}
                 Some(_) if defer => stale = true,
-                _ => todo.push((lang.clone(), *version)),
+                _ => {
+                    let pages = self.pages.remove(lang);
+                    let pages = pages.unwrap_or_else(|| TreePages::new(lang));
+                    todo.push((lang.clone(), version, pages));
+                }
             }
         }
-        let built: Vec<Result<(String, TreeIndex)>> = todo
+        let built: Vec<Result<(String, TreeIndex, TreePages)>> = todo
             .into_par_iter()
-            .map(|(lang, version)| {
-                let files = build_tree(inputs, &lang)?;
-                Ok((lang, TreeIndex { version, files }))
+            .map(|(lang, version, mut pages)| {
+                let files = build_tree(inputs, &lang, &listed[&lang], &mut pages)?;
+                Ok((lang, TreeIndex { version, files }, pages))
             })
             .collect();
         for result in built {
-            let (lang, tree) = result?;
-            self.trees.insert(lang, tree);
+            let (lang, tree, pages) = result?;
+            self.trees.insert(lang.clone(), tree);
+            self.pages.insert(lang, pages);
         }
         self.stale = stale;
         Ok(())
@@ -132,6 +143,7 @@ impl SearchIndexes {
             .unwrap_or_default();
         SearchIndexes {
             trees,
+            pages: BTreeMap::new(),
             stale: false,
         }
     }
@@ -146,64 +158,97 @@ impl TreeIndex {
     }
 }
 
-/// The version of every tree's documents, by language.
-fn tree_versions(inputs: &SearchInputs) -> BTreeMap<String, u64> {
-    let site = inputs.site;
-    let mut hashers: BTreeMap<&str, Vec<u64>> = site
-        .trees
-        .iter()
-        .map(|tree| (tree.lang.as_str(), Vec::new()))
-        .collect();
-    for (i, a) in site.articles.iter().enumerate() {
-        if a.draft {
-            continue;
-        }
-        if let Some(list) = hashers.get_mut(a.lang.as_str()) {
-            let day = a.date.date();
-            let day = (day.year(), day.month(), day.day());
-            let fields = (&a.path, &a.title, day, &a.regions, &a.tags, &a.summary);
-            list.push(hash_of(&(fields, inputs.body_versions[i])));
-        }
-    }
-    for (p, body) in site.pages.iter().zip(inputs.page_bodies) {
-        if p.draft {
-            continue;
-        }
-        if let Some(list) = hashers.get_mut(p.lang.as_str()) {
-            let date = p
-                .date
-                .as_ref()
-                .map(|d| d.date())
-                .map(|d| (d.year(), d.month(), d.day()));
-            let fields = (&p.path, &p.title, date, &p.summary);
-            list.push(hash_of(&(fields, &body.html)));
-        }
-    }
-    hashers
-        .into_iter()
-        .map(|(lang, list)| (lang.to_string(), hash_of(&list)))
-        .collect()
+/// A published document of a tree: what it is made from, the key of its version (the hash
+/// of everything its search document is made from) and its URL.
+struct Listed<'a> {
+    source: Source,
+    key: u64,
+    url: &'a str,
 }
 
-/// The bundle of one tree, made from its documents now.
-fn build_tree(inputs: &SearchInputs, lang: &str) -> Result<Vec<BundleFile>> {
+/// Every tree's published documents, by language.
+fn tree_documents<'a>(inputs: &SearchInputs<'a>) -> BTreeMap<String, Vec<Listed<'a>>> {
+    let site = inputs.site;
+    let mut trees: BTreeMap<String, Vec<Listed>> = site
+        .trees
+        .iter()
+        .map(|tree| (tree.lang.clone(), Vec::new()))
+        .collect();
+    let articles: Vec<(&str, Listed)> = site
+        .articles
+        .par_iter()
+        .enumerate()
+        .filter(|(_, a)| !a.draft)
+        .map(|(i, a)| {
+            let day = a.date.date();
+            let day = (day.year(), day.month(), day.day());
+            let regions = search::from_site::region_names(site, &a.regions, &a.lang);
+            let fields = (&a.path, &a.title, day, regions, &a.tags, &a.summary);
+            let listed = Listed {
+                source: Source::Article(i),
+                key: hash_of(&(fields, inputs.body_versions[i])),
+                url: a.path.as_str(),
+            };
+            (a.lang.as_str(), listed)
+        })
+        .collect();
+    let pages = site.pages.iter().zip(inputs.page_bodies).enumerate();
+    let pages = pages.filter(|(_, (p, _))| !p.draft).map(|(i, (p, body))| {
+        let date = p
+            .date
+            .as_ref()
+            .map(|d| d.date())
+            .map(|d| (d.year(), d.month(), d.day()));
+        let fields = (&p.path, &p.title, date, &p.summary);
+        let listed = Listed {
+            source: Source::Page(i),
+            key: hash_of(&(fields, &body.html)),
+            url: p.path.as_str(),
+        };
+        (p.lang.as_str(), listed)
+    });
+    for (lang, listed) in articles.into_iter().chain(pages) {
+        if let Some(list) = trees.get_mut(lang) {
+            list.push(listed);
+        }
+    }
+    trees
+}
+
+/// The bundle of one tree, made from its documents `listed` now; `pages` holds what was read
+/// of them before, and what is read now.
+fn build_tree(
+    inputs: &SearchInputs,
+    lang: &str,
+    listed: &[Listed],
+    pages: &mut TreePages,
+) -> Result<Vec<BundleFile>> {
     let site = inputs.site;
     let timer = super::Timer::start();
     let html = |i: usize| inputs.bodies[i].get().html.as_str();
-    let docs = search::documents_of(site, Some(lang), &html, inputs.page_bodies);
-    let docs: Vec<&search::Document> = docs.iter().collect();
-    timer.lap(&format!("search {lang}: documents ({})", docs.len()));
+    let docs: Vec<(u64, &str)> = listed.iter().map(|l| (l.key, l.url)).collect();
+    let make = |places: &[usize]| {
+        let sources: Vec<Source> = places.iter().map(|&i| listed[i].source).collect();
+        search::from_site::documents_from(site, &sources, &html, inputs.page_bodies)
+    };
+    let bundle = pages
+        .bundle(&docs, &make, Layout::default())
+        .with_context(|| format!("building the search index of `{lang}`"))?;
+    timer.lap(&format!(
+        "search {lang}: index ({} of {} documents read, {} files)",
+        bundle.read,
+        docs.len(),
+        bundle.files.len()
+    ));
     let root = crate::routes::tree_root(lang, &site.config.language);
     let dir = search::bundle_dir(&root);
-    let files = search::build_index(lang, &docs)
-        .with_context(|| format!("building the search index of `{lang}`"))?;
-    timer.lap(&format!("search {lang}: index ({} files)", files.len()));
-    Ok(files
+    Ok(bundle
+        .files
         .into_iter()
-        .map(|(name, bytes)| BundleFile {
-            path: render::output_path(&format!("{dir}{name}")),
-            key: hash_of(&bytes),
-            bytes: Some(Arc::new(bytes)),
+        .map(|file| BundleFile {
+            path: render::output_path(&format!("{dir}{}", file.name)),
+            key: file.key,
+            bytes: Some(file.bytes),
         })
         .collect())
 }

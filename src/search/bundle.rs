@@ -28,7 +28,6 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::ops::Range;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
@@ -84,9 +83,6 @@ const META_GZIP_LEVEL: u32 = 9;
 const TOKEN_WEIGHT: u8 = 24;
 /// The weight that a locations list starts from before its first marker.
 const START_WEIGHT: u8 = 25;
-/// How many pages are read before their words are merged: bounds the memory of the pages'
-/// word lists.
-const PAGES_PER_BATCH: usize = 2048;
 /// Shards of the word map, merged in parallel.
 const SHARDS: usize = 64;
 /// The signature inside every gzipped file.
@@ -94,29 +90,62 @@ const SIGNATURE: &[u8] = b"pagefind_dcd";
 
 /// The index files of `lang`'s bundle for `records` (sorted by URL, no URL twice).
 pub fn bundle(lang: &str, records: &[Record], layout: Layout) -> Result<Vec<BundleFile>> {
-    let cache = TokenCache::new(lang);
-    let fields: Vec<String> = records
-        .iter()
-        .flat_map(|r| r.meta.keys().cloned())
+    let tokens = TokenCache::new(lang);
+    let fields = field_names(records.iter().map(|r| &r.meta));
+    let pages: Vec<ReadPage> = records
+        .par_iter()
+        .map(|record| ReadPage::read(record, &tokens, &fields, layout))
+        .collect::<Result<_>>()?;
+    let pages: Vec<&ReadPage> = pages.iter().collect();
+    Ok(assemble(lang, &pages, &tokens, &fields, layout)?
+        .into_iter()
+        .map(|file| (file.name, file.bytes.to_vec()))
+        .collect())
+}
+
+/// The sorted names of the meta fields of all `metas`: what a page's meta positions number.
+pub fn field_names<'a>(metas: impl Iterator<Item = &'a BTreeMap<String, String>>) -> Vec<String> {
+    metas
+        .flat_map(|meta| meta.keys().cloned())
         .collect::<BTreeSet<_>>()
         .into_iter()
-        .collect();
-    let mut shards: Vec<WordMap> = (0..SHARDS).map(|_| WordMap::default()).collect();
-    let mut fragments = Vec::with_capacity(records.len());
-    for (batch_no, batch) in records.chunks(PAGES_PER_BATCH).enumerate() {
-        let first = batch_no * PAGES_PER_BATCH;
-        let pages: Vec<Page> = batch
-            .par_iter()
-            .enumerate()
-            .map(|(i, record)| read_page(first + i, record, &cache, &fields, layout))
-            .collect::<Result<_>>()?;
-        shards
-            .par_iter_mut()
-            .enumerate()
-            .for_each(|(shard, map)| merge(map, &pages, shard));
-        fragments.extend(pages.into_iter().map(|page| page.fragment));
+        .collect()
+}
+
+/// A file of an assembled bundle: its path relative to the bundle's folder, a key that
+/// changes when its bytes do, and the bytes (shared: a fragment's stay with its read page).
+pub struct AssembledFile {
+    pub name: String,
+    pub key: u64,
+    pub bytes: Arc<Vec<u8>>,
+}
+
+impl AssembledFile {
+    /// A file of `bytes`, keyed by their hash.
+    pub fn new(name: String, bytes: Vec<u8>) -> AssembledFile {
+        AssembledFile {
+            key: crate::render::reads::hash_of(&bytes),
+            name,
+            bytes: Arc::new(bytes),
+        }
     }
-    let strings = cache.strings();
+}
+
+/// The index files of `lang`'s bundle whose pages, in page order (by URL), were read into
+/// `pages` with `tokens` and `fields`.
+pub fn assemble(
+    lang: &str,
+    pages: &[&ReadPage],
+    tokens: &TokenCache,
+    fields: &[String],
+    layout: Layout,
+) -> Result<Vec<AssembledFile>> {
+    let mut shards: Vec<WordMap> = (0..SHARDS).map(|_| WordMap::default()).collect();
+    shards
+        .par_iter_mut()
+        .enumerate()
+        .for_each(|(shard, map)| merge(map, pages, shard));
+    let strings = tokens.strings();
     let mut words: Vec<(Arc<str>, Postings)> = shards
         .into_par_iter()
         .flat_map_iter(|map| {
@@ -145,29 +174,35 @@ pub fn bundle(lang: &str, records: &[Record], layout: Layout) -> Result<Vec<Bund
             words[range.end - 1].0.to_string(),
             name.clone(),
         ));
-        files.push((format!("index/{name}.pf_index"), gz));
+        files.push(AssembledFile::new(format!("index/{name}.pf_index"), gz));
     }
+    drop(words);
     trim_bounds(&mut index_chunks);
 
     let mut fragment_names = Names::default();
-    let mut pages = Vec::with_capacity(fragments.len());
-    for fragment in fragments {
+    let mut page_names = Vec::with_capacity(pages.len());
+    for page in pages {
+        let fragment = &page.fragment;
         let name = fragment_names.name(lang, &fragment.digest);
-        files.push((format!("fragment/{name}.pf_fragment"), fragment.gzipped));
-        pages.push((name, fragment.word_count));
+        files.push(AssembledFile {
+            name: format!("fragment/{name}.pf_fragment"),
+            key: fragment.key,
+            bytes: Arc::clone(&fragment.gzipped),
+        });
+        page_names.push((name, fragment.word_count));
     }
 
-    let meta = encode_meta(&pages, &index_chunks, &fields);
+    let meta = encode_meta(&page_names, &index_chunks, fields);
     let meta_name = Names::default().name(lang, &hex_digest(&meta));
-    files.push((
+    files.push(AssembledFile::new(
         format!("pagefind.{meta_name}.pf_meta"),
         gzip(&meta, META_GZIP_LEVEL)?,
     ));
-    files.push((
+    files.push(AssembledFile::new(
         "pagefind-entry.json".to_string(),
-        entry(Some((lang, &meta_name, records.len()))),
+        entry(Some((lang, &meta_name, pages.len()))),
     ));
-    files.sort_by(|a, b| a.0.cmp(&b.0));
+    files.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(files)
 }
 
@@ -208,43 +243,175 @@ pub fn entry(language: Option<(&str, &str, usize)>) -> Vec<u8> {
     serde_json::to_vec(&entry).unwrap_or_default()
 }
 
-/// One page, read: its words and their positions, and its fragment.
-struct Page {
-    number: usize,
-    /// The encoded `[locs, meta_locs]` items of [`Page::words`].
+/// A record read for the index, apart from its place among the bundle's pages: what the
+/// next bundle reuses when the record has not changed (kept with the same [`TokenCache`] and
+/// field names).
+pub struct ReadPage {
+    /// The encoded `[locs, meta_locs]` items of the page's words' forms.
     bytes: Vec<u8>,
-    /// The page's words, by shard of the word map.
-    words: Vec<PageWord>,
+    /// The page's words, grouped by shard of the word map, as LEB128 numbers: per word its
+    /// id, its size (for chunking) and its form count, then per form its id ([`NO_FORM`] for
+    /// the word as it is), where its item starts in `bytes` and how long it is.
+    words: Vec<u8>,
     /// Where each shard's words start in `words`, and where the last one's end.
-    shard_starts: Vec<u32>,
+    shard_starts: Box<[u32]>,
+    /// The meta fields the page has, as bits over the field names it was read with.
+    fields: u64,
     fragment: Fragment,
 }
 
-impl Page {
-    /// The page's words that shard `shard` of the word map files.
-    fn shard(&self, shard: usize) -> &[PageWord] {
-        &self.words[self.shard_starts[shard] as usize..self.shard_starts[shard + 1] as usize]
-    }
-
-    fn item(&self, range: &Range<u32>) -> &[u8] {
-        &self.bytes[range.start as usize..range.end as usize]
-    }
-}
-
-/// A page's fragment, gzipped, with the digest that names it and the page's word count.
+/// A page's fragment, gzipped, with the digest that names it, a key for the output stage
+/// and the page's word count.
+#[derive(Clone)]
 struct Fragment {
-    gzipped: Vec<u8>,
+    gzipped: Arc<Vec<u8>>,
     digest: String,
+    key: u64,
     word_count: usize,
 }
 
-/// A word's entry for one page, encoded (in the page's `bytes`) but for the page number: the
-/// plain form's `[locs, meta_locs]` and each variant's, and their count of positions.
+/// A word of a page, decoded from [`ReadPage::words`].
 struct PageWord {
     key: WordId,
     size: usize,
-    plain: Option<Range<u32>>,
-    variants: Vec<(WordId, Range<u32>)>,
+    forms: usize,
+}
+
+impl ReadPage {
+    /// Reads `record` with `tokens`, its meta fields numbered by their place in `fields`
+    /// (which must hold every field of the record).
+    pub fn read(
+        record: &Record,
+        tokens: &TokenCache,
+        fields: &[String],
+        layout: Layout,
+    ) -> Result<ReadPage> {
+        let mut local = tokens.local();
+        let mut hits: Vec<Hit> = Vec::with_capacity(record.content.len() / 4);
+        let mut token_count = 0;
+        for (position, token) in record
+            .content
+            .split(' ')
+            .filter(|t| !t.is_empty())
+            .enumerate()
+        {
+            token_count += 1;
+            let words = local.text_words(token);
+            let parts = words.iter().filter(|w| w.part).count();
+            let part_weight =
+                u8::try_from(parts).map_or(1, |parts| (TOKEN_WEIGHT / parts.max(1)).max(1));
+            for word in words {
+                let weight = if word.part { part_weight } else { TOKEN_WEIGHT };
+                hits.push(hit(*word, false, weight.into(), position as u32));
+            }
+        }
+        let mut field_bits = 0u64;
+        for (name, value) in &record.meta {
+            let field = fields.iter().position(|f| f == name).unwrap_or(0);
+            field_bits |= 1 << field.min(63);
+            for (position, token) in value.split_whitespace().enumerate() {
+                for word in local.meta_words(token) {
+                    hits.push(hit(*word, true, field as u16, position as u32));
+                }
+            }
+        }
+        drop(local);
+        hits.sort_unstable();
+        let (bytes, words, shard_starts) = encode_words(&hits);
+
+        let word_count = token_count.max(1);
+        let shown = record
+            .fragment_tokens
+            .unwrap_or(token_count)
+            .min(token_count);
+        // The content is its tokens joined by single spaces already (see `Record::content`).
+        let content = if shown == token_count {
+            Cow::Borrowed(record.content.as_str())
+        } else {
+            let mut tokens = record.content.split(' ').filter(|t| !t.is_empty());
+            Cow::Owned(tokens.by_ref().take(shown).collect::<Vec<_>>().join(" "))
+        };
+        let json = fragment_json(record, &content, word_count)
+            .with_context(|| format!("encoding the search fragment of {}", record.url))?;
+        let digest = hex_digest(&json);
+        let fragment = Fragment {
+            gzipped: Arc::new(gzip(&json, layout.fragment_gzip_level)?),
+            key: u64::from_str_radix(&digest[..16], 16).unwrap_or(0),
+            digest,
+            word_count,
+        };
+        Ok(ReadPage {
+            bytes,
+            words,
+            shard_starts,
+            fields: field_bits,
+            fragment,
+        })
+    }
+
+    /// The names of the meta fields this page has, of the `fields` it was read with.
+    pub fn field_names<'a>(&self, fields: &'a [String]) -> impl Iterator<Item = &'a String> {
+        let bits = self.fields;
+        fields
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| *i < 64 && bits & (1 << i) != 0)
+            .map(|(_, name)| name)
+    }
+
+    /// Calls `each` with every word that shard `shard` of the word map files, and each of its
+    /// forms' ids and items.
+    fn shard_words<'p>(
+        &'p self,
+        shard: usize,
+        mut each: impl FnMut(PageWord, &mut dyn FnMut() -> (WordId, &'p [u8])),
+    ) {
+        let words = &self.words;
+        let to = self.shard_starts[shard + 1] as usize;
+        let mut at = self.shard_starts[shard] as usize;
+        while at < to {
+            let word = PageWord {
+                key: leb::read(words, &mut at) as WordId,
+                size: leb::read(words, &mut at) as usize,
+                forms: leb::read(words, &mut at) as usize,
+            };
+            let mut next_form = || {
+                let form = leb::read(words, &mut at) as WordId;
+                let start = leb::read(words, &mut at) as usize;
+                let len = leb::read(words, &mut at) as usize;
+                (form, self.bytes.get(start..start + len).unwrap_or_default())
+            };
+            each(word, &mut next_form);
+        }
+    }
+}
+
+/// LEB128: unsigned numbers in 7-bit groups, low first, the high bit set on all but the last.
+mod leb {
+    pub fn write(out: &mut Vec<u8>, mut value: u64) {
+        while value >= 0x80 {
+            out.push(value as u8 | 0x80);
+            value >>= 7;
+        }
+        out.push(value as u8);
+    }
+
+    /// The number at `at` in `bytes`, moving `at` past it; 0 past the end.
+    pub fn read(bytes: &[u8], at: &mut usize) -> u64 {
+        let mut value = 0u64;
+        let mut shift = 0;
+        while let Some(&byte) = bytes.get(*at) {
+            *at += 1;
+            if shift < 64 {
+                value |= u64::from(byte & 0x7f) << shift;
+            }
+            if byte & 0x80 == 0 {
+                break;
+            }
+            shift += 7;
+        }
+        value
+    }
 }
 
 /// A word's pages so far: CBOR items appended as pages arrive, counted, and the last page
@@ -304,116 +471,55 @@ fn unpack(hit: Hit) -> (WordId, WordId, bool, u16, u32) {
     )
 }
 
-/// Reads record `record`, page `number`: its words and positions, and its fragment.
-fn read_page(
-    number: usize,
-    record: &Record,
-    cache: &TokenCache,
-    fields: &[String],
-    layout: Layout,
-) -> Result<Page> {
-    let mut local = cache.local();
-    let mut hits: Vec<Hit> = Vec::with_capacity(record.content.len() / 4);
-    let mut tokens = Vec::new();
-    for (position, token) in record
-        .content
-        .split(' ')
-        .filter(|t| !t.is_empty())
-        .enumerate()
-    {
-        tokens.push(token);
-        let words = local.text_words(token);
-        let parts = words.iter().filter(|w| w.part).count();
-        let part_weight =
-            u8::try_from(parts).map_or(1, |parts| (TOKEN_WEIGHT / parts.max(1)).max(1));
-        for word in words {
-            let weight = if word.part { part_weight } else { TOKEN_WEIGHT };
-            hits.push(hit(*word, false, weight.into(), position as u32));
-        }
-    }
-    for (name, value) in &record.meta {
-        let field = fields.iter().position(|f| f == name).unwrap_or(0) as u16;
-        for (position, token) in value.split_whitespace().enumerate() {
-            for word in local.meta_words(token) {
-                hits.push(hit(*word, true, field, position as u32));
-            }
-        }
-    }
-    drop(local);
-    hits.sort_unstable();
-    let (bytes, words, shard_starts) = encode_words(&hits);
-
-    let word_count = tokens.len().max(1);
-    let shown = record
-        .fragment_tokens
-        .unwrap_or(tokens.len())
-        .min(tokens.len());
-    // The content is its tokens joined by single spaces already (see `Record::content`).
-    let content = if shown == tokens.len() {
-        Cow::Borrowed(record.content.as_str())
-    } else {
-        Cow::Owned(tokens[..shown].join(" "))
-    };
-    let json = fragment_json(record, &content, word_count)
-        .with_context(|| format!("encoding the search fragment of {}", record.url))?;
-    let fragment = Fragment {
-        gzipped: gzip(&json, layout.fragment_gzip_level)?,
-        digest: hex_digest(&json),
-        word_count,
-    };
-    Ok(Page {
-        number,
-        bytes,
-        words,
-        shard_starts,
-        fragment,
-    })
-}
-
 /// A page's sorted hits as its words: each form's `[locs, meta_locs]` encoded into one buffer,
-/// the words ordered by shard, and where each shard starts.
-fn encode_words(hits: &[Hit]) -> (Vec<u8>, Vec<PageWord>, Vec<u32>) {
+/// the words (see [`ReadPage::words`]) ordered by shard, and where each shard starts.
+fn encode_words(hits: &[Hit]) -> (Vec<u8>, Vec<u8>, Box<[u32]>) {
+    struct Word {
+        key: WordId,
+        size: usize,
+        forms: Vec<(WordId, u32, u32)>,
+    }
     let mut bytes = Vec::with_capacity(hits.len() * 2);
-    let mut words: Vec<PageWord> = Vec::new();
+    let mut words: Vec<Word> = Vec::new();
     for form in hits.chunk_by(|a, b| (a >> 49) == (b >> 49)) {
         let (key, form_id, ..) = unpack(form[0]);
         let start = bytes.len() as u32;
         let size = encode_occurrences(form, &mut bytes);
-        let range = start..bytes.len() as u32;
+        let len = bytes.len() as u32 - start;
         if words.last().is_none_or(|w| w.key != key) {
-            words.push(PageWord {
+            words.push(Word {
                 key,
                 size: 0,
-                plain: None,
-                variants: Vec::new(),
+                forms: Vec::new(),
             });
         }
         let Some(word) = words.last_mut() else {
             continue;
         };
-        word.size += size;
-        if form_id == NO_FORM {
-            word.plain = Some(range);
-        } else {
-            word.size += 1;
-            word.variants.push((form_id, range));
+        word.size += size + usize::from(form_id != NO_FORM);
+        word.forms.push((form_id, start, len));
+    }
+    let mut by_shard: Vec<Vec<&Word>> = (0..SHARDS).map(|_| Vec::new()).collect();
+    for word in &words {
+        by_shard[shard(word.key)].push(word);
+    }
+    let mut encoded = Vec::with_capacity(words.len() * 6);
+    let mut shard_starts = Vec::with_capacity(SHARDS + 1);
+    for shard_words in by_shard {
+        shard_starts.push(encoded.len() as u32);
+        for word in shard_words {
+            leb::write(&mut encoded, u64::from(word.key));
+            leb::write(&mut encoded, word.size as u64);
+            leb::write(&mut encoded, word.forms.len() as u64);
+            for &(form, start, len) in &word.forms {
+                leb::write(&mut encoded, u64::from(form));
+                leb::write(&mut encoded, u64::from(start));
+                leb::write(&mut encoded, u64::from(len));
+            }
         }
     }
-    let mut shard_starts = vec![0u32; SHARDS + 1];
-    for word in &words {
-        shard_starts[shard(word.key) + 1] += 1;
-    }
-    for i in 1..=SHARDS {
-        shard_starts[i] += shard_starts[i - 1];
-    }
-    let mut next = shard_starts.clone();
-    let mut slots: Vec<Option<PageWord>> = (0..words.len()).map(|_| None).collect();
-    for word in words {
-        let at = &mut next[shard(word.key)];
-        slots[*at as usize] = Some(word);
-        *at += 1;
-    }
-    (bytes, slots.into_iter().flatten().collect(), shard_starts)
+    shard_starts.push(encoded.len() as u32);
+    (bytes, encoded, shard_starts.into_boxed_slice())
 }
 
 /// The shard of the word map that holds word `key`.
@@ -460,27 +566,29 @@ fn encode_occurrences(hits: &[Hit], out: &mut Vec<u8>) -> usize {
     locs.len() + meta_locs.len() + 1
 }
 
-/// Merges shard `shard`'s words of `pages` (in page order) into that shard of the word map.
-fn merge(map: &mut WordMap, pages: &[Page], shard: usize) {
-    for page in pages {
-        for word in page.shard(shard) {
+/// Merges shard `shard`'s words of `pages` (in page order, a page's number its place) into
+/// that shard of the word map.
+fn merge(map: &mut WordMap, pages: &[&ReadPage], shard: usize) {
+    for (number, page) in pages.iter().enumerate() {
+        page.shard_words(shard, |word, next_form| {
             let postings = map.entry(word.key).or_default();
             postings.size += word.size;
-            if let Some(item) = &word.plain {
-                postings.plain.push(page.number, page.item(item));
-            }
-            for (form, item) in &word.variants {
-                let item = page.item(item);
-                match postings.variants.iter_mut().find(|(f, _)| f == form) {
-                    Some((_, list)) => list.push(page.number, item),
+            for _ in 0..word.forms {
+                let (form, item) = next_form();
+                if form == NO_FORM {
+                    postings.plain.push(number, item);
+                    continue;
+                }
+                match postings.variants.iter_mut().find(|(f, _)| *f == form) {
+                    Some((_, list)) => list.push(number, item),
                     None => {
                         let mut list = List::default();
-                        list.push(page.number, item);
-                        postings.variants.push((*form, list));
+                        list.push(number, item);
+                        postings.variants.push((form, list));
                     }
                 }
             }
-        }
+        });
     }
 }
 

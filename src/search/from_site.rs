@@ -29,49 +29,80 @@ pub fn documents_of<'b>(
     article_html: &(dyn Fn(usize) -> &'b str + Sync),
     page_bodies: &[Rendered],
 ) -> Vec<Document> {
-    let default_lang = &site.config.language;
     let wanted = |l: &str| lang.is_none_or(|lang| lang == l);
-    let region_names = |slugs: &[String], lang: &str| -> Vec<String> {
-        slugs
-            .iter()
-            .filter_map(|slug| site.regions.iter().find(|r| &r.slug == slug))
-            .map(|r| r.name(lang, default_lang).to_string())
-            .collect()
-    };
-    let summary = |text: &Option<String>| text.as_deref().map(plain_text).unwrap_or_default();
-    let mut docs: Vec<Document> = site
-        .articles
-        .par_iter()
-        .enumerate()
+    let articles = (site.articles.iter().enumerate())
         .filter(|(_, a)| !a.draft && wanted(&a.lang))
-        .map(|(i, a)| Document {
-            url: a.path.clone(),
-            lang: a.lang.clone(),
-            title: a.title.clone(),
-            date: Some(long_date(a.date.date(), &a.lang)),
-            regions: region_names(&a.regions, &a.lang),
-            tags: a.tags.clone(),
-            summary: summary(&a.summary),
-            body_text: plain_text(article_html(i)),
+        .map(|(i, _)| Source::Article(i));
+    let pages = (site.pages.iter().enumerate())
+        .filter(|(_, p)| !p.draft && wanted(&p.lang))
+        .map(|(i, _)| Source::Page(i));
+    let sources: Vec<Source> = articles.chain(pages).collect();
+    documents_from(site, &sources, article_html, page_bodies)
+}
+
+/// What a search document is made from: an article or a standalone page of the site, by its
+/// index in `site.articles` or `site.pages`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Source {
+    Article(usize),
+    Page(usize),
+}
+
+/// The documents of `sources`, in their order (drafts too, if listed).
+pub fn documents_from<'b>(
+    site: &Site,
+    sources: &[Source],
+    article_html: &(dyn Fn(usize) -> &'b str + Sync),
+    page_bodies: &[Rendered],
+) -> Vec<Document> {
+    sources
+        .par_iter()
+        .map(|source| match *source {
+            Source::Article(i) => article_document(site, i, article_html(i)),
+            Source::Page(i) => page_document(site, i, &page_bodies[i].html),
         })
-        .collect();
-    let pages = site
-        .pages
+        .collect()
+}
+
+/// The names of regions `slugs` in `lang`, as a document lists them.
+pub fn region_names(site: &Site, slugs: &[String], lang: &str) -> Vec<String> {
+    slugs
         .iter()
-        .zip(page_bodies)
-        .filter(|(p, _)| !p.draft && wanted(&p.lang))
-        .map(|(p, body)| Document {
-            url: p.path.clone(),
-            lang: p.lang.clone(),
-            title: p.title.clone(),
-            date: p.date.as_ref().map(|d| long_date(d.date(), &p.lang)),
-            regions: Vec::new(),
-            tags: Vec::new(),
-            summary: summary(&p.summary),
-            body_text: plain_text(&body.html),
-        });
-    docs.extend(pages);
-    docs
+        .filter_map(|slug| site.regions.iter().find(|r| &r.slug == slug))
+        .map(|r| r.name(lang, &site.config.language).to_string())
+        .collect()
+}
+
+fn summary_text(text: &Option<String>) -> String {
+    text.as_deref().map(plain_text).unwrap_or_default()
+}
+
+fn article_document(site: &Site, i: usize, html: &str) -> Document {
+    let a = &site.articles[i];
+    Document {
+        url: a.path.clone(),
+        lang: a.lang.clone(),
+        title: a.title.clone(),
+        date: Some(long_date(a.date.date(), &a.lang)),
+        regions: region_names(site, &a.regions, &a.lang),
+        tags: a.tags.clone(),
+        summary: summary_text(&a.summary),
+        body_text: plain_text(html),
+    }
+}
+
+fn page_document(site: &Site, i: usize, html: &str) -> Document {
+    let p = &site.pages[i];
+    Document {
+        url: p.path.clone(),
+        lang: p.lang.clone(),
+        title: p.title.clone(),
+        date: p.date.as_ref().map(|d| long_date(d.date(), &p.lang)),
+        regions: Vec::new(),
+        tags: Vec::new(),
+        summary: summary_text(&p.summary),
+        body_text: plain_text(html),
+    }
 }
 
 #[cfg(test)]

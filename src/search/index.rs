@@ -11,12 +11,15 @@
 //! (rayon); no async runtime is needed, so `serve` may call this from inside one. The same
 //! documents give the same bytes, in whatever order they come.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
 use rayon::prelude::*;
+use rustc_hash::FxHashMap as HashMap;
 
-use super::bundle::{self, Layout};
+use super::bundle::{self, AssembledFile, Layout, ReadPage};
+use super::cache::TokenCache;
 use super::records::{Document, Record, record};
 use super::runtime;
 use crate::routes;
@@ -103,6 +106,125 @@ fn build_index_with(lang: &str, docs: &[&Document], layout: Layout) -> Result<Ve
     Ok(files)
 }
 
+/// One language's documents read for its bundle, kept from one bundle to the next: an edit
+/// reads again only the documents whose key changed, and the bundle is assembled from all.
+pub struct TreePages {
+    lang: String,
+    tokens: TokenCache,
+    /// The meta field names the pages were read with.
+    fields: Vec<String>,
+    /// Read pages by their document's key.
+    pages: HashMap<u64, Arc<ReadPage>>,
+}
+
+/// What [`TreePages::bundle`] gives: the bundle's files, and how many documents it read.
+pub struct TreeBundle {
+    pub files: Vec<AssembledFile>,
+    pub read: usize,
+}
+
+impl TreePages {
+    /// Nothing read yet, for `lang`.
+    pub fn new(lang: &str) -> TreePages {
+        TreePages {
+            lang: lang.to_string(),
+            tokens: TokenCache::new(lang),
+            fields: Vec::new(),
+            pages: HashMap::default(),
+        }
+    }
+
+    /// The bundle of the documents listed in `docs`, each as the key of its version (equal
+    /// keys, equal documents) and its URL; `make` gives the documents of the listed places
+    /// asked for, in that order, for those that must be read again. Pages of documents no
+    /// longer listed are forgotten.
+    pub fn bundle(
+        &mut self,
+        docs: &[(u64, &str)],
+        make: &(dyn Fn(&[usize]) -> Vec<Document> + Sync),
+        layout: Layout,
+    ) -> Result<TreeBundle> {
+        let mut todo: Vec<usize> = (0..docs.len())
+            .filter(|&i| !self.pages.contains_key(&docs[i].0))
+            .collect();
+        let mut records = records_of(&make(&todo));
+        let mut fields = self.fields_with(docs, &records);
+        if fields != self.fields {
+            if todo.len() < docs.len() {
+                // Kept pages number their fields by the old list: read everything again.
+                todo = (0..docs.len()).collect();
+                records = records_of(&make(&todo));
+                fields = bundle::field_names(records.iter().map(|r| &r.meta));
+            }
+            self.pages.clear();
+            self.fields = fields;
+        }
+        let (tokens, fields) = (&self.tokens, &self.fields);
+        let read: Vec<Arc<ReadPage>> = records
+            .par_iter()
+            .map(|record| ReadPage::read(record, tokens, fields, layout).map(Arc::new))
+            .collect::<Result<_>>()?;
+        let mut fresh: HashMap<u64, Arc<ReadPage>> =
+            todo.iter().map(|&i| docs[i].0).zip(read).collect();
+        let mut pages: Vec<(&str, u64, Arc<ReadPage>)> = Vec::with_capacity(docs.len());
+        for &(key, url) in docs {
+            let page = fresh
+                .remove(&key)
+                .or_else(|| self.pages.get(&key).cloned())
+                .ok_or_else(|| anyhow!("the search document {url} was not read"))?;
+            pages.push((url, key, page));
+        }
+        pages.par_sort_unstable_by(|a, b| a.0.cmp(b.0));
+        if let Some(twice) = pages.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+            bail!("two search documents have the URL {}", twice[0].0);
+        }
+        let mut files: Vec<AssembledFile> = runtime::files(&self.lang, !pages.is_empty())
+            .into_iter()
+            .map(|(name, bytes)| AssembledFile::new(name, bytes))
+            .collect();
+        if pages.is_empty() {
+            files.push(AssembledFile::new(
+                "pagefind-entry.json".to_string(),
+                bundle::entry(None),
+            ));
+        } else {
+            let read: Vec<&ReadPage> = pages.iter().map(|(_, _, page)| &**page).collect();
+            files.extend(bundle::assemble(
+                &self.lang,
+                &read,
+                &self.tokens,
+                &self.fields,
+                layout,
+            )?);
+        }
+        files.sort_by(|a, b| a.name.cmp(&b.name));
+        self.pages = pages
+            .into_iter()
+            .map(|(_, key, page)| (key, page))
+            .collect();
+        Ok(TreeBundle {
+            files,
+            read: todo.len(),
+        })
+    }
+
+    /// The field names of the pages kept for `docs` and of `records`, sorted.
+    fn fields_with(&self, docs: &[(u64, &str)], records: &[Record]) -> Vec<String> {
+        let mut names: BTreeSet<&String> = records.iter().flat_map(|r| r.meta.keys()).collect();
+        for (key, _) in docs {
+            if let Some(page) = self.pages.get(key) {
+                names.extend(page.field_names(&self.fields));
+            }
+        }
+        names.into_iter().cloned().collect()
+    }
+}
+
+/// The records of `docs`, in their order.
+fn records_of(docs: &[Document]) -> Vec<Record> {
+    docs.par_iter().map(record).collect()
+}
+
 /// The records of `docs`, sorted by URL: a record's place is its page number, so sorting
 /// makes the bytes independent of the caller's order.
 pub(super) fn sorted_records(docs: &[&Document]) -> Result<Vec<Record>> {
@@ -118,7 +240,7 @@ pub(super) fn sorted_records(docs: &[&Document]) -> Result<Vec<Record>> {
 mod tests {
     use std::io::Read;
 
-    use super::{Document, build_index, build_indexes};
+    use super::{Document, Layout, SearchFile, TreePages, build_index, build_indexes};
 
     fn doc(lang: &str, slug: &str, title: &str, body: &str) -> Document {
         let root = if lang == "en" {
@@ -293,6 +415,79 @@ mod tests {
         reversed.reverse();
         let second = build_indexes(&reversed, &languages(), "en").unwrap();
         assert_eq!(first, second);
+    }
+
+    /// `docs` through `pages`, keyed by their contents: the files, and how many were read.
+    fn kept_bundle(pages: &mut TreePages, docs: &[Document]) -> (Vec<SearchFile>, usize) {
+        let keys: Vec<(u64, &str)> = docs
+            .iter()
+            .map(|d| {
+                (
+                    crate::render::reads::hash_of(&format!("{d:?}")),
+                    d.url.as_str(),
+                )
+            })
+            .collect();
+        let make = |places: &[usize]| places.iter().map(|&i| docs[i].clone()).collect();
+        let bundle = pages.bundle(&keys, &make, Layout::default()).unwrap();
+        let files = bundle
+            .files
+            .into_iter()
+            .map(|f| (f.name, f.bytes.to_vec()))
+            .collect();
+        (files, bundle.read)
+    }
+
+    #[test]
+    fn a_bundle_kept_between_edits_is_the_bundle_made_afresh() {
+        let kk = |slug: &str, title: &str, body: &str| doc("kk", slug, title, body);
+        let mut docs = vec![
+            kk(
+                "maska",
+                "Қарағанды еріктілері",
+                "Еріктілер маскалар таратты.",
+            ),
+            kk("jastar", "Жастар", "Шымкент жастары жобаға қатысты."),
+            kk("ana", "Аналар кеңесі", "Аналар кеңесі азық-түлік таратты."),
+        ];
+        let fresh = |docs: &[Document]| build_index("kk", &docs.iter().collect::<Vec<_>>());
+        let mut pages = TreePages::new("kk");
+        let (files, read) = kept_bundle(&mut pages, &docs);
+        assert_eq!((files, read), (fresh(&docs).unwrap(), 3));
+
+        // One edited, one gone, one new: only the edited and the new one are read.
+        docs[1].body_text = "Шымкент жастары маскалар тікті.".to_string();
+        docs.remove(2);
+        docs.push(kk("dala", "Дала", "Қостанай еріктілері дәрі жеткізді."));
+        let (files, read) = kept_bundle(&mut pages, &docs);
+        assert_eq!((files, read), (fresh(&docs).unwrap(), 2));
+
+        // A meta field no page had before renumbers the fields: everything is read again.
+        docs[0].tags = vec!["Еріктілер".to_string()];
+        let (files, read) = kept_bundle(&mut pages, &docs);
+        assert_eq!((files, read), (fresh(&docs).unwrap(), 3));
+
+        // Nothing changed: nothing is read, the bytes are the same.
+        let (files, read) = kept_bundle(&mut pages, &docs);
+        assert_eq!((files, read), (fresh(&docs).unwrap(), 0));
+
+        // Two documents at one URL are refused, as in a fresh bundle.
+        docs.push(docs[0].clone());
+        docs.last_mut().unwrap().title = "Басқа".to_string();
+        let keys: Vec<(u64, &str)> = docs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (i as u64, d.url.as_str()))
+            .collect();
+        let make = |places: &[usize]| places.iter().map(|&i| docs[i].clone()).collect();
+        let err = TreePages::new("kk")
+            .bundle(&keys, &make, Layout::default())
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.to_string(),
+            "two search documents have the URL /kk/news/2020/03/maska/"
+        );
     }
 
     #[test]

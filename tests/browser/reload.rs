@@ -39,8 +39,18 @@ impl DevServer {
     }
 }
 
+/// Stops the server as Ctrl-C would (it then removes its throwaway vote store), and kills it
+/// if it has not stopped within five seconds.
 impl Drop for DevServer {
     fn drop(&mut self) {
+        // SAFETY: sending a signal to our own child process.
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGINT);
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while matches!(self.child.try_wait(), Ok(None)) && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
