@@ -15,7 +15,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
@@ -32,6 +32,38 @@ use crate::search::{self, TreePages};
 use crate::site::Site;
 
 const SEARCH_FILE: &str = "search.bin";
+/// The folder of the trees' read pages, one folder per language in it.
+const PAGES_DIR: &str = "search";
+const WORDS_FILE: &str = "words.bin";
+
+fn pages_dir(dir: &Path, lang: &str) -> PathBuf {
+    dir.join(PAGES_DIR).join(lang)
+}
+
+fn bucket_file(bucket: usize) -> String {
+    format!("pages-{bucket:02}.bin")
+}
+
+/// Writes what changed of `pages` into `dir`: the words file first (buckets only ever name
+/// ids it holds), then the buckets whose pages changed.
+fn save_pages(dir: &Path, fingerprint: u64, pages: &mut TreePages) -> Result<()> {
+    let dirty = pages.dirty_buckets();
+    if !pages.words_changed() && dirty.is_empty() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the cache folder {}", dir.display()))?;
+    if pages.words_changed() {
+        cache::write_checked(&dir.join(WORDS_FILE), fingerprint, &pages.encode_words())?;
+    }
+    let pages_ref = &*pages;
+    dirty.into_par_iter().try_for_each(|b| {
+        let body = pages_ref.encode_bucket(b);
+        cache::write_checked(&dir.join(bucket_file(b)), fingerprint, &body)
+    })?;
+    pages.mark_saved();
+    Ok(())
+}
 
 /// The search bundles of the site's trees, by language.
 #[derive(Default)]
@@ -39,6 +71,9 @@ pub(super) struct SearchIndexes {
     trees: BTreeMap<String, TreeIndex>,
     /// Each tree's documents as read for its bundle, so a rebuild reads only what changed.
     pages: BTreeMap<String, TreePages>,
+    /// The build cache's folder and fingerprint that kept pages are loaded from, when a tree
+    /// is rebuilt whose pages are not in memory.
+    kept: Option<(PathBuf, u64)>,
     /// Whether some tree's bundle is older than its documents (a deferred rebuild).
     stale: bool,
 }
@@ -78,6 +113,7 @@ impl SearchIndexes {
         let site = inputs.site;
         if !site.config.search {
             self.trees.clear();
+            self.pages.clear();
             self.stale = false;
             return Ok(());
         }
@@ -95,16 +131,15 @@ impl SearchIndexes {
             match usable {
                 Some(tree) if tree.version == version => {}
                 Some(_) if defer => stale = true,
-                _ => {
-                    let pages = self.pages.remove(lang);
-                    let pages = pages.unwrap_or_else(|| TreePages::new(lang));
-                    todo.push((lang.clone(), version, pages));
-                }
+                _ => todo.push((lang.clone(), version, self.pages.remove(lang))),
             }
         }
         let built: Vec<Result<(String, TreeIndex, TreePages)>> = todo
             .into_par_iter()
-            .map(|(lang, version, mut pages)| {
+            .map(|(lang, version, pages)| {
+                let mut pages = pages
+                    .or_else(|| self.kept_pages(&lang))
+                    .unwrap_or_else(|| TreePages::new(&lang));
                 let files = build_tree(inputs, &lang, &listed[&lang], &mut pages)?;
                 Ok((lang, TreeIndex { version, files }, pages))
             })
@@ -128,11 +163,28 @@ impl SearchIndexes {
         self.trees.values().flat_map(|tree| &tree.files)
     }
 
-    /// The bundles' versions and files, for the next build in the build cache's folder `dir`
-    /// under `fingerprint`.
-    pub(super) fn save(&self, dir: &Path, fingerprint: u64) -> Result<()> {
+    /// The bundles' versions and files, and the read pages that changed, for the next build
+    /// in the build cache's folder `dir` under `fingerprint`.
+    pub(super) fn save(&mut self, dir: &Path, fingerprint: u64) -> Result<()> {
         let body = postcard::to_allocvec(&self.trees).context("cannot encode the search state")?;
-        cache::write_checked(&dir.join(SEARCH_FILE), fingerprint, &body)
+        cache::write_checked(&dir.join(SEARCH_FILE), fingerprint, &body)?;
+        for (lang, pages) in &mut self.pages {
+            save_pages(&pages_dir(dir, lang), fingerprint, pages)?;
+        }
+        self.kept = Some((dir.to_path_buf(), fingerprint));
+        Ok(())
+    }
+
+    /// The pages of `lang`'s tree kept in the build cache, if any.
+    fn kept_pages(&self, lang: &str) -> Option<TreePages> {
+        let (dir, fingerprint) = self.kept.as_ref()?;
+        let dir = pages_dir(dir, lang);
+        let words = cache::read_checked(&dir.join(WORDS_FILE), *fingerprint)?;
+        let buckets = (0..search::BUCKETS)
+            .into_par_iter()
+            .map(|b| cache::read_checked(&dir.join(bucket_file(b)), *fingerprint))
+            .collect();
+        TreePages::decode(lang, &words, buckets)
     }
 
     /// What [`SearchIndexes::save`] kept in `dir` under `fingerprint`; empty when there is
@@ -144,6 +196,7 @@ impl SearchIndexes {
         SearchIndexes {
             trees,
             pages: BTreeMap::new(),
+            kept: Some((dir.to_path_buf(), fingerprint)),
             stale: false,
         }
     }

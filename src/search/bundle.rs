@@ -386,6 +386,94 @@ impl ReadPage {
     }
 }
 
+/// How a [`ReadPage`] is kept between builds: its parts one after the other, each number as
+/// LEB128 and each run of bytes after its length.
+impl ReadPage {
+    /// Appends the page to `out`.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        let number = |out: &mut Vec<u8>, n: u64| leb::write(out, n);
+        let run = |out: &mut Vec<u8>, bytes: &[u8]| {
+            leb::write(out, bytes.len() as u64);
+            out.extend_from_slice(bytes);
+        };
+        run(out, &self.bytes);
+        run(out, &self.words);
+        for &start in &self.shard_starts[..] {
+            number(out, u64::from(start));
+        }
+        number(out, self.fields);
+        run(out, &self.fragment.gzipped);
+        run(out, self.fragment.digest.as_bytes());
+        number(out, self.fragment.word_count as u64);
+    }
+
+    /// The page that [`ReadPage::encode`] wrote at `at` in `bytes`, moving `at` past it; `None`
+    /// when it is cut short or does not hold together, or names an id of `ids` or more.
+    pub fn decode(bytes: &[u8], at: &mut usize, ids: usize) -> Option<ReadPage> {
+        fn run<'b>(bytes: &'b [u8], at: &mut usize) -> Option<&'b [u8]> {
+            let len = usize::try_from(leb::checked(bytes, at)?).ok()?;
+            let run = bytes.get(*at..at.checked_add(len)?)?;
+            *at += len;
+            Some(run)
+        }
+        let page_bytes = run(bytes, at)?.to_vec();
+        let words = run(bytes, at)?.to_vec();
+        let shard_starts: Box<[u32]> = (0..=SHARDS)
+            .map(|_| u32::try_from(leb::checked(bytes, at)?).ok())
+            .collect::<Option<_>>()?;
+        let fields = leb::checked(bytes, at)?;
+        let gzipped = run(bytes, at)?.to_vec();
+        let digest = String::from_utf8(run(bytes, at)?.to_vec()).ok()?;
+        let word_count = usize::try_from(leb::checked(bytes, at)?).ok()?;
+        if digest.len() < 16 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let page = ReadPage {
+            bytes: page_bytes,
+            words,
+            shard_starts,
+            fields,
+            fragment: Fragment {
+                gzipped: Arc::new(gzipped),
+                key: u64::from_str_radix(&digest[..16], 16).ok()?,
+                digest,
+                word_count,
+            },
+        };
+        page.holds_together(ids).then_some(page)
+    }
+
+    /// Whether the shards' words lie within `words` in order, their items within `bytes`,
+    /// and their ids below `ids`.
+    fn holds_together(&self, ids: usize) -> bool {
+        let starts = &self.shard_starts;
+        if starts.windows(2).any(|w| w[0] > w[1]) || starts[SHARDS] as usize != self.words.len() {
+            return false;
+        }
+        let (words, ids, items) = (&self.words, ids as u64, self.bytes.len() as u64);
+        let word = |at: &mut usize| -> Option<()> {
+            let key = leb::checked(words, at)?;
+            let _size = leb::checked(words, at)?;
+            let forms = leb::checked(words, at)?;
+            (key < ids).then_some(())?;
+            for _ in 0..forms {
+                let form = leb::checked(words, at)?;
+                let start = leb::checked(words, at)?;
+                let len = leb::checked(words, at)?;
+                (form < ids && start.checked_add(len)? <= items).then_some(())?;
+            }
+            Some(())
+        };
+        let mut at = 0;
+        while at < words.len() {
+            if word(&mut at).is_none() {
+                return false;
+            }
+        }
+        true
+    }
+}
+
 /// LEB128: unsigned numbers in 7-bit groups, low first, the high bit set on all but the last.
 mod leb {
     pub fn write(out: &mut Vec<u8>, mut value: u64) {
@@ -394,6 +482,21 @@ mod leb {
             value >>= 7;
         }
         out.push(value as u8);
+    }
+
+    /// The number at `at` in `bytes`, moving `at` past it; `None` when it is cut short or too
+    /// long for 64 bits.
+    pub fn checked(bytes: &[u8], at: &mut usize) -> Option<u64> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = *bytes.get(*at)?;
+            *at += 1;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Some(value);
+            }
+        }
+        None
     }
 
     /// The number at `at` in `bytes`, moving `at` past it; 0 past the end.

@@ -75,6 +75,26 @@ impl TokenCache {
         }
     }
 
+    /// A cache for `lang` whose ids are those of `strings`, as [`TokenCache::strings`] gave
+    /// them (index 0 the empty string): what was kept of an earlier cache, so that words read
+    /// with it keep their ids.
+    pub fn with_strings(lang: &str, strings: Vec<Arc<str>>) -> TokenCache {
+        let cache = TokenCache::new(lang);
+        {
+            let mut interner = lock(&cache.strings);
+            for (id, s) in strings.into_iter().enumerate().skip(1) {
+                interner.ids.insert(Arc::clone(&s), id as WordId);
+                interner.by_id.push(s);
+            }
+        }
+        cache
+    }
+
+    /// How many ids there are, [`NO_FORM`] included.
+    pub fn id_count(&self) -> usize {
+        lock(&self.strings).by_id.len() + 1
+    }
+
     /// A front cache for one thread's work: one from the pool (warm from earlier pages) or a
     /// new one; it goes back to the pool when dropped.
     pub fn local(&self) -> Local<'_> {

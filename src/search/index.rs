@@ -108,6 +108,13 @@ fn build_index_with(lang: &str, docs: &[&Document], layout: Layout) -> Result<Ve
 
 /// One language's documents read for its bundle, kept from one bundle to the next: an edit
 /// reads again only the documents whose key changed, and the bundle is assembled from all.
+///
+/// Between builds the pages are kept in files ([`TreePages::encode_words`],
+/// [`TreePages::encode_bucket`], [`TreePages::decode`]): one with the word ids' strings and
+/// the field names, and [`BUCKETS`] with the pages by key, so that an edit rewrites a bucket
+/// or two. A bucket names the generation of the words file it was written with (a new one
+/// whenever ids start afresh) and how many ids it knew; ids are only ever added, so a bucket
+/// stays good while the words file it was written with grows.
 pub struct TreePages {
     lang: String,
     tokens: TokenCache,
@@ -115,6 +122,19 @@ pub struct TreePages {
     fields: Vec<String>,
     /// Read pages by their document's key.
     pages: HashMap<u64, Arc<ReadPage>>,
+    /// Names this tree's ids: a bucket of another generation is not read.
+    generation: u64,
+    /// Buckets whose pages changed since they were last kept.
+    dirty: Vec<bool>,
+    /// How many ids the kept words file holds (0: it must be written).
+    saved_ids: usize,
+}
+
+/// How many buckets a tree's read pages are kept in.
+pub const BUCKETS: usize = 64;
+
+fn bucket(key: u64) -> usize {
+    (key % BUCKETS as u64) as usize
 }
 
 /// What [`TreePages::bundle`] gives: the bundle's files, and how many documents it read.
@@ -131,6 +151,9 @@ impl TreePages {
             tokens: TokenCache::new(lang),
             fields: Vec::new(),
             pages: HashMap::default(),
+            generation: new_generation(),
+            dirty: vec![true; BUCKETS],
+            saved_ids: 0,
         }
     }
 
@@ -158,6 +181,8 @@ impl TreePages {
             }
             self.pages.clear();
             self.fields = fields;
+            self.dirty = vec![true; BUCKETS];
+            self.saved_ids = 0;
         }
         let (tokens, fields) = (&self.tokens, &self.fields);
         let read: Vec<Arc<ReadPage>> = records
@@ -198,10 +223,17 @@ impl TreePages {
             )?);
         }
         files.sort_by(|a, b| a.name.cmp(&b.name));
-        self.pages = pages
+        for &i in &todo {
+            self.dirty[bucket(docs[i].0)] = true;
+        }
+        let pages: HashMap<u64, Arc<ReadPage>> = pages
             .into_iter()
             .map(|(_, key, page)| (key, page))
             .collect();
+        for key in self.pages.keys().filter(|key| !pages.contains_key(key)) {
+            self.dirty[bucket(*key)] = true;
+        }
+        self.pages = pages;
         Ok(TreeBundle {
             files,
             read: todo.len(),
@@ -218,6 +250,176 @@ impl TreePages {
         }
         names.into_iter().cloned().collect()
     }
+}
+
+/// What the words file and the buckets start with, to tell them from other files.
+const WORDS_MAGIC: &[u8] = b"birge search words 1\n";
+const BUCKET_MAGIC: &[u8] = b"birge search pages 1\n";
+
+impl TreePages {
+    /// The words file: the generation, the field names and every id's string.
+    pub fn encode_words(&self) -> Vec<u8> {
+        let strings = self.tokens.strings();
+        let mut out = WORDS_MAGIC.to_vec();
+        out.extend_from_slice(&self.generation.to_le_bytes());
+        write_strings(&mut out, self.fields.iter().map(String::as_str));
+        write_strings(&mut out, strings.iter().map(|s| &**s));
+        out
+    }
+
+    /// Whether the words file must be written again: there are new ids, or it never was.
+    pub fn words_changed(&self) -> bool {
+        self.saved_ids != self.tokens.id_count()
+    }
+
+    /// The buckets whose pages changed since they were kept.
+    pub fn dirty_buckets(&self) -> Vec<usize> {
+        (0..BUCKETS).filter(|&b| self.dirty[b]).collect()
+    }
+
+    /// Bucket `bucket_no`: the generation, how many ids there are, a hash of the field names,
+    /// and each of its pages after its key, by key.
+    pub fn encode_bucket(&self, bucket_no: usize) -> Vec<u8> {
+        let mut keys: Vec<u64> = self
+            .pages
+            .keys()
+            .copied()
+            .filter(|&key| bucket(key) == bucket_no)
+            .collect();
+        keys.sort_unstable();
+        let mut out = BUCKET_MAGIC.to_vec();
+        out.extend_from_slice(&self.generation.to_le_bytes());
+        out.extend_from_slice(&(self.tokens.id_count() as u64).to_le_bytes());
+        out.extend_from_slice(&fields_hash(&self.fields).to_le_bytes());
+        out.extend_from_slice(&(keys.len() as u64).to_le_bytes());
+        for key in keys {
+            out.extend_from_slice(&key.to_le_bytes());
+            self.pages[&key].encode(&mut out);
+        }
+        out
+    }
+
+    /// Records that the words file and every bucket are kept as they are now.
+    pub fn mark_saved(&mut self) {
+        self.saved_ids = self.tokens.id_count();
+        self.dirty = vec![false; BUCKETS];
+    }
+
+    /// The pages of `lang` kept in `words` and `buckets` (by number, `None` where there is no
+    /// bucket file); `None` when the words file cannot be read. A bucket that cannot be read
+    /// or is of another generation is left out (its documents are read again) and marked to
+    /// be written.
+    pub fn decode(lang: &str, words: &[u8], buckets: Vec<Option<Vec<u8>>>) -> Option<TreePages> {
+        let mut at = 0;
+        take(words, &mut at, WORDS_MAGIC.len()).filter(|m| *m == WORDS_MAGIC)?;
+        let generation = read_u64(words, &mut at)?;
+        let fields = read_strings(words, &mut at)?;
+        let strings: Vec<Arc<str>> = read_strings(words, &mut at)?
+            .into_iter()
+            .map(Arc::from)
+            .collect();
+        if at != words.len() || strings.first().is_none_or(|s| !s.is_empty()) {
+            return None;
+        }
+        let ids = strings.len();
+        let fields_hash = fields_hash(&fields);
+        let mut buckets = buckets;
+        buckets.resize(BUCKETS, None);
+        let decoded: Vec<Option<Vec<(u64, ReadPage)>>> = buckets
+            .into_par_iter()
+            .enumerate()
+            .map(|(number, bytes)| {
+                decode_bucket(&bytes?, generation, ids, fields_hash)
+                    .filter(|pages| pages.iter().all(|(key, _)| bucket(*key) == number))
+            })
+            .collect();
+        let dirty = decoded.iter().map(Option::is_none).collect();
+        let pages = decoded
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|(key, page)| (key, Arc::new(page)))
+            .collect();
+        Some(TreePages {
+            lang: lang.to_string(),
+            tokens: TokenCache::with_strings(lang, strings),
+            fields,
+            pages,
+            generation,
+            dirty,
+            saved_ids: ids,
+        })
+    }
+}
+
+fn decode_bucket(
+    bytes: &[u8],
+    generation: u64,
+    ids: usize,
+    fields_hash: u64,
+) -> Option<Vec<(u64, ReadPage)>> {
+    let mut at = 0;
+    take(bytes, &mut at, BUCKET_MAGIC.len()).filter(|m| *m == BUCKET_MAGIC)?;
+    let header = [(); 4].map(|_| read_u64(bytes, &mut at));
+    let [
+        Some(written_generation),
+        Some(written_ids),
+        Some(written_fields),
+        Some(count),
+    ] = header
+    else {
+        return None;
+    };
+    if written_generation != generation || written_ids > ids as u64 || written_fields != fields_hash
+    {
+        return None;
+    }
+    let mut pages = Vec::new();
+    for _ in 0..count {
+        let key = read_u64(bytes, &mut at)?;
+        pages.push((key, ReadPage::decode(bytes, &mut at, ids)?));
+    }
+    (at == bytes.len()).then_some(pages)
+}
+
+/// A number that a new tree's ids are known by: the time and the process.
+fn new_generation() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    crate::render::reads::hash_of(&(nanos, std::process::id()))
+}
+
+fn fields_hash(fields: &[String]) -> u64 {
+    crate::render::reads::hash_of(fields)
+}
+
+fn write_strings<'a>(out: &mut Vec<u8>, strings: impl ExactSizeIterator<Item = &'a str>) {
+    out.extend_from_slice(&(strings.len() as u64).to_le_bytes());
+    for s in strings {
+        out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+        out.extend_from_slice(s.as_bytes());
+    }
+}
+
+fn read_strings(bytes: &[u8], at: &mut usize) -> Option<Vec<String>> {
+    let count = read_u64(bytes, at)?;
+    let mut strings = Vec::with_capacity(count.min(1 << 20) as usize);
+    for _ in 0..count {
+        let len = u32::from_le_bytes(take(bytes, at, 4)?.try_into().ok()?) as usize;
+        strings.push(String::from_utf8(take(bytes, at, len)?.to_vec()).ok()?);
+    }
+    Some(strings)
+}
+
+fn read_u64(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    Some(u64::from_le_bytes(take(bytes, at, 8)?.try_into().ok()?))
+}
+
+fn take<'b>(bytes: &'b [u8], at: &mut usize, len: usize) -> Option<&'b [u8]> {
+    let run = bytes.get(*at..at.checked_add(len)?)?;
+    *at += len;
+    Some(run)
 }
 
 /// The records of `docs`, in their order.
@@ -488,6 +690,57 @@ mod tests {
             err.to_string(),
             "two search documents have the URL /kk/news/2020/03/maska/"
         );
+    }
+
+    /// `pages` written out and read back, with bucket `damaged` cut short.
+    fn kept(pages: &TreePages, damaged: Option<usize>) -> TreePages {
+        let buckets = (0..super::BUCKETS)
+            .map(|b| {
+                let bytes = pages.encode_bucket(b);
+                Some(match damaged {
+                    Some(d) if d == b => bytes[..bytes.len() - 1].to_vec(),
+                    _ => bytes,
+                })
+            })
+            .collect();
+        TreePages::decode("kk", &pages.encode_words(), buckets).unwrap()
+    }
+
+    #[test]
+    fn kept_pages_read_back_serve_the_next_bundle() {
+        let mut docs: Vec<Document> = (0..40)
+            .map(|i| {
+                doc(
+                    "kk",
+                    &format!("n{i}"),
+                    "Жастар",
+                    &format!("Шымкент жастары {i} маска"),
+                )
+            })
+            .collect();
+        let fresh = |docs: &[Document]| build_index("kk", &docs.iter().collect::<Vec<_>>());
+        let mut pages = TreePages::new("kk");
+        kept_bundle(&mut pages, &docs);
+        pages.mark_saved();
+        assert!(!pages.words_changed() && pages.dirty_buckets().is_empty());
+
+        let mut back = kept(&pages, None);
+        docs[7].body_text = "Қостанай еріктілері дәрі жеткізді.".to_string();
+        let (files, read) = kept_bundle(&mut back, &docs);
+        assert_eq!((files, read), (fresh(&docs).unwrap(), 1));
+        assert!(back.words_changed(), "new words were met");
+        assert!(!back.dirty_buckets().is_empty() && back.dirty_buckets().len() <= 2);
+
+        // A damaged bucket's documents are read again, and it is marked to be written.
+        let mut back = kept(&back, Some(3));
+        assert_eq!(back.dirty_buckets(), [3]);
+        let (files, read) = kept_bundle(&mut back, &docs);
+        assert_eq!(files, fresh(&docs).unwrap());
+        assert!(read >= 1, "the damaged bucket's documents are read again");
+
+        // A words file that does not hold together keeps nothing.
+        assert!(TreePages::decode("kk", b"birge search words 1\n", Vec::new()).is_none());
+        assert!(TreePages::decode("kk", b"", Vec::new()).is_none());
     }
 
     #[test]

@@ -55,6 +55,7 @@ pub mod words;
 pub use fold::{fold, fold_words, query_key};
 pub use from_site::{documents, documents_of};
 pub use index::{
-    SearchFile, TreeBundle, TreePages, build_index, build_indexes, build_indexes_with, bundle_dir,
+    BUCKETS, SearchFile, TreeBundle, TreePages, build_index, build_indexes, build_indexes_with,
+    bundle_dir,
 };
 pub use records::{Document, Record, record};

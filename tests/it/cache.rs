@@ -366,3 +366,60 @@ fn a_build_killed_while_writing_is_finished_by_the_next() {
         assert!(leftovers.is_empty(), "{leftovers:?}");
     }
 }
+
+/// Builds with the stage timings on; gives what the search stage says it read, per tree
+/// that has documents (`en: 1 of 31`).
+fn search_reads(site: &Fixture) -> Vec<String> {
+    let out = Command::new(BIRGE)
+        .args(["build", "--root"])
+        .arg(site.root())
+        .env("BIRGE_TIMINGS", "1")
+        .output()
+        .expect("birge runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "build failed:\n{stderr}");
+    stderr
+        .lines()
+        .filter_map(|line| {
+            let rest = line.split("search ").nth(1)?;
+            let (lang, rest) = rest.split_once(": index (")?;
+            let read = rest.split(" documents read").next()?;
+            Some(format!("{lang}: {read}")).filter(|_| read != "0 of 0")
+        })
+        .collect()
+}
+
+#[test]
+fn an_edit_reads_one_document_for_search_and_damaged_search_pages_are_read_again() {
+    let site = site_of(12);
+    assert_eq!(search_reads(&site), ["en: 13 of 13"]);
+    let pages = site.root().join(".birge-cache/search/en");
+    assert!(pages.join("words.bin").is_file());
+
+    retitle(&site, 3, "Masks reach Atyrau");
+    assert_eq!(search_reads(&site), ["en: 1 of 13"]);
+    assert_same_as_clean(&site);
+
+    // Every kept bucket damaged: the documents are read again, the bundle is the same.
+    for entry in std::fs::read_dir(&pages).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap() != "words.bin" {
+            let bytes = std::fs::read(&path).unwrap();
+            std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+        }
+    }
+    retitle(&site, 4, "Masks reach Kostanay");
+    assert_eq!(search_reads(&site), ["en: 13 of 13"]);
+    assert_same_as_clean(&site);
+
+    // A damaged words file: every page is read again under new ids.
+    std::fs::write(pages.join("words.bin"), b"birge search words 1\n").unwrap();
+    retitle(&site, 5, "Masks reach Astana");
+    assert_eq!(search_reads(&site), ["en: 13 of 13"]);
+    assert_same_as_clean(&site);
+
+    // And the pages kept by that build serve the next one.
+    retitle(&site, 6, "Masks reach Aktobe");
+    assert_eq!(search_reads(&site), ["en: 1 of 13"]);
+    assert_same_as_clean(&site);
+}
