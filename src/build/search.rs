@@ -12,6 +12,14 @@
 //! and file keys are kept in the build cache's `search.bin` ([`SearchIndexes::load`],
 //! [`SearchIndexes::save`]); a missing or unreadable one only means the bundles are made
 //! again.
+//!
+//! Within a tree, each document is read for the index once per version (its key: the hash of
+//! its fields and body version): a rebuilt bundle reads only the documents that changed and
+//! is assembled from all ([`search::TreePages`]). `serve` keeps the read pages in memory;
+//! `birge build` keeps them under the build cache's `search/<lang>/` (a words file and
+//! [`search::BUCKETS`] buckets by key; only changed buckets are written), loaded only for a
+//! tree that is rebuilt. A damaged or foreign bucket only means its documents are read
+//! again.
 
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::BTreeMap;

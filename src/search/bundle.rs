@@ -27,7 +27,7 @@
 //! `-(field + 1)` followed by positions as differences, per field in order.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
@@ -37,7 +37,6 @@ use sha2::{Digest, Sha256};
 
 use super::cbor;
 use super::records::Record;
-use rustc_hash::FxBuildHasher;
 
 use super::cache::{Entry, NO_FORM, TokenCache, WordId};
 use super::words::{INCLUDE_CHARACTERS, Stemmer};
@@ -140,17 +139,20 @@ pub fn assemble(
     fields: &[String],
     layout: Layout,
 ) -> Result<Vec<AssembledFile>> {
-    let mut shards: Vec<WordMap> = (0..SHARDS).map(|_| WordMap::default()).collect();
-    shards
-        .par_iter_mut()
-        .enumerate()
-        .for_each(|(shard, map)| merge(map, pages, shard));
     let strings = tokens.strings();
-    let mut words: Vec<(Arc<str>, Postings)> = shards
+    let slots = strings.len().div_ceil(SHARDS);
+    let mut words: Vec<(Arc<str>, Postings)> = (0..SHARDS)
         .into_par_iter()
-        .flat_map_iter(|map| {
+        .flat_map_iter(|shard| {
+            let mut map: WordMap = (0..slots).map(|_| None).collect();
+            merge(&mut map, pages, shard);
+            let strings = &strings;
             map.into_iter()
-                .map(|(key, postings)| (Arc::clone(&strings[key as usize]), postings))
+                .enumerate()
+                .filter_map(move |(slot, postings)| {
+                    let postings = postings?;
+                    Some((Arc::clone(&strings[slot * SHARDS + shard]), postings))
+                })
         })
         .collect();
     words.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
@@ -630,8 +632,9 @@ fn shard(key: WordId) -> usize {
     key as usize % SHARDS
 }
 
-/// One shard of the word map: words by id, with their pages so far.
-type WordMap = HashMap<WordId, Postings, FxBuildHasher>;
+/// One shard of the word map: its words' pages so far, by word id divided by [`SHARDS`]
+/// (ids are dense, so a vector does).
+type WordMap = Vec<Option<Postings>>;
 
 /// Appends the `[locs, meta_locs]` of one form's hits on a page (sorted: text by weight and
 /// position, then meta by field and position); gives its size for chunking.
@@ -674,7 +677,11 @@ fn encode_occurrences(hits: &[Hit], out: &mut Vec<u8>) -> usize {
 fn merge(map: &mut WordMap, pages: &[&ReadPage], shard: usize) {
     for (number, page) in pages.iter().enumerate() {
         page.shard_words(shard, |word, next_form| {
-            let postings = map.entry(word.key).or_default();
+            let slot = word.key as usize / SHARDS;
+            if slot >= map.len() {
+                map.resize_with(slot + 1, || None);
+            }
+            let postings = map[slot].get_or_insert_with(Postings::default);
             postings.size += word.size;
             for _ in 0..word.forms {
                 let (form, item) = next_form();
