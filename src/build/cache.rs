@@ -185,10 +185,14 @@ pub(super) fn write_checked(path: &Path, fingerprint: u64, body: &[u8]) -> Resul
 /// The body [`write_checked`] wrote to `path`, when its header fits `fingerprint` and the
 /// body is whole; `None` otherwise.
 pub(super) fn read_checked(path: &Path, fingerprint: u64) -> Option<Vec<u8>> {
-    let bytes = std::fs::read(path).ok()?;
+    let mut bytes = std::fs::read(path).ok()?;
     let (header, rest) = postcard::take_from_bytes::<Header>(&bytes).ok()?;
-    (header.mismatch(fingerprint).is_none() && crc32fast::hash(rest) == header.checksum)
-        .then(|| rest.to_vec())
+    let good = header.mismatch(fingerprint).is_none() && crc32fast::hash(rest) == header.checksum;
+    let header_len = bytes.len() - rest.len();
+    good.then(|| {
+        bytes.drain(..header_len);
+        bytes
+    })
 }
 
 /// The cache folder of a site.

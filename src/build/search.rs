@@ -112,6 +112,9 @@ pub(super) struct SearchInputs<'a> {
     pub(super) body_versions: &'a [u64],
     /// The outputs as last written, to tell whether a resumed bundle is on disk.
     pub(super) outputs: &'a HashMap<String, Recorded>,
+    /// Whether another build follows that may reuse the documents read for search (`serve`,
+    /// or `birge build` with its cache); if not, they are freed as soon as merged.
+    pub(super) keep_read_pages: bool,
 }
 
 impl SearchIndexes {
@@ -145,9 +148,16 @@ impl SearchIndexes {
         let built: Vec<Result<(String, TreeIndex, TreePages)>> = todo
             .into_par_iter()
             .map(|(lang, version, pages)| {
-                let mut pages = pages
-                    .or_else(|| self.kept_pages(&lang))
-                    .unwrap_or_else(|| TreePages::new(&lang));
+                let timer = super::Timer::start();
+                let pages = pages.or_else(|| {
+                    let kept = self.kept_pages(&lang);
+                    timer.lap(&format!("search {lang}: kept pages loaded"));
+                    kept
+                });
+                let mut pages = pages.unwrap_or_else(|| TreePages::new(&lang));
+                if !inputs.keep_read_pages {
+                    pages.forget_pages();
+                }
                 let files = build_tree(inputs, &lang, &listed[&lang], &mut pages)?;
                 Ok((lang, TreeIndex { version, files }, pages))
             })

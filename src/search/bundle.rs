@@ -139,30 +139,88 @@ pub fn assemble(
     fields: &[String],
     layout: Layout,
 ) -> Result<Vec<AssembledFile>> {
-    let strings = tokens.strings();
-    let slots = strings.len().div_ceil(SHARDS);
-    let mut words: Vec<(Arc<str>, Postings)> = (0..SHARDS)
-        .into_par_iter()
-        .flat_map_iter(|shard| {
-            let mut map: WordMap = (0..slots).map(|_| None).collect();
-            merge(&mut map, pages, shard);
-            let strings = &strings;
-            map.into_iter()
-                .enumerate()
-                .filter_map(move |(slot, postings)| {
-                    let postings = postings?;
-                    Some((Arc::clone(&strings[slot * SHARDS + shard]), postings))
-                })
-        })
-        .collect();
-    words.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut assembly = Assembly::new();
+    assembly.add(pages);
+    assembly.finish(lang, tokens, fields, layout)
+}
 
+/// A bundle being assembled: its pages are added in page order, a batch at a time (a batch
+/// may be dropped once added: the word map holds what it needs of it).
+pub struct Assembly {
+    shards: Vec<WordMap>,
+    fragments: Vec<Fragment>,
+}
+
+impl Default for Assembly {
+    fn default() -> Assembly {
+        Assembly::new()
+    }
+}
+
+impl Assembly {
+    /// No pages yet.
+    pub fn new() -> Assembly {
+        Assembly {
+            shards: (0..SHARDS).map(|_| WordMap::new()).collect(),
+            fragments: Vec::new(),
+        }
+    }
+
+    /// Adds the next `pages`, read with the tokens and fields that [`Assembly::finish`] gets.
+    pub fn add(&mut self, pages: &[&ReadPage]) {
+        let first = self.fragments.len();
+        self.shards
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(shard, map)| merge(map, pages, shard, first));
+        self.fragments
+            .extend(pages.iter().map(|page| page.fragment.clone()));
+    }
+
+    /// The bundle's files.
+    pub fn finish(
+        self,
+        lang: &str,
+        tokens: &TokenCache,
+        fields: &[String],
+        layout: Layout,
+    ) -> Result<Vec<AssembledFile>> {
+        let strings = tokens.strings();
+        let mut words: Vec<(Arc<str>, Postings)> = self
+            .shards
+            .into_par_iter()
+            .enumerate()
+            .flat_map_iter(|(shard, map)| {
+                let strings = &strings;
+                map.into_iter()
+                    .enumerate()
+                    .filter_map(move |(slot, postings)| {
+                        let postings = postings?;
+                        Some((Arc::clone(strings.get(slot * SHARDS + shard)?), postings))
+                    })
+            })
+            .collect();
+        words.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        encode_bundle(lang, &words, &strings, self.fragments, fields, layout)
+    }
+}
+
+/// The files of a bundle whose merged `words` (sorted), `fragments` (in page order) and
+/// `fields` are known.
+fn encode_bundle(
+    lang: &str,
+    words: &[(Arc<str>, Postings)],
+    strings: &[Arc<str>],
+    fragments: Vec<Fragment>,
+    fields: &[String],
+    layout: Layout,
+) -> Result<Vec<AssembledFile>> {
     let mut files = Vec::new();
-    let chunks = chunk(&words, layout.chunk_size);
+    let chunks = chunk(words, layout.chunk_size);
     let encoded: Vec<(String, Vec<u8>)> = chunks
         .par_iter()
         .map(|range| {
-            let raw = encode_chunk(&words[range.clone()], &strings);
+            let raw = encode_chunk(&words[range.clone()], strings);
             let gz = gzip(&raw, layout.gzip_level)?;
             Ok((hex_digest(&raw), gz))
         })
@@ -178,18 +236,17 @@ pub fn assemble(
         ));
         files.push(AssembledFile::new(format!("index/{name}.pf_index"), gz));
     }
-    drop(words);
     trim_bounds(&mut index_chunks);
 
     let mut fragment_names = Names::default();
-    let mut page_names = Vec::with_capacity(pages.len());
-    for page in pages {
-        let fragment = &page.fragment;
+    let mut page_names = Vec::with_capacity(fragments.len());
+    let page_count = fragments.len();
+    for fragment in fragments {
         let name = fragment_names.name(lang, &fragment.digest);
         files.push(AssembledFile {
             name: format!("fragment/{name}.pf_fragment"),
             key: fragment.key,
-            bytes: Arc::clone(&fragment.gzipped),
+            bytes: fragment.gzipped,
         });
         page_names.push((name, fragment.word_count));
     }
@@ -202,7 +259,7 @@ pub fn assemble(
     ));
     files.push(AssembledFile::new(
         "pagefind-entry.json".to_string(),
-        entry(Some((lang, &meta_name, pages.len()))),
+        entry(Some((lang, &meta_name, page_count))),
     ));
     files.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(files)
@@ -672,10 +729,10 @@ fn encode_occurrences(hits: &[Hit], out: &mut Vec<u8>) -> usize {
     locs.len() + meta_locs.len() + 1
 }
 
-/// Merges shard `shard`'s words of `pages` (in page order, a page's number its place) into
-/// that shard of the word map.
-fn merge(map: &mut WordMap, pages: &[&ReadPage], shard: usize) {
-    for (number, page) in pages.iter().enumerate() {
+/// Merges shard `shard`'s words of `pages` (in page order, numbered from `first`) into that
+/// shard of the word map.
+fn merge(map: &mut WordMap, pages: &[&ReadPage], shard: usize, first: usize) {
+    for (number, page) in (first..).zip(pages) {
         page.shard_words(shard, |word, next_form| {
             let slot = word.key as usize / SHARDS;
             if slot >= map.len() {

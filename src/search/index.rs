@@ -18,7 +18,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
-use super::bundle::{self, AssembledFile, Layout, ReadPage};
+use super::bundle::{self, AssembledFile, Assembly, Layout, ReadPage};
 use super::cache::TokenCache;
 use super::records::{Document, Record, record};
 use super::runtime;
@@ -128,7 +128,13 @@ pub struct TreePages {
     dirty: Vec<bool>,
     /// How many ids the kept words file holds (0: it must be written).
     saved_ids: usize,
+    /// Whether read pages are kept for the next bundle ([`TreePages::forget_pages`]).
+    keep: bool,
 }
+
+/// How many pages are read before their words are merged, when they are not kept: bounds
+/// the memory of pages read.
+const PAGES_PER_BATCH: usize = 2048;
 
 /// How many buckets a tree's read pages are kept in.
 pub const BUCKETS: usize = 64;
@@ -154,7 +160,15 @@ impl TreePages {
             generation: new_generation(),
             dirty: vec![true; BUCKETS],
             saved_ids: 0,
+            keep: true,
         }
+    }
+
+    /// Stops keeping read pages: each bundle reads every document, a batch at a time, and
+    /// frees each batch once merged (for a build that nothing follows).
+    pub fn forget_pages(&mut self) {
+        self.keep = false;
+        self.pages.clear();
     }
 
     /// The bundle of the documents listed in `docs`, each as the key of its version (equal
@@ -184,56 +198,50 @@ impl TreePages {
             self.dirty = vec![true; BUCKETS];
             self.saved_ids = 0;
         }
-        let (tokens, fields) = (&self.tokens, &self.fields);
-        let read: Vec<Arc<ReadPage>> = records
-            .par_iter()
-            .map(|record| ReadPage::read(record, tokens, fields, layout).map(Arc::new))
-            .collect::<Result<_>>()?;
-        let mut fresh: HashMap<u64, Arc<ReadPage>> =
-            todo.iter().map(|&i| docs[i].0).zip(read).collect();
-        let mut pages: Vec<(&str, u64, Arc<ReadPage>)> = Vec::with_capacity(docs.len());
-        for &(key, url) in docs {
-            let page = fresh
-                .remove(&key)
-                .or_else(|| self.pages.get(&key).cloned())
-                .ok_or_else(|| anyhow!("the search document {url} was not read"))?;
-            pages.push((url, key, page));
+        let mut order: Vec<usize> = (0..docs.len()).collect();
+        order.par_sort_unstable_by(|&a, &b| docs[a].1.cmp(docs[b].1));
+        if let Some(twice) = order.windows(2).find(|w| docs[w[0]].1 == docs[w[1]].1) {
+            bail!("two search documents have the URL {}", docs[twice[0]].1);
         }
-        pages.par_sort_unstable_by(|a, b| a.0.cmp(b.0));
-        if let Some(twice) = pages.windows(2).find(|pair| pair[0].0 == pair[1].0) {
-            bail!("two search documents have the URL {}", twice[0].0);
-        }
-        let mut files: Vec<AssembledFile> = runtime::files(&self.lang, !pages.is_empty())
+        let record_of: HashMap<usize, &Record> = todo.iter().copied().zip(&records).collect();
+        let mut files: Vec<AssembledFile> = runtime::files(&self.lang, !docs.is_empty())
             .into_iter()
             .map(|(name, bytes)| AssembledFile::new(name, bytes))
             .collect();
-        if pages.is_empty() {
-            files.push(AssembledFile::new(
-                "pagefind-entry.json".to_string(),
-                bundle::entry(None),
-            ));
+        let mut kept: HashMap<u64, Arc<ReadPage>> = HashMap::default();
+        if docs.is_empty() {
+            let entry = bundle::entry(None);
+            files.push(AssembledFile::new("pagefind-entry.json".to_string(), entry));
         } else {
-            let read: Vec<&ReadPage> = pages.iter().map(|(_, _, page)| &**page).collect();
-            files.extend(bundle::assemble(
-                &self.lang,
-                &read,
-                &self.tokens,
-                &self.fields,
-                layout,
-            )?);
+            let (tokens, fields) = (&self.tokens, &self.fields);
+            let mut assembly = Assembly::new();
+            for batch in order.chunks(PAGES_PER_BATCH) {
+                let pages: Vec<Arc<ReadPage>> = batch
+                    .par_iter()
+                    .map(|&i| match record_of.get(&i) {
+                        Some(record) => {
+                            ReadPage::read(record, tokens, fields, layout).map(Arc::new)
+                        }
+                        None => (self.pages.get(&docs[i].0).cloned()).ok_or_else(|| {
+                            anyhow!("the search document {} was not read", docs[i].1)
+                        }),
+                    })
+                    .collect::<Result<_>>()?;
+                assembly.add(&pages.iter().map(|page| &**page).collect::<Vec<_>>());
+                if self.keep {
+                    kept.extend(batch.iter().map(|&i| docs[i].0).zip(pages));
+                }
+            }
+            files.extend(assembly.finish(&self.lang, tokens, fields, layout)?);
         }
         files.sort_by(|a, b| a.name.cmp(&b.name));
         for &i in &todo {
             self.dirty[bucket(docs[i].0)] = true;
         }
-        let pages: HashMap<u64, Arc<ReadPage>> = pages
-            .into_iter()
-            .map(|(_, key, page)| (key, page))
-            .collect();
-        for key in self.pages.keys().filter(|key| !pages.contains_key(key)) {
+        for key in self.pages.keys().filter(|key| !kept.contains_key(key)) {
             self.dirty[bucket(*key)] = true;
         }
-        self.pages = pages;
+        self.pages = kept;
         Ok(TreeBundle {
             files,
             read: todo.len(),
@@ -348,6 +356,7 @@ impl TreePages {
             generation,
             dirty,
             saved_ids: ids,
+            keep: true,
         })
     }
 }

@@ -652,6 +652,7 @@ impl Pipeline {
                     page_bodies,
                     body_versions: &body_versions,
                     outputs: stored,
+                    keep_read_pages: self.options.cache || self.options.image_cache,
                 };
                 search.refresh(&inputs, self.defer_search)
             },
