@@ -34,6 +34,9 @@ impl YamlError {
 fn convert(error: serde_yaml::Error) -> YamlError {
     let location = error.location();
     let mut message = error.to_string();
+    if let Some(unclosed) = never_closed(&message) {
+        return unclosed;
+    }
     if let Some(at) = message.find(" at line ") {
         message.truncate(at);
     }
@@ -48,6 +51,26 @@ fn convert(error: serde_yaml::Error) -> YamlError {
         column: location.as_ref().map(|l| l.column()),
         message,
     }
+}
+
+/// A text that ends inside a quoted value: the parser notices at the end of the text, but the
+/// editor needs to see where the quote opened, which the parser's context (`..., while
+/// scanning a quoted scalar at line 1 column 8`) tells.
+fn never_closed(message: &str) -> Option<YamlError> {
+    let (problem, context) = message.split_once(", while ")?;
+    if !problem.starts_with("found unexpected end of stream") {
+        return None;
+    }
+    let (what, at) = context.split_once(" at line ")?;
+    if what != "scanning a quoted scalar" {
+        return None;
+    }
+    let (line, column) = at.split_once(" column ")?;
+    Some(YamlError {
+        line: line.trim().parse().ok(),
+        column: column.trim().parse().ok(),
+        message: "the quote opened here is never closed".to_string(),
+    })
 }
 
 /// How deep `[` and `{` may nest. The YAML scanner checks every open bracket on every
@@ -337,6 +360,17 @@ impl<'de> serde::Deserialize<'de> for Scalar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_never_closed_is_shown_where_it_opens() {
+        let err = parse::<serde_yaml::Value>("title: \"Unclosed\ndate: 2020-03-20\n").unwrap_err();
+        assert_eq!(
+            (err.line, err.column, err.message.as_str()),
+            (Some(1), Some(8), "the quote opened here is never closed")
+        );
+        let err = parse::<serde_yaml::Value>("title: A\nsummary: 'Unclosed\n").unwrap_err();
+        assert_eq!((err.line, err.column), (Some(2), Some(10)));
+    }
 
     #[test]
     fn positions_of_keys_and_values() {

@@ -320,6 +320,8 @@ fn yaml_hint(message: &str) -> Option<String> {
             "a value that contains `: ` must be quoted, e.g. title: \"Biz Birgemiz: day one\""
                 .into(),
         )
+    } else if message.contains("quote opened here is never closed") {
+        Some("end the value with the same quote it starts with, on the same line".into())
     } else if message.contains("invalid type") {
         Some("check the value's type: text, a list like [a, b], true/false".into())
     } else if message.contains("did not find expected") || message.contains("found unexpected") {

@@ -18,7 +18,7 @@ fn malformed_yaml() {
     site.article("a.md", "title: \"Unclosed\ndate: 2020-03-20", "Body\n");
     fails_with(
         &site,
-        "error: content/news/a.md:4:1: front matter: found unexpected end of stream\n  hint: check quotes, brackets and indentation on this line and the one before",
+        "error: content/news/a.md:2:8: front matter: the quote opened here is never closed\n  hint: end the value with the same quote it starts with, on the same line",
     );
 }
 
