@@ -31,6 +31,68 @@ impl YamlError {
     }
 }
 
+/// [`convert`], for an error in `text`. A quote left open on its line is closed by the next
+/// quote the parser meets, often lines below, and the parser then stumbles further on (`did
+/// not find expected key`, or a quote that seems to open at the end): a syntax error after a
+/// line whose quoted value does not end on it is shown at that quote.
+fn convert_in(error: serde_yaml::Error, text: &str) -> YamlError {
+    let mut converted = convert(error);
+    let syntax = SYNTAX_ERRORS
+        .iter()
+        .any(|p| converted.message.starts_with(p))
+        || converted.message == QUOTE_NEVER_CLOSED;
+    if let Some((line, column)) = first_open_quote(text).filter(|_| syntax) {
+        if converted.line.is_none_or(|seen| line < seen) {
+            return YamlError {
+                line: Some(line),
+                column: Some(column),
+                message: QUOTE_OPEN_ON_ITS_LINE.to_string(),
+            };
+        }
+    }
+    converted
+}
+
+/// How the parser's syntax errors begin (type errors do not).
+const SYNTAX_ERRORS: [&str; 5] = [
+    "found ",
+    "did not find expected",
+    "could not find expected",
+    "mapping values are not allowed",
+    "block sequence entries are not allowed",
+];
+
+const QUOTE_OPEN_ON_ITS_LINE: &str = "the quote opened here is not closed on its line";
+const QUOTE_NEVER_CLOSED: &str = "the quote opened here is never closed";
+
+/// The 1-based line and column of the first value (after `key: ` or `- `) that starts with a
+/// quote and whose line has no closing quote after it.
+fn first_open_quote(text: &str) -> Option<(usize, usize)> {
+    text.lines().enumerate().find_map(|(index, line)| {
+        let trimmed = line.trim_start();
+        let value_at = match trimmed.strip_prefix("- ") {
+            Some(_) => line.len() - trimmed.len() + 2,
+            None => line.find(": ")? + 2,
+        };
+        let rest = &line[value_at..];
+        let value = rest.trim_start();
+        let quote_at = value_at + (rest.len() - value.len());
+        let quote = value.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+        let after = &value[1..];
+        let closed = if quote == '"' {
+            let mut escaped = false;
+            after.chars().any(|c| {
+                let ends = c == '"' && !escaped;
+                escaped = c == '\\' && !escaped;
+                ends
+            })
+        } else {
+            after.contains('\'')
+        };
+        (!closed).then(|| (index + 1, line[..quote_at].chars().count() + 1))
+    })
+}
+
 fn convert(error: serde_yaml::Error) -> YamlError {
     let location = error.location();
     let mut message = error.to_string();
@@ -69,7 +131,7 @@ fn never_closed(message: &str) -> Option<YamlError> {
     Some(YamlError {
         line: line.trim().parse().ok(),
         column: column.trim().parse().ok(),
-        message: "the quote opened here is never closed".to_string(),
+        message: QUOTE_NEVER_CLOSED.to_string(),
     })
 }
 
@@ -130,13 +192,13 @@ pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
         return serde_yaml::from_str("{}").map_err(convert);
     }
     check_depth(text)?;
-    serde_yaml::from_str(text).map_err(convert)
+    serde_yaml::from_str(text).map_err(|e| convert_in(e, text))
 }
 
 /// The top-level keys of a YAML mapping, in order, as text.
 pub fn top_level_keys(text: &str) -> Result<Vec<String>, YamlError> {
     check_depth(text)?;
-    let value: serde_yaml::Value = serde_yaml::from_str(text).map_err(convert)?;
+    let value: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| convert_in(e, text))?;
     let Some(mapping) = value.as_mapping() else {
         return Ok(Vec::new());
     };
@@ -370,6 +432,22 @@ mod tests {
         );
         let err = parse::<serde_yaml::Value>("title: A\nsummary: 'Unclosed\n").unwrap_err();
         assert_eq!((err.line, err.column), (Some(2), Some(10)));
+        assert_eq!(err.message, "the quote opened here is never closed");
+        // The parser pairs the open quote with the next one and sees `""`'s second open;
+        // the editor's mistake is the first line.
+        let text = "title: \"Open\ndate: 2020-03-20\nauthor: \"\"\ntags: [\"a\", b]\n";
+        let err = parse::<serde_yaml::Value>(text).unwrap_err();
+        assert_eq!(
+            (err.line, err.column, err.message.as_str()),
+            (
+                Some(1),
+                Some(8),
+                "the quote opened here is not closed on its line"
+            )
+        );
+        // A quoted value may go on over lines when nothing else is wrong.
+        let text = "title: \"Two\n  lines\"\ndate: 2020-03-20\n";
+        assert!(parse::<serde_yaml::Value>(text).is_ok());
     }
 
     #[test]

@@ -320,7 +320,7 @@ fn yaml_hint(message: &str) -> Option<String> {
             "a value that contains `: ` must be quoted, e.g. title: \"Biz Birgemiz: day one\""
                 .into(),
         )
-    } else if message.contains("quote opened here is never closed") {
+    } else if message.starts_with("the quote opened here") {
         Some("end the value with the same quote it starts with, on the same line".into())
     } else if message.contains("invalid type") {
         Some("check the value's type: text, a list like [a, b], true/false".into())

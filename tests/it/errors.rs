@@ -22,6 +22,22 @@ fn malformed_yaml() {
     );
 }
 
+/// The mistake of the editor's day: a title's closing quote forgotten, with quotes further
+/// down (`birge new` writes `author: ""`), which the parser pairs with the open one.
+#[test]
+fn a_quote_left_open_is_shown_on_its_line() {
+    let site = Fixture::new();
+    site.article(
+        "a.md",
+        "title: \"Volunteers deliver medicine\ndate: 2020-03-20\nauthor: \"\"\ntags: [\"aid\"]",
+        "Body\n",
+    );
+    fails_with(
+        &site,
+        "error: content/news/a.md:2:8: front matter: the quote opened here is not closed on its line\n  hint: end the value with the same quote it starts with, on the same line",
+    );
+}
+
 #[test]
 fn front_matter_never_closed() {
     let site = Fixture::new();
