@@ -36,19 +36,17 @@ impl YamlError {
 /// not find expected key`, or a quote that seems to open at the end): a syntax error after a
 /// line whose quoted value does not end on it is shown at that quote.
 fn convert_in(error: serde_yaml::Error, text: &str) -> YamlError {
-    let mut converted = convert(error);
-    let syntax = SYNTAX_ERRORS
-        .iter()
-        .any(|p| converted.message.starts_with(p))
+    let converted = convert(error);
+    let syntax = SYNTAX_ERRORS.iter().any(|p| converted.message.starts_with(p))
         || converted.message == QUOTE_NEVER_CLOSED;
-    if let Some((line, column)) = first_open_quote(text).filter(|_| syntax) {
-        if converted.line.is_none_or(|seen| line < seen) {
-            return YamlError {
-                line: Some(line),
-                column: Some(column),
-                message: QUOTE_OPEN_ON_ITS_LINE.to_string(),
-            };
-        }
+    let open_quote = first_open_quote(text)
+        .filter(|&(line, _)| syntax && converted.line.is_none_or(|seen| line < seen));
+    if let Some((line, column)) = open_quote {
+        return YamlError {
+            line: Some(line),
+            column: Some(column),
+            message: QUOTE_OPEN_ON_ITS_LINE.to_string(),
+        };
     }
     converted
 }
