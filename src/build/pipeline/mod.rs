@@ -84,8 +84,10 @@ pub struct Pipeline {
     next_version: u64,
     /// The build cache's bodies, for a pipeline resumed from it.
     packs: Option<Arc<Packs>>,
-    /// Articles resumed from the cache, whose Markdown is read again when needed.
-    bodiless: HashSet<String>,
+    /// Whether the articles were resumed from the build cache: their Markdown is read again
+    /// when needed, but for those read from their files since (`reloaded`).
+    resumed: bool,
+    reloaded: HashSet<String>,
     /// The trees' search bundles.
     search: SearchIndexes,
     /// Whether an update leaves a stale search bundle for [`Pipeline::refresh_search`].
@@ -287,7 +289,8 @@ impl Pipeline {
             left_out: site.left_out.clone(),
             next_version: 1,
             packs: None,
-            bodiless: HashSet::default(),
+            resumed: false,
+            reloaded: HashSet::default(),
             search: SearchIndexes::default(),
             defer_search: false,
             cached: None,
@@ -618,7 +621,7 @@ impl Pipeline {
                 old.key == p.key && old.reads.iter().all(|&(n, v)| versions[n as usize] == v)
             })
         };
-        let todo: Vec<&Planned> = planned.iter().filter(|p| !is_current(p)).collect();
+        let todo: Vec<&Planned> = planned.par_iter().filter(|p| !is_current(p)).collect();
         timer.lap(&format!("compare ({} reads)", versions.len()));
         let bar = progress_bar(self.options.progress, todo.len());
         let times = JobTimes::new();
