@@ -98,13 +98,14 @@ pub(super) struct StoredArticle<A> {
 }
 
 /// Everything the cache holds but the bodies: owned when read, borrowed when written. Its
-/// large parts are encoded in chunks, decoded in parallel.
+/// large parts are encoded in chunks, decoded in parallel (the articles, the largest, are
+/// left in their chunks when read, never copied into one vector).
 pub(super) struct State<F, A, P, O, R, V> {
     /// The absolute output folder the outputs were written into.
     pub(super) output: PathBuf,
     /// Every file under `content/` when the build started, by path relative to the root.
     pub(super) files: F,
-    pub(super) articles: Vec<StoredArticle<A>>,
+    pub(super) articles: A,
     pub(super) pages: Vec<P>,
     pub(super) outputs: Vec<O>,
     /// The reads the outputs made, by number.
@@ -202,12 +203,18 @@ pub fn dir(root: &Path) -> PathBuf {
 }
 
 /// The state as read.
-pub(super) type ReadState =
-    State<BTreeMap<String, Stamp>, Article, Page, (String, Recorded), Vec<Read>, Vec<u64>>;
+pub(super) type ReadState = State<
+    BTreeMap<String, Stamp>,
+    Vec<Vec<StoredArticle<Article>>>,
+    Page,
+    (String, Recorded),
+    Vec<Read>,
+    Vec<u64>,
+>;
 /// The state as written, borrowing from the pipeline.
 pub(super) type WrittenState<'a> = State<
     &'a BTreeMap<String, Stamp>,
-    &'a Article,
+    Vec<StoredArticle<&'a Article>>,
     &'a Page,
     (&'a String, &'a Recorded),
     &'a [Read],
@@ -432,7 +439,7 @@ fn decode_state(bytes: &[u8]) -> Result<ReadState> {
         || {
             (
                 decode_chunks::<(String, Stamp)>(files),
-                decode_chunks(articles),
+                decode_chunked(articles),
             )
         },
         || {
@@ -478,21 +485,26 @@ fn encode_chunks<T: Serialize + Sync>(items: &[T]) -> Result<Vec<u8>> {
 
 /// The items [`encode_chunks`] encoded, the chunks decoded in parallel.
 fn decode_chunks<T: serde::de::DeserializeOwned + Send>(bytes: &[u8]) -> Result<Vec<T>> {
-    let mut frames = Frames(bytes);
-    let mut chunks = Vec::new();
-    while !frames.0.is_empty() {
-        chunks.push(frames.next()?);
-    }
-    let decoded: Vec<Vec<T>> = chunks
-        .par_iter()
-        .map(|chunk| postcard::from_bytes(chunk))
-        .collect::<Result<_, _>>()?;
+    let decoded = decode_chunked(bytes)?;
     // Allocated once: grown item by item, a large state's vectors were copied many times.
     let mut items = Vec::with_capacity(decoded.iter().map(Vec::len).sum());
     for chunk in decoded {
         items.extend(chunk);
     }
     Ok(items)
+}
+
+/// The items [`encode_chunks`] encoded, in their chunks, decoded in parallel.
+fn decode_chunked<T: serde::de::DeserializeOwned + Send>(bytes: &[u8]) -> Result<Vec<Vec<T>>> {
+    let mut frames = Frames(bytes);
+    let mut chunks = Vec::new();
+    while !frames.0.is_empty() {
+        chunks.push(frames.next()?);
+    }
+    Ok(chunks
+        .par_iter()
+        .map(|chunk| postcard::from_bytes(chunk))
+        .collect::<Result<_, _>>()?)
 }
 
 /// Appends `part` to `bytes` after its length.

@@ -421,6 +421,7 @@ impl Pipeline {
                 .all(|(target, was)| targets.get(target) == was.as_ref())
         });
         let missing: Vec<usize> = (0..site.articles.len())
+            .into_par_iter()
             .filter(|&i| !self.derived.contains_key(&site.articles[i].source))
             .collect();
         let reread = self.reread_markdown(site, &missing, problems);
@@ -448,7 +449,7 @@ impl Pipeline {
             let empty = BodyMeta::default();
             let references: Vec<&[crate::markdown::Reference]> = site
                 .articles
-                .iter()
+                .par_iter()
                 .map(|a| {
                     let meta = self.derived.get(&a.source).map_or(&empty, |d| &d.meta);
                     meta.references.as_slice()
@@ -516,9 +517,13 @@ impl Pipeline {
     /// Decides which articles' list views must be made again (a new body, other
     /// translations) and gives every article's view so far, in model order, with the versions.
     fn derive_views(&mut self, site: &Site) -> (Vec<Option<Value>>, Versions) {
+        let untranslated = hash_of(&Vec::<(&str, &str, &str, &str)>::new());
         let translations: Vec<u64> = (0..site.articles.len())
             .into_par_iter()
             .map(|i| {
+                if site.articles[i].translation.is_none() {
+                    return untranslated;
+                }
                 let names: Vec<(&str, &str, &str, &str)> = site
                     .translations_of(i)
                     .into_iter()
@@ -586,7 +591,7 @@ impl Pipeline {
         .with_versions(versions);
         let has_code = site
             .articles
-            .iter()
+            .par_iter()
             .any(|a| self.derived.get(&a.source).is_some_and(|d| d.meta.has_code));
         // Each read's version now, found once however many outputs made it; while the lists
         // keep their shape (`Routing`), what is made from them alone keeps its version, and

@@ -139,9 +139,10 @@ impl Pipeline {
         let mut reads = state.reads;
         let mut files = state.files;
         let mut next_change = state.next_change;
-        pipeline.articles.reserve(state.articles.len());
-        pipeline.derived.reserve(state.articles.len());
-        for stored in state.articles {
+        let count = state.articles.iter().map(Vec::len).sum();
+        pipeline.articles.reserve(count);
+        pipeline.derived.reserve(count);
+        for stored in state.articles.into_iter().flatten() {
             let article = pipeline.insert_stored(stored);
             pipeline.articles.push(article);
         }
