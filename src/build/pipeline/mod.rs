@@ -596,8 +596,18 @@ impl Pipeline {
         // Each read's version now, found once however many outputs made it; while the lists
         // keep their shape (`Routing`), what is made from them alone keeps its version, and
         // the output files are those of the last run (unless a bundle's files may differ).
-        let routing = renderer.version(&Read::Routing);
-        let photos = static_photos(&frame.theme, &self.derived, site, page_bodies);
+        // Two walks through every article, each on one thread, beside the parallel search
+        // for photos: the lists' hash, and the index of sources the comparison looks up.
+        let derived = &self.derived;
+        let ((routing, _), photos) = rayon::join(
+            || {
+                rayon::join(
+                    || renderer.version(&Read::Routing),
+                    || renderer.article_index(""),
+                )
+            },
+            || static_photos(&frame.theme, derived, site, page_bodies),
+        );
         let shape = hash_of(&(routing, has_code, &photos));
         let planned = match self.last_plan.take() {
             Some((last, planned)) if last == shape && !self.bundles_reloaded => planned,
