@@ -9,7 +9,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Result;
-use rayon::prelude::*;
 
 use super::{Derived, Frame, LastVersions, Pipeline, ReadTable, Resumed, Stamps};
 use crate::build::cache::{self, Chain, Packs};
@@ -143,15 +142,9 @@ impl Pipeline {
         let count = state.articles.iter().map(Vec::len).sum();
         pipeline.articles.reserve(count);
         pipeline.derived.reserve(count);
-        // Split chunk by chunk in parallel; only the map's inserts are made one by one.
-        let split: Vec<SplitChunk> = state
-            .articles
-            .into_par_iter()
-            .map(|chunk| chunk.into_iter().map(split_stored).unzip())
-            .collect();
-        for (articles, derived) in split {
-            pipeline.articles.extend(articles);
-            pipeline.derived.extend(derived);
+        for stored in state.articles.into_iter().flatten() {
+            let article = pipeline.insert_stored(stored);
+            pipeline.articles.push(article);
         }
         pipeline.pages = state
             .pages
@@ -233,9 +226,20 @@ impl Pipeline {
     /// Takes up what the cache keeps of one article; gives the article, its Markdown to be
     /// read again when needed.
     fn insert_stored(&mut self, stored: cache::StoredArticle<Article>) -> Article {
-        let (article, (source, derived)) = split_stored(stored);
-        self.derived.insert(source, derived);
-        article
+        self.derived.insert(
+            stored.article.source.clone(),
+            Derived {
+                body: None,
+                meta: stored.meta,
+                body_version: stored.body_version,
+                view: None,
+                view_version: stored.view_version,
+                translations: stored.translations,
+                bundle: stored.bundle,
+                blob: stored.blob,
+            },
+        );
+        stored.article
     }
 
     /// Keeps the pipeline in the build cache for the next build into `output`: new bodies
@@ -413,25 +417,4 @@ impl Pipeline {
             bundle: d.bundle.clone(),
         }
     }
-}
-
-/// A chunk of the stored articles as the pipeline holds them: the articles, and their
-/// derived values by source.
-type SplitChunk = (Vec<Article>, Vec<(String, Derived)>);
-
-/// What the cache keeps of one article as the pipeline holds it: the article, its Markdown
-/// to be read again when needed, and its derived values by its source.
-fn split_stored(stored: cache::StoredArticle<Article>) -> (Article, (String, Derived)) {
-    let derived = Derived {
-        body: None,
-        meta: stored.meta,
-        body_version: stored.body_version,
-        view: None,
-        view_version: stored.view_version,
-        translations: stored.translations,
-        bundle: stored.bundle,
-        blob: stored.blob,
-    };
-    let source = stored.article.source.clone();
-    (stored.article, (source, derived))
 }
