@@ -153,13 +153,24 @@ impl Site {
         });
         pages.sort_by(|a, b| a.path.cmp(&b.path));
         polls.sort_by(|a, b| a.id.cmp(&b.id));
-        check_unique_paths(&articles, &pages)?;
-
-        let trees: Vec<Tree> = config
-            .languages
-            .par_iter()
-            .map(|lang| Tree::build(lang, config.language_root(lang), &articles, &regions))
-            .collect();
+        let (unique, (trees, link_targets)) = rayon::join(
+            || check_unique_paths(&articles, &pages),
+            || {
+                rayon::join(
+                    || {
+                        config
+                            .languages
+                            .par_iter()
+                            .map(|lang| {
+                                Tree::build(lang, config.language_root(lang), &articles, &regions)
+                            })
+                            .collect::<Vec<Tree>>()
+                    },
+                    || link_targets_of(&articles, &pages),
+                )
+            },
+        );
+        unique?;
         let mut neighbours = vec![Neighbours::default(); articles.len()];
         for tree in &trees {
             for (position, &index) in tree.articles.iter().enumerate() {
@@ -168,13 +179,6 @@ impl Site {
                     older: tree.articles.get(position + 1).copied(),
                 };
             }
-        }
-        let mut link_targets = HashMap::new();
-        for article in &articles {
-            link_targets.insert(article.content_path.clone(), article.path.clone());
-        }
-        for page in &pages {
-            link_targets.insert(page.content_path.clone(), page.path.clone());
         }
         let mut translations: HashMap<String, Vec<usize>> = HashMap::new();
         for (index, article) in articles.iter().enumerate() {
@@ -311,8 +315,21 @@ impl Tree {
     }
 }
 
+/// Where `@/` links may point: the content paths of articles and pages to their site paths.
+fn link_targets_of(articles: &[Article], pages: &[Page]) -> HashMap<String, String> {
+    let mut link_targets = HashMap::with_capacity(articles.len() + pages.len());
+    for article in articles {
+        link_targets.insert(article.content_path.clone(), article.path.clone());
+    }
+    for page in pages {
+        link_targets.insert(page.content_path.clone(), page.path.clone());
+    }
+    link_targets
+}
+
 fn check_unique_paths(articles: &[Article], pages: &[Page]) -> Result<(), Problems> {
-    let mut owners: HashMap<&str, &str> = HashMap::new();
+    let mut owners: rustc_hash::FxHashMap<&str, &str> = rustc_hash::FxHashMap::default();
+    owners.reserve(articles.len() + pages.len());
     let mut problems = Problems::default();
     let sources = articles
         .iter()

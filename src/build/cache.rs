@@ -98,13 +98,14 @@ pub(super) struct StoredArticle<A> {
 }
 
 /// Everything the cache holds but the bodies: owned when read, borrowed when written. Its
-/// large parts are encoded in chunks, decoded in parallel.
+/// large parts are encoded in chunks, decoded in parallel (the articles, the largest, are
+/// left in their chunks when read, never copied into one vector).
 pub(super) struct State<F, A, P, O, R, V> {
     /// The absolute output folder the outputs were written into.
     pub(super) output: PathBuf,
     /// Every file under `content/` when the build started, by path relative to the root.
     pub(super) files: F,
-    pub(super) articles: Vec<StoredArticle<A>>,
+    pub(super) articles: A,
     pub(super) pages: Vec<P>,
     pub(super) outputs: Vec<O>,
     /// The reads the outputs made, by number.
@@ -160,10 +161,15 @@ impl Header {
         }
     }
 
+    /// Whether another birge, or another format of this one, wrote the file.
+    fn is_foreign(&self) -> bool {
+        self.format != FORMAT || self.version != env!("CARGO_PKG_VERSION")
+    }
+
     /// Why a cache with this header cannot be used for a build with `fingerprint`, if it
     /// cannot.
     pub(super) fn mismatch(&self, fingerprint: u64) -> Option<&'static str> {
-        if self.format != FORMAT || self.version != env!("CARGO_PKG_VERSION") {
+        if self.is_foreign() {
             Some("it was written by another version of birge")
         } else if self.fingerprint != fingerprint {
             Some("the settings, regions, polls, theme or build options changed")
@@ -201,12 +207,18 @@ pub fn dir(root: &Path) -> PathBuf {
 }
 
 /// The state as read.
-pub(super) type ReadState =
-    State<BTreeMap<String, Stamp>, Article, Page, (String, Recorded), Vec<Read>, Vec<u64>>;
+pub(super) type ReadState = State<
+    BTreeMap<String, Stamp>,
+    Vec<Vec<StoredArticle<Article>>>,
+    Page,
+    (String, Recorded),
+    Vec<Read>,
+    Vec<u64>,
+>;
 /// The state as written, borrowing from the pipeline.
 pub(super) type WrittenState<'a> = State<
     &'a BTreeMap<String, Stamp>,
-    &'a Article,
+    Vec<StoredArticle<&'a Article>>,
     &'a Page,
     (&'a String, &'a Recorded),
     &'a [Read],
@@ -277,20 +289,68 @@ fn checked(
     Ok(Some((header, rest)))
 }
 
-/// Reads the state of the cache at `dir`, and where it stands.
-pub(super) fn read_state(dir: &Path, fingerprint: u64) -> Result<(ReadState, Chain)> {
+/// The state file of a cache, read and decoded before the build's fingerprint is known (the
+/// settings it covers are read meanwhile): [`StateFile::check`] then says whether it fits.
+pub(super) struct StateFile {
+    /// The header and what follows it decoded, unless the header cannot be read; the body is
+    /// not decoded when the header names another format or its checksum does not match.
+    read: Result<(Header, Result<ReadState>)>,
+    bytes: u64,
+}
+
+/// Reads and decodes the state of the cache at `dir`.
+pub(super) fn read_state(dir: &Path) -> StateFile {
     let timer = super::Timer::start();
-    let bytes = std::fs::read(dir.join(STATE_FILE)).context("cannot read it")?;
-    timer.lap("state read");
-    let (header, rest) = checked(&bytes, fingerprint, None)?.context("no state")?;
-    let state = decode_state(rest).context("it cannot be read back")?;
-    let chain = Chain {
-        generation: header.generation,
-        state_bytes: bytes.len() as u64,
-        deltas: 0,
-        delta_bytes: 0,
+    let bytes = match super::mapped::Mapped::open(&dir.join(STATE_FILE)) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            let read = Err(anyhow::Error::new(error).context("cannot read it"));
+            return StateFile { read, bytes: 0 };
+        }
     };
-    Ok((state, chain))
+    timer.lap("state read");
+    let read = postcard::take_from_bytes::<Header>(&bytes)
+        .context("it cannot be read back")
+        .map(|(header, rest)| {
+            let body = decoded_body(&header, rest);
+            (header, body)
+        });
+    timer.lap("state decode");
+    StateFile {
+        read,
+        bytes: bytes.len() as u64,
+    }
+}
+
+/// The state after `header`, when the header is of this birge and the bytes are whole.
+fn decoded_body(header: &Header, rest: &[u8]) -> Result<ReadState> {
+    anyhow::ensure!(
+        !header.is_foreign(),
+        "it was written by another version of birge"
+    );
+    anyhow::ensure!(
+        crc32fast::hash(rest) == header.checksum,
+        "it cannot be read back (its checksum does not match)"
+    );
+    decode_state(rest).context("it cannot be read back")
+}
+
+impl StateFile {
+    /// The state and where it stands, when it was written for a build with `fingerprint`;
+    /// otherwise why it cannot be used, as the header first tells.
+    pub(super) fn check(self, fingerprint: u64) -> Result<(ReadState, Chain)> {
+        let (header, body) = self.read?;
+        if let Some(reason) = header.mismatch(fingerprint) {
+            anyhow::bail!(reason);
+        }
+        let chain = Chain {
+            generation: header.generation,
+            state_bytes: self.bytes,
+            deltas: 0,
+            delta_bytes: 0,
+        };
+        Ok((body?, chain))
+    }
 }
 
 /// The next delta of `chain` in the cache at `dir`, if there is one (a delta left from
@@ -383,7 +443,7 @@ fn decode_state(bytes: &[u8]) -> Result<ReadState> {
         || {
             (
                 decode_chunks::<(String, Stamp)>(files),
-                decode_chunks(articles),
+                decode_chunked(articles),
             )
         },
         || {
@@ -429,21 +489,26 @@ fn encode_chunks<T: Serialize + Sync>(items: &[T]) -> Result<Vec<u8>> {
 
 /// The items [`encode_chunks`] encoded, the chunks decoded in parallel.
 fn decode_chunks<T: serde::de::DeserializeOwned + Send>(bytes: &[u8]) -> Result<Vec<T>> {
-    let mut frames = Frames(bytes);
-    let mut chunks = Vec::new();
-    while !frames.0.is_empty() {
-        chunks.push(frames.next()?);
-    }
-    let decoded: Vec<Vec<T>> = chunks
-        .par_iter()
-        .map(|chunk| postcard::from_bytes(chunk))
-        .collect::<Result<_, _>>()?;
+    let decoded = decode_chunked(bytes)?;
     // Allocated once: grown item by item, a large state's vectors were copied many times.
     let mut items = Vec::with_capacity(decoded.iter().map(Vec::len).sum());
     for chunk in decoded {
         items.extend(chunk);
     }
     Ok(items)
+}
+
+/// The items [`encode_chunks`] encoded, in their chunks, decoded in parallel.
+fn decode_chunked<T: serde::de::DeserializeOwned + Send>(bytes: &[u8]) -> Result<Vec<Vec<T>>> {
+    let mut frames = Frames(bytes);
+    let mut chunks = Vec::new();
+    while !frames.0.is_empty() {
+        chunks.push(frames.next()?);
+    }
+    Ok(chunks
+        .par_iter()
+        .map(|chunk| postcard::from_bytes(chunk))
+        .collect::<Result<_, _>>()?)
 }
 
 /// Appends `part` to `bytes` after its length.
@@ -590,9 +655,8 @@ fn stamp_folder(
         let Ok(kind) = entry.file_type() else {
             continue;
         };
-        let path = entry.path();
         let meta = if kind.is_symlink() {
-            std::fs::metadata(&path)
+            std::fs::metadata(entry.path())
         } else {
             entry.metadata()
         };
@@ -601,9 +665,9 @@ fn stamp_folder(
         };
         let name = format!("{rel}/{}", entry.file_name().to_string_lossy());
         if meta.is_dir() {
-            folders.push((path, name, identity(&meta)));
+            folders.push((entry.path(), name, identity(&meta)));
         } else if meta.is_file() {
-            files.push((name, stamp(&path, &meta, now)));
+            files.push((name, stamp(&entry, &meta, now)));
         }
     }
     let below: Vec<Vec<(String, Stamp)>> = folders
@@ -619,8 +683,8 @@ fn stamp_folder(
     files
 }
 
-/// The stamp of the file at `path` as `meta` describes it, stamped `now`.
-fn stamp(path: &Path, meta: &std::fs::Metadata, now: std::time::SystemTime) -> Stamp {
+/// The stamp of the file of `entry` as `meta` describes it, stamped `now`.
+fn stamp(entry: &std::fs::DirEntry, meta: &std::fs::Metadata, now: std::time::SystemTime) -> Stamp {
     let time = meta.modified().ok();
     let racy = time.is_none_or(|t| now.duration_since(t).map_or(true, |age| age < RACY));
     let modified = time
@@ -629,7 +693,7 @@ fn stamp(path: &Path, meta: &std::fs::Metadata, now: std::time::SystemTime) -> S
     Stamp {
         len: meta.len(),
         modified,
-        hash: if racy { hash_file(path) } else { None },
+        hash: if racy { hash_file(&entry.path()) } else { None },
     }
 }
 

@@ -9,6 +9,7 @@
 
 mod bodies;
 pub mod cache;
+mod mapped;
 pub mod pipeline;
 mod plan;
 mod search;

@@ -54,24 +54,30 @@ pub(super) fn static_photos(
     site: &Site,
     page_bodies: &[markdown::Rendered],
 ) -> BTreeMap<String, bool> {
+    use rayon::prelude::*;
     let mut photos = BTreeMap::new();
     let mut note = |path: Option<String>, lead: bool| {
         if let Some(path) = path.filter(|p| theme.static_photo(p).is_some()) {
             *photos.entry(path).or_insert(lead) |= lead;
         }
     };
-    let lead_of = |image: &Option<crate::content::Image>| {
-        image
-            .as_ref()
-            .and_then(|image| image.src.strip_prefix('/').map(str::to_string))
-    };
-    for article in &site.articles {
-        note(lead_of(&article.image), true);
-        if let Some(derived) = derived.get(&article.source) {
-            for reference in &derived.meta.references {
-                note(site_path_of(&article.path, &reference.dest), false);
-            }
-        }
+    // Looked up in parallel: a large site has hundreds of thousands of references.
+    let of_articles: Vec<(Option<String>, bool)> = site
+        .articles
+        .par_iter()
+        .flat_map_iter(|article| {
+            let references = derived
+                .get(&article.source)
+                .map_or(&[][..], |d| &d.meta.references);
+            let linked = references
+                .iter()
+                .map(|reference| (site_path_of(&article.path, &reference.dest), false));
+            std::iter::once((lead_of(&article.image), true)).chain(linked)
+        })
+        .filter(|(path, _)| path.is_some())
+        .collect();
+    for (path, lead) in of_articles {
+        note(path, lead);
     }
     for (page, body) in site.pages.iter().zip(page_bodies) {
         note(lead_of(&page.image), true);
@@ -80,6 +86,13 @@ pub(super) fn static_photos(
         }
     }
     photos
+}
+
+/// The path of a lead image under the static folder, when it is one.
+fn lead_of(image: &Option<crate::content::Image>) -> Option<String> {
+    image
+        .as_ref()
+        .and_then(|image| image.src.strip_prefix('/').map(str::to_string))
 }
 
 /// The output files of the site: every job, the static files (the photos pages show as
@@ -128,7 +141,8 @@ pub(super) fn plan(
         let css = markdown::highlight_css().into_bytes();
         planned.push(bytes_output("highlight.css", Cow::Owned(css)));
     }
-    for article in &site.articles {
+    // Only articles with a folder of their own have files to copy.
+    for article in site.articles.iter().filter(|a| a.bundle_dir.is_some()) {
         if let Some(derived) = derived.get(&article.source) {
             for (to, from) in &derived.bundle {
                 match images::Format::of(to) {

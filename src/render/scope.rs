@@ -90,6 +90,7 @@ impl<'r, 'a> Scope<'r, 'a> {
 
     /// The list views of these articles.
     pub(super) fn article_views(&self, indexes: &[usize]) -> Value {
+        make_views(self.renderer, indexes);
         Value::from(
             indexes
                 .iter()
@@ -101,12 +102,7 @@ impl<'r, 'a> Scope<'r, 'a> {
     /// One article's list view (made now if no job made it yet).
     pub(super) fn article_view(&self, index: usize) -> Value {
         self.read(Read::ArticleView(self.source(index)));
-        self.views.articles[index]
-            .get_or_init(|| {
-                let body = self.renderer.bodies[index].get();
-                Value::from_serializable(&article_view(self.site, index, body, self.theme))
-            })
-            .clone()
+        made_view(self.renderer, index).clone()
     }
 
     /// The list views of a list's articles at `range`.
@@ -386,5 +382,27 @@ impl<'r, 'a> Scope<'r, 'a> {
             path: output_path(&path),
             bytes,
         })
+    }
+}
+
+/// Lists at least this long have the views no job made yet made in parallel first.
+const MANY_VIEWS: usize = 64;
+
+/// An article's list view, made now if no job made it yet.
+fn made_view<'v>(renderer: &'v Renderer, index: usize) -> &'v Value {
+    renderer.views.articles[index].get_or_init(|| {
+        let body = renderer.bodies[index].get();
+        Value::from_serializable(&article_view(renderer.site, index, body, renderer.theme))
+    })
+}
+
+/// Makes the list views of these articles that no job made yet, in parallel when they are
+/// many: a year of a large site's archive lists thousands, each made from its body.
+fn make_views(renderer: &Renderer, indexes: &[usize]) {
+    use rayon::prelude::*;
+    if indexes.len() >= MANY_VIEWS {
+        indexes.par_iter().for_each(|&i| {
+            made_view(renderer, i);
+        });
     }
 }

@@ -90,7 +90,9 @@ impl Pipeline {
         self.articles.retain(|a| !reloaded.contains(&a.source));
         for (source, found) in loaded {
             self.note_left_out(&source, found.as_ref());
-            self.bodiless.remove(&source);
+            if self.resumed {
+                self.reloaded.insert(source.clone());
+            }
             self.pages.remove(&source);
             self.derived.remove(&source);
             match found {
@@ -187,7 +189,7 @@ impl Pipeline {
         let mut reread = HashMap::new();
         for &i in indexes {
             let source = &site.articles[i].source;
-            if !self.bodiless.contains(source) {
+            if !self.resumed || self.reloaded.contains(source) {
                 continue;
             }
             let path = root.join(source);

@@ -84,8 +84,10 @@ pub struct Pipeline {
     next_version: u64,
     /// The build cache's bodies, for a pipeline resumed from it.
     packs: Option<Arc<Packs>>,
-    /// Articles resumed from the cache, whose Markdown is read again when needed.
-    bodiless: HashSet<String>,
+    /// Whether the articles were resumed from the build cache: their Markdown is read again
+    /// when needed, but for those read from their files since (`reloaded`).
+    resumed: bool,
+    reloaded: HashSet<String>,
     /// The trees' search bundles.
     search: SearchIndexes,
     /// Whether an update leaves a stale search bundle for [`Pipeline::refresh_search`].
@@ -287,7 +289,8 @@ impl Pipeline {
             left_out: site.left_out.clone(),
             next_version: 1,
             packs: None,
-            bodiless: HashSet::default(),
+            resumed: false,
+            reloaded: HashSet::default(),
             search: SearchIndexes::default(),
             defer_search: false,
             cached: None,
@@ -418,6 +421,7 @@ impl Pipeline {
                 .all(|(target, was)| targets.get(target) == was.as_ref())
         });
         let missing: Vec<usize> = (0..site.articles.len())
+            .into_par_iter()
             .filter(|&i| !self.derived.contains_key(&site.articles[i].source))
             .collect();
         let reread = self.reread_markdown(site, &missing, problems);
@@ -445,7 +449,7 @@ impl Pipeline {
             let empty = BodyMeta::default();
             let references: Vec<&[crate::markdown::Reference]> = site
                 .articles
-                .iter()
+                .par_iter()
                 .map(|a| {
                     let meta = self.derived.get(&a.source).map_or(&empty, |d| &d.meta);
                     meta.references.as_slice()
@@ -513,9 +517,13 @@ impl Pipeline {
     /// Decides which articles' list views must be made again (a new body, other
     /// translations) and gives every article's view so far, in model order, with the versions.
     fn derive_views(&mut self, site: &Site) -> (Vec<Option<Value>>, Versions) {
+        let untranslated = hash_of(&Vec::<(&str, &str, &str, &str)>::new());
         let translations: Vec<u64> = (0..site.articles.len())
             .into_par_iter()
             .map(|i| {
+                if site.articles[i].translation.is_none() {
+                    return untranslated;
+                }
                 let names: Vec<(&str, &str, &str, &str)> = site
                     .translations_of(i)
                     .into_iter()
@@ -583,13 +591,23 @@ impl Pipeline {
         .with_versions(versions);
         let has_code = site
             .articles
-            .iter()
+            .par_iter()
             .any(|a| self.derived.get(&a.source).is_some_and(|d| d.meta.has_code));
         // Each read's version now, found once however many outputs made it; while the lists
         // keep their shape (`Routing`), what is made from them alone keeps its version, and
         // the output files are those of the last run (unless a bundle's files may differ).
-        let routing = renderer.version(&Read::Routing);
-        let photos = static_photos(&frame.theme, &self.derived, site, page_bodies);
+        // Two walks through every article, each on one thread, beside the parallel search
+        // for photos: the lists' hash, and the index of sources the comparison looks up.
+        let derived = &self.derived;
+        let ((routing, _), photos) = rayon::join(
+            || {
+                rayon::join(
+                    || renderer.version(&Read::Routing),
+                    || renderer.article_index(""),
+                )
+            },
+            || static_photos(&frame.theme, derived, site, page_bodies),
+        );
         let shape = hash_of(&(routing, has_code, &photos));
         let planned = match self.last_plan.take() {
             Some((last, planned)) if last == shape && !self.bundles_reloaded => planned,
@@ -618,7 +636,7 @@ impl Pipeline {
                 old.key == p.key && old.reads.iter().all(|&(n, v)| versions[n as usize] == v)
             })
         };
-        let todo: Vec<&Planned> = planned.iter().filter(|p| !is_current(p)).collect();
+        let todo: Vec<&Planned> = planned.par_iter().filter(|p| !is_current(p)).collect();
         timer.lap(&format!("compare ({} reads)", versions.len()));
         let bar = progress_bar(self.options.progress, todo.len());
         let times = JobTimes::new();

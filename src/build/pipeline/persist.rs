@@ -53,6 +53,8 @@ impl Frame {
 /// a build then writes only a delta of what it changed.
 pub(super) struct Cached {
     chain: Chain,
+    /// The fingerprint of the settings, theme and options the pipeline was loaded with.
+    fingerprint: u64,
     /// The stamps of `content/`'s files as the cache has them.
     files: Stamps,
     /// How many reads the cache numbers, and their versions.
@@ -73,8 +75,9 @@ impl Pipeline {
         }
         // Stamped before any article or page is read (a file saved during the build counts as
         // changed for the next one), while the settings and the state are read: the walk
-        // waits on the file system more than it computes.
-        let (stamps, loaded) = rayon::join(
+        // waits on the file system more than it computes. The state is decoded while the
+        // settings its fingerprint covers are read, and checked against them after.
+        let (stamps, (frame, state)) = rayon::join(
             || {
                 let timer = Timer::start();
                 let stamps = cache::stamps(root);
@@ -82,21 +85,25 @@ impl Pipeline {
                 stamps
             },
             || {
-                let timer = Timer::start();
-                let frame = Frame::load(options)?;
-                timer.lap("settings");
-                let database = root.join(&frame.config.polls.database);
-                let fingerprint = cache::fingerprint(options, output, &frame.theme, &database);
-                let state = cache::read_state(&dir, fingerprint);
-                timer.lap("state");
-                Some((frame, fingerprint, state))
+                rayon::join(
+                    || {
+                        let timer = Timer::start();
+                        let frame = Frame::load(options)?;
+                        let database = root.join(&frame.config.polls.database);
+                        let fingerprint =
+                            cache::fingerprint(options, output, &frame.theme, &database);
+                        timer.lap("settings");
+                        Some((frame, fingerprint))
+                    },
+                    || cache::read_state(&dir),
+                )
             },
         );
         let timer = Timer::start();
-        let Some((frame, fingerprint, state)) = loaded else {
+        let Some((frame, fingerprint)) = frame else {
             return Resumed::Nothing;
         };
-        let (state, mut chain) = match state {
+        let (state, mut chain) = match state.check(fingerprint) {
             Ok(state) => state,
             Err(error) => return Resumed::SetAside(format!("{error:#}")),
         };
@@ -122,7 +129,8 @@ impl Pipeline {
             left_out: state.left_out,
             next_version: state.next_version,
             packs: Some(Arc::new(Packs::new(&dir))),
-            bodiless: HashSet::default(),
+            resumed: true,
+            reloaded: HashSet::default(),
             search: SearchIndexes::load(&dir, fingerprint),
             defer_search: false,
             cached: None,
@@ -131,10 +139,10 @@ impl Pipeline {
         let mut reads = state.reads;
         let mut files = state.files;
         let mut next_change = state.next_change;
-        pipeline.articles.reserve(state.articles.len());
-        pipeline.derived.reserve(state.articles.len());
-        pipeline.bodiless.reserve(state.articles.len());
-        for stored in state.articles {
+        let count = state.articles.iter().map(Vec::len).sum();
+        pipeline.articles.reserve(count);
+        pipeline.derived.reserve(count);
+        for stored in state.articles.into_iter().flatten() {
             let article = pipeline.insert_stored(stored);
             pipeline.articles.push(article);
         }
@@ -206,6 +214,7 @@ impl Pipeline {
         timer.lap("changed");
         pipeline.cached = Some(Cached {
             chain,
+            fingerprint,
             reads: pipeline.read_table.reads.len(),
             versions: pipeline.last_versions.versions.clone(),
             next_version: pipeline.next_version,
@@ -217,10 +226,8 @@ impl Pipeline {
     /// Takes up what the cache keeps of one article; gives the article, its Markdown to be
     /// read again when needed.
     fn insert_stored(&mut self, stored: cache::StoredArticle<Article>) -> Article {
-        let source = stored.article.source.clone();
-        self.bodiless.insert(source.clone());
         self.derived.insert(
-            source,
+            stored.article.source.clone(),
             Derived {
                 body: None,
                 meta: stored.meta,
@@ -262,8 +269,13 @@ impl Pipeline {
             }
         }
         timer.lap("bodies");
-        let database = self.options.root.join(&self.frame.config.polls.database);
-        let fingerprint = cache::fingerprint(&self.options, output, &self.frame.theme, &database);
+        let fingerprint = match &self.cached {
+            Some(cached) => cached.fingerprint,
+            None => {
+                let database = self.options.root.join(&self.frame.config.polls.database);
+                cache::fingerprint(&self.options, output, &self.frame.theme, &database)
+            }
+        };
         match self.cached.take() {
             Some(mut cached) if !cached.chain.is_long() => {
                 self.save_delta(&dir, fingerprint, &mut cached, &stamps)?;
@@ -277,6 +289,7 @@ impl Pipeline {
                 let chain = self.save_state(&dir, fingerprint, output, &stamps)?;
                 self.cached = Some(Cached {
                     chain,
+                    fingerprint,
                     files: stamps,
                     reads: self.read_table.reads.len(),
                     versions: self.last_versions.versions.clone(),
