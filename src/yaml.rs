@@ -37,7 +37,9 @@ impl YamlError {
 /// line whose quoted value does not end on it is shown at that quote.
 fn convert_in(error: serde_yaml::Error, text: &str) -> YamlError {
     let converted = convert(error);
-    let syntax = SYNTAX_ERRORS.iter().any(|p| converted.message.starts_with(p))
+    let syntax = SYNTAX_ERRORS
+        .iter()
+        .any(|p| converted.message.starts_with(p))
         || converted.message == QUOTE_NEVER_CLOSED;
     let open_quote = first_open_quote(text)
         .filter(|&(line, _)| syntax && converted.line.is_none_or(|seen| line < seen));
