@@ -370,15 +370,7 @@ fn a_build_killed_while_writing_is_finished_by_the_next() {
 /// Builds with the stage timings on; gives what the search stage says it read, per tree
 /// that has documents (`en: 1 of 31`).
 fn search_reads(site: &Fixture) -> Vec<String> {
-    let out = Command::new(BIRGE)
-        .args(["build", "--root"])
-        .arg(site.root())
-        .env("BIRGE_TIMINGS", "1")
-        .output()
-        .expect("birge runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "build failed:\n{stderr}");
-    stderr
+    site.build_timed(&[])
         .lines()
         .filter_map(|line| {
             let rest = line.split("search ").nth(1)?;

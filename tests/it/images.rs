@@ -99,16 +99,7 @@ fn metadata_in(bytes: &[u8]) -> Vec<&'static str> {
 
 /// Runs `birge build` with timings on; gives (encoded, from the cache) as it reports them.
 fn build_counting(site: &Fixture, args: &[&str]) -> (usize, usize) {
-    let out = Command::new(BIRGE)
-        .arg("build")
-        .args(args)
-        .arg("--root")
-        .arg(site.root())
-        .env("BIRGE_TIMINGS", "1")
-        .output()
-        .expect("birge runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "build failed:\n{stderr}");
+    let stderr = site.build_timed(args);
     let counts: Vec<(usize, usize)> = stderr
         .lines()
         .filter_map(|line| line.strip_prefix("timing: images"))

@@ -84,6 +84,22 @@ impl Fixture {
             .expect("birge runs")
     }
 
+    /// Builds the site with `args` and the stage timings on (`BIRGE_TIMINGS`), asserts that it
+    /// worked; gives stderr, where the timings are.
+    pub fn build_timed(&self, args: &[&str]) -> String {
+        let out = Command::new(BIRGE)
+            .arg("build")
+            .args(args)
+            .arg("--root")
+            .arg(self.root())
+            .env("BIRGE_TIMINGS", "1")
+            .output()
+            .expect("birge runs");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "build failed:\n{stderr}");
+        stderr
+    }
+
     /// Builds the site and asserts that it worked; gives stdout.
     pub fn build(&self, args: &[&str]) -> String {
         let mut all = vec!["build"];
