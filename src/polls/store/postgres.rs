@@ -126,7 +126,8 @@ fn describe(error: &tokio_postgres::Error) -> String {
 }
 
 /// Whether trying again may succeed: a serialization failure or deadlock, a race between
-/// `CREATE ... IF NOT EXISTS`, or a connection that went away.
+/// `CREATE ... IF NOT EXISTS` (PostgreSQL reports the loser's table, or the row type it
+/// creates with the table, as a duplicate), or a connection that went away.
 fn retryable(error: &tokio_postgres::Error) -> bool {
     match error.code() {
         Some(code) => [
@@ -134,6 +135,7 @@ fn retryable(error: &tokio_postgres::Error) -> bool {
             SqlState::T_R_DEADLOCK_DETECTED,
             SqlState::UNIQUE_VIOLATION,
             SqlState::DUPLICATE_TABLE,
+            SqlState::DUPLICATE_OBJECT,
             SqlState::ADMIN_SHUTDOWN,
             SqlState::CONNECTION_FAILURE,
         ]
