@@ -235,16 +235,39 @@ impl Timer {
         }
     }
 
-    /// Prints the time since the last lap under `name`.
+    /// Prints the time since the last lap under `name`, with the memory in use and the
+    /// peak so far where the system tells them.
     pub fn lap(&self, name: &str) {
         if self.enabled {
             let now = Instant::now();
             eprintln!(
-                "timing: {name:<10} {:>8.1} ms",
-                (now - self.last.get()).as_secs_f64() * 1000.0
+                "timing: {name:<10} {:>8.1} ms{}",
+                (now - self.last.get()).as_secs_f64() * 1000.0,
+                memory_in_use()
             );
             self.last.set(now);
         }
+    }
+}
+
+/// `  (rss N MB, peak M MB)` from `/proc/self/status`, or nothing where it cannot be read.
+fn memory_in_use() -> String {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return String::new();
+    };
+    let megabytes = |key: &str| -> Option<u64> {
+        let line = status.lines().find(|line| line.starts_with(key))?;
+        let kilobytes: u64 = line[key.len()..]
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()?;
+        Some(kilobytes / 1024)
+    };
+    match (megabytes("VmRSS:"), megabytes("VmHWM:")) {
+        (Some(rss), Some(peak)) => format!("  (rss {rss} MB, peak {peak} MB)"),
+        _ => String::new(),
     }
 }
 

@@ -36,7 +36,7 @@ use crate::render::reads::hash_of;
 use crate::render::{self, Body};
 use crate::search::bundle::Layout;
 use crate::search::from_site::Source;
-use crate::search::{self, TreePages};
+use crate::search::{self, TreePages, Wanted};
 use crate::site::Site;
 
 const SEARCH_FILE: &str = "search.bin";
@@ -298,9 +298,9 @@ fn build_tree(
     let timer = super::Timer::start();
     let html = |i: usize| inputs.bodies[i].get().html.as_str();
     let docs: Vec<(u64, &str)> = listed.iter().map(|l| (l.key, l.url)).collect();
-    let make = |places: &[usize]| {
+    let make = |places: &[usize], wanted: Wanted| {
         let sources: Vec<Source> = places.iter().map(|&i| listed[i].source).collect();
-        search::from_site::documents_from(site, &sources, &html, inputs.page_bodies)
+        search::from_site::documents_from(site, &sources, &html, inputs.page_bodies, wanted)
     };
     let bundle = pages
         .bundle(&docs, &make, Layout::default())

@@ -13,7 +13,7 @@ use crate::html::plain_text;
 use crate::markdown::Rendered;
 use crate::site::Site;
 
-use super::records::Document;
+use super::records::{Document, Wanted};
 
 /// The documents of `site`'s published articles and pages, articles first, in the site's
 /// order (the index sorts them by URL itself).
@@ -37,7 +37,7 @@ pub fn documents_of<'b>(
         .filter(|(_, p)| !p.draft && wanted(&p.lang))
         .map(|(i, _)| Source::Page(i));
     let sources: Vec<Source> = articles.chain(pages).collect();
-    documents_from(site, &sources, article_html, page_bodies)
+    documents_from(site, &sources, article_html, page_bodies, Wanted::Whole)
 }
 
 /// What a search document is made from: an article or a standalone page of the site, by its
@@ -48,18 +48,21 @@ pub enum Source {
     Page(usize),
 }
 
-/// The documents of `sources`, in their order (drafts too, if listed).
+/// The documents of `sources`, in their order (drafts too, if listed); with
+/// [`Wanted::Fields`], without their text (no body is asked for).
 pub fn documents_from<'b>(
     site: &Site,
     sources: &[Source],
     article_html: &(dyn Fn(usize) -> &'b str + Sync),
     page_bodies: &[Rendered],
+    wanted: Wanted,
 ) -> Vec<Document> {
+    let whole = wanted == Wanted::Whole;
     sources
         .par_iter()
         .map(|source| match *source {
-            Source::Article(i) => article_document(site, i, article_html(i)),
-            Source::Page(i) => page_document(site, i, &page_bodies[i].html),
+            Source::Article(i) => article_document(site, i, whole.then(|| article_html(i))),
+            Source::Page(i) => page_document(site, i, whole.then(|| &*page_bodies[i].html)),
         })
         .collect()
 }
@@ -73,11 +76,16 @@ pub fn region_names(site: &Site, slugs: &[String], lang: &str) -> Vec<String> {
         .collect()
 }
 
-fn summary_text(text: &Option<String>) -> String {
-    text.as_deref().map(plain_text).unwrap_or_default()
+/// The plain text of a summary, when the document's text is wanted (`whole`).
+fn summary_text(text: &Option<String>, whole: bool) -> String {
+    match text {
+        Some(text) if whole => plain_text(text),
+        _ => String::new(),
+    }
 }
 
-fn article_document(site: &Site, i: usize, html: &str) -> Document {
+/// An article's document; `html` is its body, or `None` for the document without its text.
+fn article_document(site: &Site, i: usize, html: Option<&str>) -> Document {
     let a = &site.articles[i];
     Document {
         url: a.path.clone(),
@@ -86,12 +94,13 @@ fn article_document(site: &Site, i: usize, html: &str) -> Document {
         date: Some(long_date(a.date.date(), &a.lang)),
         regions: region_names(site, &a.regions, &a.lang),
         tags: a.tags.clone(),
-        summary: summary_text(&a.summary),
-        body_text: plain_text(html),
+        summary: summary_text(&a.summary, html.is_some()),
+        body_text: html.map(plain_text).unwrap_or_default(),
     }
 }
 
-fn page_document(site: &Site, i: usize, html: &str) -> Document {
+/// A page's document; `html` is its body, or `None` for the document without its text.
+fn page_document(site: &Site, i: usize, html: Option<&str>) -> Document {
     let p = &site.pages[i];
     Document {
         url: p.path.clone(),
@@ -100,8 +109,8 @@ fn page_document(site: &Site, i: usize, html: &str) -> Document {
         date: p.date.as_ref().map(|d| long_date(d.date(), &p.lang)),
         regions: Vec::new(),
         tags: Vec::new(),
-        summary: summary_text(&p.summary),
-        body_text: plain_text(html),
+        summary: summary_text(&p.summary, html.is_some()),
+        body_text: html.map(plain_text).unwrap_or_default(),
     }
 }
 

@@ -20,7 +20,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::bundle::{self, AssembledFile, Assembly, Layout, ReadPage};
 use super::cache::TokenCache;
-use super::records::{Document, Record, record};
+use super::records::{self, Document, Record, Wanted, record};
 use super::runtime;
 use crate::routes;
 
@@ -173,25 +173,24 @@ impl TreePages {
 
     /// The bundle of the documents listed in `docs`, each as the key of its version (equal
     /// keys, equal documents) and its URL; `make` gives the documents of the listed places
-    /// asked for, in that order, for those that must be read again. Pages of documents no
-    /// longer listed are forgotten.
+    /// asked for, in that order, for those that must be read again (first without their
+    /// text, for their field names, then whole a batch at a time, so that the text of only
+    /// one batch is held at once). Pages of documents no longer listed are forgotten.
     pub fn bundle(
         &mut self,
         docs: &[(u64, &str)],
-        make: &(dyn Fn(&[usize]) -> Vec<Document> + Sync),
+        make: &(dyn Fn(&[usize], Wanted) -> Vec<Document> + Sync),
         layout: Layout,
     ) -> Result<TreeBundle> {
         let mut todo: Vec<usize> = (0..docs.len())
             .filter(|&i| !self.pages.contains_key(&docs[i].0))
             .collect();
-        let mut records = records_of(&make(&todo));
-        let mut fields = self.fields_with(docs, &records);
+        let mut fields = self.fields_with(docs, &field_names_of(&make(&todo, Wanted::Fields)));
         if fields != self.fields {
             if todo.len() < docs.len() {
                 // Kept pages number their fields by the old list: read everything again.
                 todo = (0..docs.len()).collect();
-                records = records_of(&make(&todo));
-                fields = bundle::field_names(records.iter().map(|r| &r.meta));
+                fields = field_names_of(&make(&todo, Wanted::Fields));
             }
             self.pages.clear();
             self.fields = fields;
@@ -203,7 +202,10 @@ impl TreePages {
         if let Some(twice) = order.windows(2).find(|w| docs[w[0]].1 == docs[w[1]].1) {
             bail!("two search documents have the URL {}", docs[twice[0]].1);
         }
-        let record_of: HashMap<usize, &Record> = todo.iter().copied().zip(&records).collect();
+        let mut to_read = vec![false; docs.len()];
+        for &i in &todo {
+            to_read[i] = true;
+        }
         let mut files: Vec<AssembledFile> = runtime::files(&self.lang, !docs.is_empty())
             .into_iter()
             .map(|(name, bytes)| AssembledFile::new(name, bytes))
@@ -216,6 +218,16 @@ impl TreePages {
             let (tokens, fields) = (&self.tokens, &self.fields);
             let mut assembly = Assembly::new();
             for batch in order.chunks(PAGES_PER_BATCH) {
+                let places: Vec<usize> = batch.iter().copied().filter(|&i| to_read[i]).collect();
+                let records = records_of(&make(&places, Wanted::Whole));
+                if records.len() != places.len() {
+                    bail!(
+                        "{} search documents asked for, {} made",
+                        places.len(),
+                        records.len()
+                    );
+                }
+                let record_of: HashMap<usize, &Record> = places.into_iter().zip(&records).collect();
                 let pages: Vec<Arc<ReadPage>> = batch
                     .par_iter()
                     .map(|&i| match record_of.get(&i) {
@@ -248,9 +260,9 @@ impl TreePages {
         })
     }
 
-    /// The field names of the pages kept for `docs` and of `records`, sorted.
-    fn fields_with(&self, docs: &[(u64, &str)], records: &[Record]) -> Vec<String> {
-        let mut names: BTreeSet<&String> = records.iter().flat_map(|r| r.meta.keys()).collect();
+    /// The field names of the pages kept for `docs` and `new` ones, sorted.
+    fn fields_with(&self, docs: &[(u64, &str)], new: &[String]) -> Vec<String> {
+        let mut names: BTreeSet<&String> = new.iter().collect();
         for (key, _) in docs {
             if let Some(page) = self.pages.get(key) {
                 names.extend(page.field_names(&self.fields));
@@ -431,6 +443,12 @@ fn take<'b>(bytes: &'b [u8], at: &mut usize, len: usize) -> Option<&'b [u8]> {
     Some(run)
 }
 
+/// The sorted names of the meta fields that the records of `docs` have.
+fn field_names_of(docs: &[Document]) -> Vec<String> {
+    let metas: Vec<_> = docs.par_iter().map(records::meta).collect();
+    bundle::field_names(metas.iter())
+}
+
 /// The records of `docs`, in their order.
 fn records_of(docs: &[Document]) -> Vec<Record> {
     docs.par_iter().map(record).collect()
@@ -451,7 +469,7 @@ pub(super) fn sorted_records(docs: &[&Document]) -> Result<Vec<Record>> {
 mod tests {
     use std::io::Read;
 
-    use super::{Document, Layout, SearchFile, TreePages, build_index, build_indexes};
+    use super::{Document, Layout, SearchFile, TreePages, Wanted, build_index, build_indexes};
 
     fn doc(lang: &str, slug: &str, title: &str, body: &str) -> Document {
         let root = if lang == "en" {
@@ -639,7 +657,7 @@ mod tests {
                 )
             })
             .collect();
-        let make = |places: &[usize]| places.iter().map(|&i| docs[i].clone()).collect();
+        let make = |places: &[usize], _: Wanted| places.iter().map(|&i| docs[i].clone()).collect();
         let bundle = pages.bundle(&keys, &make, Layout::default()).unwrap();
         let files = bundle
             .files
@@ -690,7 +708,7 @@ mod tests {
             .enumerate()
             .map(|(i, d)| (i as u64, d.url.as_str()))
             .collect();
-        let make = |places: &[usize]| places.iter().map(|&i| docs[i].clone()).collect();
+        let make = |places: &[usize], _: Wanted| places.iter().map(|&i| docs[i].clone()).collect();
         let err = TreePages::new("kk")
             .bundle(&keys, &make, Layout::default())
             .err()

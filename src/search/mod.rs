@@ -58,4 +58,4 @@ pub use index::{
     BUCKETS, SearchFile, TreeBundle, TreePages, build_index, build_indexes, build_indexes_with,
     bundle_dir,
 };
-pub use records::{Document, Record, record};
+pub use records::{Document, Record, Wanted, record};

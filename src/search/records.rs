@@ -48,6 +48,16 @@ pub struct Document {
     pub body_text: String,
 }
 
+/// What a bundle asks of the documents it has made ([`super::index::TreePages::bundle`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wanted {
+    /// Whole documents, to be read into the index.
+    Whole,
+    /// Only what names their meta fields (title, date, regions, tags): their summary and
+    /// body may be left empty, which spares rendering or reducing every body up front.
+    Fields,
+}
+
 /// One Pagefind custom record: the arguments of `PagefindIndex::add_custom_record`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
@@ -193,7 +203,7 @@ fn key_token(token: &str) -> String {
 
 /// The meta fields of `doc`: those a result shows, the tags, and for Kazakh the key twins
 /// of the searchable ones. Empty fields are left out.
-fn meta(doc: &Document) -> BTreeMap<String, String> {
+pub(super) fn meta(doc: &Document) -> BTreeMap<String, String> {
     let mut meta = BTreeMap::new();
     let mut add = |name: &str, value: String, searchable: bool| {
         if value.trim().is_empty() {
