@@ -186,41 +186,37 @@ impl Assembly {
         layout: Layout,
     ) -> Result<Vec<AssembledFile>> {
         let strings = tokens.strings();
-        let mut words: Vec<(Arc<str>, Postings)> = self
-            .shards
-            .into_par_iter()
-            .enumerate()
-            .flat_map_iter(|(shard, map)| {
-                let strings = &strings;
-                map.into_iter()
-                    .enumerate()
-                    .filter_map(move |(slot, postings)| {
-                        let postings = postings?;
-                        Some((Arc::clone(strings.get(slot * SHARDS + shard)?), postings))
-                    })
-            })
-            .collect();
+        let count = self.shards.iter().flatten().filter(|p| p.is_some()).count();
+        let mut words: Vec<(Arc<str>, Postings)> = Vec::with_capacity(count);
+        for (shard, map) in self.shards.into_iter().enumerate() {
+            words.extend(map.into_iter().enumerate().filter_map(|(slot, postings)| {
+                Some((Arc::clone(strings.get(slot * SHARDS + shard)?), postings?))
+            }));
+        }
         words.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        encode_bundle(lang, &words, &strings, self.fragments, fields, layout)
+        encode_bundle(lang, words, &strings, self.fragments, fields, layout)
     }
 }
 
 /// The files of a bundle whose merged `words` (sorted), `fragments` (in page order) and
-/// `fields` are known.
+/// `fields` are known. Each chunk's postings are freed once the chunk is encoded.
 fn encode_bundle(
     lang: &str,
-    words: &[(Arc<str>, Postings)],
+    mut words: Vec<(Arc<str>, Postings)>,
     strings: &[Arc<str>],
     fragments: Vec<Fragment>,
     fields: &[String],
     layout: Layout,
 ) -> Result<Vec<AssembledFile>> {
     let mut files = Vec::new();
-    let chunks = chunk(words, layout.chunk_size);
-    let encoded: Vec<(String, Vec<u8>)> = chunks
-        .par_iter()
-        .map(|range| {
-            let raw = encode_chunk(&words[range.clone()], strings);
+    let chunks = chunk(&words, layout.chunk_size);
+    let encoded: Vec<(String, Vec<u8>)> = split_mut(&mut words, &chunks)
+        .into_par_iter()
+        .map(|words| {
+            let raw = encode_chunk(words, strings);
+            for (_, postings) in words.iter_mut() {
+                *postings = Postings::default();
+            }
             let gz = gzip(&raw, layout.gzip_level)?;
             Ok((hex_digest(&raw), gz))
         })
@@ -775,6 +771,17 @@ fn chunk(words: &[(Arc<str>, Postings)], size: usize) -> Vec<std::ops::Range<usi
         chunks.push(start..words.len());
     }
     chunks
+}
+
+/// `items` cut at the consecutive `ranges` that cover it.
+fn split_mut<'a, T>(mut items: &'a mut [T], ranges: &[std::ops::Range<usize>]) -> Vec<&'a mut [T]> {
+    let mut parts = Vec::with_capacity(ranges.len());
+    for range in ranges {
+        let (part, rest) = std::mem::take(&mut items).split_at_mut(range.len());
+        parts.push(part);
+        items = rest;
+    }
+    parts
 }
 
 /// One `.pf_index` chunk: `[[word, [pages], [variants]], ...]` in a one-field record; a

@@ -258,7 +258,7 @@ impl Pipeline {
     /// it keeps what [`Pipeline::update`] needs.
     pub fn start(options: &BuildOptions, sink: &dyn Sink, record: bool) -> Result<(Self, Run)> {
         let Prepared {
-            site,
+            mut site,
             bodies,
             page_bodies,
             theme,
@@ -266,6 +266,14 @@ impl Pipeline {
             results,
             now,
         } = prepare(options)?;
+        if !record {
+            // Nothing updates this pipeline: the rendered bodies are all the rest needs of
+            // the Markdown, whose memory (~0.4 GB at 100k articles) goes to the outputs and
+            // the search index instead.
+            for article in &mut site.articles {
+                article.body = String::new();
+            }
+        }
         let mut pipeline = Pipeline {
             options: options.clone(),
             record,
