@@ -4,7 +4,7 @@
 //!
 //! Takes the assembled [`Site`], gives [`Rendered`] bodies and the problems found.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -12,14 +12,31 @@ use rayon::prelude::*;
 
 use crate::content::references::{self, SiteFiles};
 use crate::diagnostics::{Problem, Problems};
-use crate::markdown::{self, Reference, Rendered};
+use crate::markdown::{self, Reference, Rendered, Withheld};
 use crate::site::Site;
 use crate::theme::Theme;
+
+/// The drafts and scheduled articles of `site` that were left out, by content path.
+fn withheld(site: &Site) -> HashMap<String, Withheld> {
+    let content_path = |source: &str| source.strip_prefix("content/").map(str::to_string);
+    let drafts = (site.left_out.drafts.iter())
+        .filter_map(|source| Some((content_path(source)?, Withheld::Draft)));
+    let scheduled = site.left_out.future.iter().filter_map(|(source, at)| {
+        let when = at
+            .to_zoned_datetime(site.config.timezone.clone())
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string();
+        Some((content_path(source)?, Withheld::Scheduled(when)))
+    });
+    drafts.chain(scheduled).collect()
+}
 
 /// What Markdown bodies may refer to: the site's link targets and poll ids.
 pub struct MarkdownScope<'a> {
     site: &'a Site,
     polls: HashSet<String>,
+    /// Content files that exist but are not link targets, by content path.
+    withheld: HashMap<String, Withheld>,
     image_widths: Vec<u32>,
     /// The sizes of the static photos, by output path.
     static_photos: Arc<BTreeMap<String, (u32, u32)>>,
@@ -31,6 +48,7 @@ impl<'a> MarkdownScope<'a> {
         MarkdownScope {
             site,
             polls: site.polls.iter().map(|p| p.id.clone()).collect(),
+            withheld: withheld(site),
             image_widths: crate::images::DEFAULT_WIDTHS.to_vec(),
             static_photos: Arc::default(),
         }
@@ -55,10 +73,22 @@ impl<'a> MarkdownScope<'a> {
             source,
             body_line,
             link_targets: &self.site.link_targets,
+            withheld: &self.withheld,
             polls: &self.polls,
             base_url: &self.site.config.base_url,
         };
         markdown::render(body, &cx)
+    }
+
+    /// Takes the content files of `problems` as files that failed to load: a link to one is
+    /// not reported (its own problems are).
+    pub fn with_failed_files(mut self, problems: &[Problem]) -> Self {
+        for problem in problems {
+            if let Some(path) = problem.file.strip_prefix("content/") {
+                self.withheld.insert(path.to_string(), Withheld::Failed);
+            }
+        }
+        self
     }
 
     /// Takes these poll ids as known too: files that failed to load, whose own problems are

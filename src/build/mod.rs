@@ -166,6 +166,7 @@ pub fn prepare(options: &BuildOptions) -> Result<Prepared, Problems> {
     };
     let scope = MarkdownScope::new(&site)
         .with_unloaded_polls(&unloaded_polls)
+        .with_failed_files(&problems.0)
         .with_images(&theme);
     let all: Vec<usize> = (0..site.articles.len()).collect();
     let mut bodies = Vec::with_capacity(all.len());

@@ -8,7 +8,7 @@ use pulldown_cmark::LinkType;
 
 use crate::diagnostics::{Problem, did_you_mean};
 
-use super::Context;
+use super::{Context, Withheld};
 
 /// A Markdown image or link of a body that points at a path on the site, not a URL.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -85,19 +85,32 @@ pub(super) fn resolve_link(
         return url;
     }
     let (line, column) = position(text, offset, cx.body_line);
-    let hint = match did_you_mean(path, cx.link_targets.keys().map(String::as_str)) {
+    let (message, hint) = match cx.withheld.get(path) {
+        Some(Withheld::Failed) => return dest.to_string(),
+        Some(Withheld::Draft) => (
+            format!("broken link `{dest}`: content/{path} is a draft"),
+            "publish it (delete its line `draft: true`), or link to it once it is published"
+                .to_string(),
+        ),
+        Some(Withheld::Scheduled(when)) => (
+            format!("broken link `{dest}`: content/{path} is dated in the future ({when})"),
+            "link to it once it is published, or build with --future".to_string(),
+        ),
+        None => (
+            format!("broken link `{dest}`: there is no content/{path}"),
+            not_found_hint(path, cx),
+        ),
+    };
+    problems.push(Problem::new(cx.source, message).at(line, column).hint(hint));
+    dest.to_string()
+}
+
+/// The hint for an `@/` link to a path that is no content file: the closest target, if any.
+fn not_found_hint(path: &str, cx: &Context) -> String {
+    match did_you_mean(path, cx.link_targets.keys().map(String::as_str)) {
         Some(close) => format!("did you mean `@/{close}`? Paths in @/ links start from content/"),
         None => "paths in @/ links start from content/, e.g. @/news/2020/03/masks.md".to_string(),
-    };
-    problems.push(
-        Problem::new(
-            cx.source,
-            format!("broken link `{dest}`: there is no content/{path}"),
-        )
-        .at(line, column)
-        .hint(hint),
-    );
-    dest.to_string()
+    }
 }
 
 #[cfg(test)]

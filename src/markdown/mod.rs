@@ -22,6 +22,7 @@ use shortcodes::replace_poll_shortcodes;
 
 pub use highlight::highlight_css;
 pub use links::{Reference, has_scheme};
+
 pub use polish::{localize_quotes, polish, sanitize};
 pub use shortcodes::{PollPlacement, poll_marker, poll_placements};
 
@@ -33,10 +34,23 @@ pub struct Context<'a> {
     pub body_line: usize,
     /// `@/` link targets: content paths to site paths.
     pub link_targets: &'a HashMap<String, String>,
+    /// Content files that are not link targets for a reason of their own, by content path.
+    pub withheld: &'a HashMap<String, Withheld>,
     /// The ids of the site's polls.
     pub polls: &'a HashSet<String>,
     /// Prefix for resolved links: the base URL without its trailing `/`.
     pub base_url: &'a str,
+}
+
+/// Why a content file that exists is not an `@/` link target in this build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Withheld {
+    /// Marked `draft: true` (and drafts are not built).
+    Draft,
+    /// Dated after the build's present: when it comes out, in the site's timezone.
+    Scheduled(String),
+    /// It failed to load; its own problems are reported, so a link to it is not.
+    Failed,
 }
 
 /// A rendered body.
@@ -273,10 +287,13 @@ mod tests {
         targets: &'a HashMap<String, String>,
         polls: &'a HashSet<String>,
     ) -> Context<'a> {
+        static NONE: std::sync::LazyLock<HashMap<String, Withheld>> =
+            std::sync::LazyLock::new(HashMap::new);
         Context {
             source: "content/news/a.md",
             body_line: 5,
             link_targets: targets,
+            withheld: &NONE,
             polls,
             base_url: "https://x.kz",
         }

@@ -162,6 +162,55 @@ fn broken_internal_link() {
 }
 
 #[test]
+fn a_link_to_a_draft_or_a_scheduled_article_says_why_it_is_missing() {
+    let site = Fixture::new();
+    site.article(
+        "a.md",
+        "title: A\ndate: 2020-03-20",
+        "See [the draft](@/news/draft.md).\n\nAnd [the next one](@/news/next.md).\n",
+    )
+    .article(
+        "draft.md",
+        "title: D\ndate: 2020-03-20\ndraft: true",
+        "Body\n",
+    )
+    .article(
+        "next.md",
+        "title: N\ndate: 2099-03-20T09:00:00+05:00",
+        "Body\n",
+    );
+    let stderr = site.build_fails();
+    assert_eq!(
+        stderr.trim_end(),
+        "error: content/news/a.md:5:5: broken link `@/news/draft.md`: content/news/draft.md is a draft\n  \
+         hint: publish it (delete its line `draft: true`), or link to it once it is published\n\
+         error: content/news/a.md:7:5: broken link `@/news/next.md`: content/news/next.md is dated in the future (2099-03-20 09:00)\n  \
+         hint: link to it once it is published, or build with --future\n\
+         2 problems found"
+    );
+    // Built with drafts and the future, both links resolve.
+    site.build(&["--drafts", "--future"]);
+}
+
+#[test]
+fn a_link_to_a_file_that_fails_to_load_is_not_reported_twice() {
+    let site = Fixture::new();
+    site.article(
+        "a.md",
+        "title: A\ndate: 2020-03-20",
+        "See [b](@/news/b.md).\n",
+    )
+    .article("b.md", "title: 'B' and more\ndate: 2020-03-20", "Body\n");
+    let stderr = site.build_fails();
+    assert!(
+        stderr.starts_with("error: content/news/b.md:2:12: "),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("broken link"), "{stderr}");
+    assert!(stderr.trim_end().ends_with("1 problem found"), "{stderr}");
+}
+
+#[test]
 fn template_syntax_error_names_the_template() {
     let site = Fixture::new();
     site.article("a.md", "title: A\ndate: 2020-03-20", "Body\n")
