@@ -84,8 +84,9 @@ pub struct Pipeline {
     next_version: u64,
     /// The build cache's bodies, for a pipeline resumed from it.
     packs: Option<Arc<Packs>>,
-    /// Whether the articles were resumed from the build cache: their Markdown is read again
-    /// when needed, but for those read from their files since (`reloaded`).
+    /// Whether the articles' Markdown may be missing (resumed from the build cache, or freed
+    /// after rendering): it is read again when needed, but for those read from their files
+    /// since (`reloaded`).
     resumed: bool,
     reloaded: HashSet<String>,
     /// The trees' search bundles.
@@ -266,10 +267,12 @@ impl Pipeline {
             results,
             now,
         } = prepare(options)?;
-        if !record {
-            // Nothing updates this pipeline: the rendered bodies are all the rest needs of
-            // the Markdown, whose memory (~0.4 GB at 100k articles) goes to the outputs and
-            // the search index instead.
+        // A one-off build (`--no-cache`, `check`) or one that keeps the build cache, whose
+        // next run reads the Markdown again from the files when needed: the rendered bodies
+        // are all the rest of this run needs of it, and its memory (~0.4 GB at 100k articles)
+        // goes to the outputs and the search index instead. `serve` keeps it for updates.
+        let markdown_freed = !record || options.cache;
+        if markdown_freed {
             for article in &mut site.articles {
                 article.body = String::new();
             }
@@ -297,7 +300,7 @@ impl Pipeline {
             left_out: site.left_out.clone(),
             next_version: 1,
             packs: None,
-            resumed: false,
+            resumed: markdown_freed,
             reloaded: HashSet::default(),
             search: SearchIndexes::default(),
             defer_search: false,
