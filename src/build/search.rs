@@ -150,9 +150,9 @@ impl SearchIndexes {
             .map(|(lang, version, pages)| {
                 let timer = super::Timer::start();
                 let pages = pages.or_else(|| {
-                    let kept = self.kept_pages(&lang);
+                    let kept = self.kept_pages(&lang)?;
                     timer.lap(&format!("search {lang}: kept pages loaded"));
-                    kept
+                    Some(kept)
                 });
                 let mut pages = pages.unwrap_or_else(|| TreePages::new(&lang));
                 if !inputs.keep_read_pages {

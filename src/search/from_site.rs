@@ -18,31 +18,20 @@ use super::records::{Document, Wanted};
 /// The documents of `site`'s published articles and pages, articles first, in the site's
 /// order (the index sorts them by URL itself).
 pub fn documents(site: &Site, bodies: &[Rendered], page_bodies: &[Rendered]) -> Vec<Document> {
-    documents_of(site, None, &|i| bodies[i].html.as_str(), page_bodies)
-}
-
-/// [`documents`] of one language only (`lang`), or of all (`None`), with each article's body
-/// HTML given by its index in `site.articles` (bodies may be loaded as they are asked for).
-pub fn documents_of<'b>(
-    site: &Site,
-    lang: Option<&str>,
-    article_html: &(dyn Fn(usize) -> &'b str + Sync),
-    page_bodies: &[Rendered],
-) -> Vec<Document> {
-    let wanted = |l: &str| lang.is_none_or(|lang| lang == l);
     let articles = (site.articles.iter().enumerate())
-        .filter(|(_, a)| !a.draft && wanted(&a.lang))
+        .filter(|(_, a)| !a.draft)
         .map(|(i, _)| Source::Article(i));
     let pages = (site.pages.iter().enumerate())
-        .filter(|(_, p)| !p.draft && wanted(&p.lang))
+        .filter(|(_, p)| !p.draft)
         .map(|(i, _)| Source::Page(i));
     let sources: Vec<Source> = articles.chain(pages).collect();
-    documents_from(site, &sources, article_html, page_bodies, Wanted::Whole)
+    let html = |i: usize| bodies[i].html.as_str();
+    documents_from(site, &sources, &html, page_bodies, Wanted::Whole)
 }
 
 /// What a search document is made from: an article or a standalone page of the site, by its
 /// index in `site.articles` or `site.pages`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     Article(usize),
     Page(usize),

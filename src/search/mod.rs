@@ -20,7 +20,7 @@
 //! `src/build/search.rs`: one page per tree at [`crate::routes::search`]`(root)` from the
 //! theme's `search.html` (a render job like any page; `urls.search` shows the header's box),
 //! and per tree the files of [`build_index`] under [`bundle_dir`], made again only when the
-//! tree's documents ([`documents_of`]) changed.
+//! tree's documents ([`from_site::documents_from`]) changed.
 //!
 //! The `pagefind` crate itself is a dev-dependency: the tests in `oracle` index the same
 //! documents with it and with [`bundle`] and compare what the two bundles hold.
@@ -53,7 +53,7 @@ pub mod runtime;
 pub mod words;
 
 pub use fold::{fold, fold_words, query_key};
-pub use from_site::{documents, documents_of};
+pub use from_site::documents;
 pub use index::{
     BUCKETS, SearchFile, TreeBundle, TreePages, build_index, build_indexes, build_indexes_with,
     bundle_dir,
