@@ -34,23 +34,45 @@ impl YamlError {
 /// [`convert`], for an error in `text`. A quote left open on its line is closed by the next
 /// quote the parser meets, often lines below, and the parser then stumbles further on (`did
 /// not find expected key`, or a quote that seems to open at the end): a syntax error after a
-/// line whose quoted value does not end on it is shown at that quote.
+/// line whose quoted value does not end on it is shown at that quote. A quoted value followed
+/// by more text (`title: 'Less talk' edited`, or `"` used inside `"..."`) is shown at that
+/// text, rather than as the key the parser expected after it.
 fn convert_in(error: serde_yaml::Error, text: &str) -> YamlError {
     let converted = convert(error);
     let syntax = SYNTAX_ERRORS
         .iter()
         .any(|p| converted.message.starts_with(p))
         || converted.message == QUOTE_NEVER_CLOSED;
-    let open_quote = first_open_quote(text)
-        .filter(|&(line, _)| syntax && converted.line.is_none_or(|seen| line < seen));
-    if let Some((line, column)) = open_quote {
-        return YamlError {
-            line: Some(line),
-            column: Some(column),
-            message: QUOTE_OPEN_ON_ITS_LINE.to_string(),
-        };
+    if !syntax {
+        return converted;
     }
-    converted
+    // An open quote is the cause of an error on a later line; text after a closing quote, of
+    // one on its own line or later.
+    let before_the_error = |line: usize, same_line_too: bool| {
+        converted
+            .line
+            .is_none_or(|seen| line < seen || (same_line_too && line == seen))
+    };
+    let first_slip = quoted_values(text).find_map(|value| match value.end {
+        QuoteEnd::Open => Some((
+            value.line,
+            value.quote_column,
+            QUOTE_OPEN_ON_ITS_LINE,
+            false,
+        )),
+        QuoteEnd::TextAfter(column) => Some((value.line, column, TEXT_AFTER_QUOTE, true)),
+        QuoteEnd::Closed => None,
+    });
+    match first_slip {
+        Some((line, column, message, same_line_too)) if before_the_error(line, same_line_too) => {
+            YamlError {
+                line: Some(line),
+                column: Some(column),
+                message: message.to_string(),
+            }
+        }
+        _ => converted,
+    }
 }
 
 /// How the parser's syntax errors begin (type errors do not).
@@ -64,11 +86,30 @@ const SYNTAX_ERRORS: [&str; 5] = [
 
 const QUOTE_OPEN_ON_ITS_LINE: &str = "the quote opened here is not closed on its line";
 const QUOTE_NEVER_CLOSED: &str = "the quote opened here is never closed";
+const TEXT_AFTER_QUOTE: &str = "text after the closing quote of a value";
 
-/// The 1-based line and column of the first value (after `key: ` or `- `) that starts with a
-/// quote and whose line has no closing quote after it.
-fn first_open_quote(text: &str) -> Option<(usize, usize)> {
-    text.lines().enumerate().find_map(|(index, line)| {
+/// A value (after `key: ` or `- `) that starts with a quote.
+struct QuotedValue {
+    /// 1-based line of the text.
+    line: usize,
+    /// 1-based column, in characters, of the opening quote.
+    quote_column: usize,
+    end: QuoteEnd,
+}
+
+enum QuoteEnd {
+    /// Closed, with nothing after it but spaces, a comment or what a key or a flow list may
+    /// have there.
+    Closed,
+    /// Closed, then more text starts at this 1-based column.
+    TextAfter(usize),
+    /// Not closed on its line.
+    Open,
+}
+
+/// The values of `text` that start with a quote, line by line.
+fn quoted_values(text: &str) -> impl Iterator<Item = QuotedValue> + '_ {
+    text.lines().enumerate().filter_map(|(index, line)| {
         let trimmed = line.trim_start();
         let value_at = match trimmed.strip_prefix("- ") {
             Some(_) => line.len() - trimmed.len() + 2,
@@ -78,19 +119,43 @@ fn first_open_quote(text: &str) -> Option<(usize, usize)> {
         let value = rest.trim_start();
         let quote_at = value_at + (rest.len() - value.len());
         let quote = value.chars().next().filter(|c| *c == '"' || *c == '\'')?;
-        let after = &value[1..];
-        let closed = if quote == '"' {
-            let mut escaped = false;
-            after.chars().any(|c| {
-                let ends = c == '"' && !escaped;
-                escaped = c == '\\' && !escaped;
-                ends
-            })
-        } else {
-            after.contains('\'')
+        let end = match closing_quote(&value[1..], quote) {
+            None => QuoteEnd::Open,
+            Some(close) => {
+                let after_at = quote_at + 1 + close + 1;
+                let after = &line[after_at..];
+                let text_at = after_at + (after.len() - after.trim_start().len());
+                match after.trim_start().chars().next() {
+                    None | Some('#' | ':' | ',' | ']' | '}') => QuoteEnd::Closed,
+                    Some(_) => QuoteEnd::TextAfter(line[..text_at].chars().count() + 1),
+                }
+            }
         };
-        (!closed).then(|| (index + 1, line[..quote_at].chars().count() + 1))
+        Some(QuotedValue {
+            line: index + 1,
+            quote_column: line[..quote_at].chars().count() + 1,
+            end,
+        })
     })
+}
+
+/// The byte offset in `after` (the text after an opening `quote`) of the quote that closes
+/// it: `''` inside single quotes and `\"` inside double quotes do not close.
+fn closing_quote(after: &str, quote: char) -> Option<usize> {
+    let mut chars = after.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        match (quote, c) {
+            ('"', '\\') => {
+                chars.next();
+            }
+            ('\'', '\'') if chars.peek().is_some_and(|&(_, next)| next == '\'') => {
+                chars.next();
+            }
+            (q, c) if q == c => return Some(at),
+            _ => {}
+        }
+    }
+    None
 }
 
 fn convert(error: serde_yaml::Error) -> YamlError {

@@ -320,6 +320,12 @@ fn yaml_hint(message: &str) -> Option<String> {
             "a value that contains `: ` must be quoted, e.g. title: \"Biz Birgemiz: day one\""
                 .into(),
         )
+    } else if message.starts_with("text after the closing quote") {
+        Some(
+            "put the whole value inside its quotes: inside '...' a ' is written '', inside \"...\" \
+             a \" is written \\\""
+                .into(),
+        )
     } else if message.starts_with("the quote opened here") {
         Some("end the value with the same quote it starts with, on the same line".into())
     } else if message.contains("invalid type") {

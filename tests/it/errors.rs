@@ -38,6 +38,54 @@ fn a_quote_left_open_is_shown_on_its_line() {
     );
 }
 
+/// A hurried edit after the closing quote (`'...' edited`), or a `"` used inside `"..."`: the
+/// parser's "did not find expected key" is shown as the text that follows the quote.
+#[test]
+fn text_after_a_closing_quote_is_shown_where_it_starts() {
+    let site = Fixture::new();
+    site.article(
+        "a.md",
+        "title: 'Less talk, more action' edited\ndate: 2020-03-20",
+        "Body\n",
+    );
+    site.article(
+        "b.md",
+        "date: 2020-03-20\ntitle: \"Volunteers say \"thank you\" to doctors\"",
+        "Body\n",
+    );
+    let hint = "  hint: put the whole value inside its quotes: inside '...' a ' is written '', \
+                inside \"...\" a \" is written \\\"";
+    fails_with(
+        &site,
+        &format!(
+            "error: content/news/a.md:2:33: front matter: text after the closing quote of a \
+             value\n{hint}"
+        ),
+    );
+    fails_with(
+        &site,
+        &format!(
+            "error: content/news/b.md:3:25: front matter: text after the closing quote of a \
+             value\n{hint}"
+        ),
+    );
+}
+
+/// Quotes that close before what YAML allows after them are not mistaken for the slip above.
+#[test]
+fn quoted_keys_lists_and_comments_after_quotes_still_build() {
+    let site = Fixture::new();
+    site.article(
+        "a.md",
+        "title: 'It''s \"ours\"'   # the headline\ndate: \"2020-03-20\"\ntags: ['aid', \"masks\"]\nextra:\n  \"quoted key\": 'x'",
+        "Body\n",
+    );
+    site.build(&[]);
+    let page = site.html("news/2020/03/it-s-ours/index.html");
+    assert_eq!(page.text("h1"), "It's \"ours\"");
+    assert!(site.exists("tags/masks/index.html"));
+}
+
 #[test]
 fn front_matter_never_closed() {
     let site = Fixture::new();
