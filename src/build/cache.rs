@@ -790,8 +790,12 @@ pub(super) fn fingerprint(
         .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
         .unwrap_or_default();
     polls.sort();
-    for poll in &polls {
-        file(&mut h, poll);
+    // Read in parallel: a large site has thousands.
+    let poll_bytes: Vec<Option<Vec<u8>>> =
+        polls.par_iter().map(|p| std::fs::read(p).ok()).collect();
+    for (poll, bytes) in polls.iter().zip(&poll_bytes) {
+        poll.hash(&mut h);
+        bytes.hash(&mut h);
     }
     for (name, template) in &theme.templates {
         (name, &template.text, &template.origin).hash(&mut h);

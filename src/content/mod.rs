@@ -400,15 +400,25 @@ pub fn load_polls(root: &Path, config: &Config, problems: &mut Problems) -> Vec<
         .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
         .collect();
     files.sort();
+    // Read and parsed in parallel (a large site has thousands), checked for ids in order.
+    let parsed: Vec<(String, String, Result<Poll, Vec<Problem>>)> = files
+        .par_iter()
+        .map(|path| {
+            let source = relative(root, path);
+            let id = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default()
+                .to_string();
+            let poll = read_text(root, path)
+                .map_err(|problem| vec![problem])
+                .and_then(|text| polls::parse(&id, &source, &text, config));
+            (source, id, poll)
+        })
+        .collect();
     let mut polls: Vec<Poll> = Vec::new();
     let mut ids = std::collections::HashSet::new();
-    for path in files {
-        let source = relative(root, &path);
-        let id = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or_default()
-            .to_string();
+    for (source, id, poll) in parsed {
         if ids.contains(&id) {
             problems.push(
                 Problem::new(&source, format!("poll id `{id}` is defined twice"))
@@ -416,15 +426,12 @@ pub fn load_polls(root: &Path, config: &Config, problems: &mut Problems) -> Vec<
             );
             continue;
         }
-        match read_text(root, &path) {
-            Ok(text) => match polls::parse(&id, &source, &text, config) {
-                Ok(poll) => {
-                    ids.insert(id);
-                    polls.push(poll);
-                }
-                Err(found) => problems.extend(found),
-            },
-            Err(problem) => problems.push(problem),
+        match poll {
+            Ok(poll) => {
+                ids.insert(id);
+                polls.push(poll);
+            }
+            Err(found) => problems.extend(found),
         }
     }
     polls
