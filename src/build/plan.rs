@@ -156,6 +156,99 @@ pub(super) fn plan(
     planned
 }
 
+/// The outputs of `planned` that an alias (an article's or page's `aliases:`, a region's
+/// `former:` slug) would write over: a generated page or feed, a theme or site file, a
+/// published image, or another alias. Each is a problem of the file that gives the alias;
+/// without it the redirect would silently replace the other output.
+pub(super) fn alias_clashes(planned: &[Planned], site: &Site) -> Vec<Problem> {
+    let mut first: HashMap<&str, &Planned> = HashMap::default();
+    first.reserve(planned.len());
+    let mut problems = Vec::new();
+    for output in planned {
+        let Some(earlier) = first.get(output.path.as_str()).copied() else {
+            first.insert(&output.path, output);
+            continue;
+        };
+        let (alias, other) = match (&earlier.source, &output.source) {
+            (_, Source::Job(alias @ Job::Redirect { .. })) => (alias, earlier),
+            (Source::Job(alias @ Job::Redirect { .. }), _) => (alias, output),
+            _ => continue,
+        };
+        problems.push(alias_clash(alias, other, site));
+    }
+    problems
+}
+
+/// The problem of redirect `alias` whose path is `other`'s.
+fn alias_clash(alias: &Job, other: &Planned, site: &Site) -> Problem {
+    let Job::Redirect { from, to, .. } = alias else {
+        unreachable!("alias_clash takes a redirect");
+    };
+    let owner = |to: &str| {
+        site.articles
+            .iter()
+            .map(|a| (&a.path, &a.source))
+            .chain(site.pages.iter().map(|p| (&p.path, &p.source)))
+            .find(|(path, _)| *path == to)
+            .map(|(_, source)| source.as_str())
+    };
+    let (source, hint, from) = match owner(to) {
+        Some(source) => (
+            source,
+            "an alias must be an old URL that no page or file uses now: remove it from `aliases:`",
+            format!("alias {from}"),
+        ),
+        None => (
+            "content/regions.yaml",
+            "a former slug must be one that no page or file uses now: remove it from `former:`",
+            format!("former slug's URL {from}"),
+        ),
+    };
+    let message = match &other.source {
+        Source::Job(Job::Redirect { to: other_to, .. }) => match owner(other_to) {
+            Some(other_source) if other_source != source => {
+                format!("{from} is an alias of {other_source} too")
+            }
+            Some(_) => format!("{from} is given twice"),
+            None => format!("{from} is a former slug's URL in content/regions.yaml too"),
+        },
+        Source::Job(job) => format!(
+            "{from} would replace {} ({})",
+            generated(job, site),
+            job.site_path(site)
+        ),
+        Source::Copy(_) | Source::Bytes(_) | Source::Shared(_) | Source::Written => {
+            format!("{from} would replace the file /{}", other.path)
+        }
+        Source::Image(_) => format!("{from} would replace the image /{}", other.path),
+    };
+    Problem::new(source, message).hint(hint)
+}
+
+/// What a generated output is, for an editor.
+fn generated(job: &Job, site: &Site) -> String {
+    let what = match job {
+        Job::Article(i) => return format!("the page of {}", site.articles[*i].source),
+        Job::Page(i) => return format!("the page of {}", site.pages[*i].source),
+        Job::Front { .. } => "the front page",
+        Job::Regions { .. } | Job::Region { .. } => "a region page",
+        Job::RegionFeed { .. } => "a region's feed",
+        Job::Archive { .. } | Job::ArchiveYear { .. } | Job::ArchiveMonth { .. } => {
+            "an archive page"
+        }
+        Job::Tags { .. } | Job::Tag { .. } => "a tag page",
+        Job::Atom { .. } | Job::Rss { .. } => "the site's feed",
+        Job::NotFound { .. } => "the not-found page",
+        Job::Search { .. } => "the search page",
+        Job::Polls { .. } | Job::Poll { .. } => "a poll page",
+        Job::PollIndex => "the polls' index",
+        Job::Redirect { .. } => "a redirect",
+        Job::Sitemap | Job::SitemapPart(_) => "the sitemap",
+        Job::Robots => "robots.txt",
+    };
+    what.to_string()
+}
+
 /// A photo published as its variants.
 struct Photo<'p> {
     /// Its output path, beside which its variants are.

@@ -86,6 +86,41 @@ fn quoted_keys_lists_and_comments_after_quotes_still_build() {
     assert!(site.exists("tags/masks/index.html"));
 }
 
+/// An alias would write its redirect over what the build makes at that path: the front page,
+/// a feed, a theme file, or another article's alias. Each is named, and nothing is written.
+#[test]
+fn an_alias_never_replaces_a_page_a_file_or_another_alias() {
+    let site = Fixture::new();
+    site.article(
+        "a.md",
+        "title: A\ndate: 2020-03-26\naliases: [/old/]",
+        "Body\n",
+    );
+    site.article(
+        "b.md",
+        "title: B\ndate: 2020-03-26\naliases: [/, /atom.xml, /style.css, /archive/, /old/]",
+        "Body\n",
+    );
+    let stderr = site.build_fails();
+    let hint = "  hint: an alias must be an old URL that no page or file uses now: remove it from \
+                `aliases:`";
+    for message in [
+        "alias / would replace the front page (/)",
+        "alias /atom.xml would replace the site's feed (/atom.xml)",
+        "alias /style.css would replace the file /style.css",
+        "alias /archive/ would replace an archive page (/archive/)",
+        "alias /old/ is an alias of content/news/a.md too",
+    ] {
+        let expected = format!("error: content/news/b.md: {message}\n{hint}");
+        assert!(
+            stderr.contains(&expected),
+            "expected:\n{expected}\ngot:\n{stderr}"
+        );
+    }
+    assert!(stderr.contains("5 problems found"), "{stderr}");
+    assert!(!site.public().exists());
+}
+
 #[test]
 fn front_matter_never_closed() {
     let site = Fixture::new();

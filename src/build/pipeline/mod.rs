@@ -24,7 +24,7 @@ mod changes;
 mod persist;
 
 use super::cache::{self, BlobRef, CacheDamaged, Packs};
-use super::plan::{Planned, Source, plan, produce, resized_outputs, static_photos};
+use super::plan::{Planned, Source, alias_clashes, plan, produce, resized_outputs, static_photos};
 use super::search::{SearchIndexes, SearchInputs};
 use super::{BuildOptions, JobTimes, Prepared, Timer, prepare, progress_bar};
 
@@ -624,7 +624,12 @@ impl Pipeline {
             Some((last, planned)) if last == shape && !self.bundles_reloaded => planned,
             _ => {
                 let inputs = (self.options.root.as_path(), &photos);
-                Arc::new(plan(&frame.theme, &self.derived, site, has_code, inputs))
+                let planned = plan(&frame.theme, &self.derived, site, has_code, inputs);
+                let clashes = alias_clashes(&planned, site);
+                if !clashes.is_empty() {
+                    return Err(Problems(clashes).sorted().into());
+                }
+                Arc::new(planned)
             }
         };
         self.bundles_reloaded = false;
