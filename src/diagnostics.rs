@@ -150,7 +150,8 @@ pub fn did_you_mean<'a>(
         .into_iter()
         .map(|candidate| (strsim::jaro_winkler(word, candidate), candidate))
         .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
+        // Among equally close candidates the first in byte order, whatever order they came in.
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
         .map(|(_, candidate)| candidate)
 }
 
@@ -164,6 +165,14 @@ mod tests {
         assert_eq!(did_you_mean("titel", keys), Some("title"));
         assert_eq!(did_you_mean("regoin", keys), Some("region"));
         assert_eq!(did_you_mean("zzz", keys), None);
+    }
+
+    #[test]
+    fn equally_close_candidates_give_the_same_answer_in_any_order() {
+        let one = ["news/b.md", "news/a.md", "news/c.md"];
+        let other = ["news/c.md", "news/a.md", "news/b.md"];
+        assert_eq!(did_you_mean("news/x.md", one), Some("news/a.md"));
+        assert_eq!(did_you_mean("news/x.md", other), Some("news/a.md"));
     }
 
     #[test]

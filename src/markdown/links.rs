@@ -96,6 +96,12 @@ pub(super) fn resolve_link(
             format!("broken link `{dest}`: content/{path} is dated in the future ({when})"),
             "link to it once it is published, or build with --future".to_string(),
         ),
+        None if !path.ends_with(".md") => (
+            format!("broken link `{dest}`: @/ links point at articles and pages"),
+            "link to an article or page by its Markdown file (`@/news/2020/03/masks.md`); other \
+             files by their site path"
+                .to_string(),
+        ),
         None => (
             format!("broken link `{dest}`: there is no content/{path}"),
             not_found_hint(path, cx),
@@ -107,7 +113,13 @@ pub(super) fn resolve_link(
 
 /// The hint for an `@/` link to a path that is no content file: the closest target, if any.
 fn not_found_hint(path: &str, cx: &Context) -> String {
-    match did_you_mean(path, cx.link_targets.keys().map(String::as_str)) {
+    let itself = cx.source.strip_prefix("content/");
+    let targets = cx
+        .link_targets
+        .keys()
+        .map(String::as_str)
+        .filter(|target| Some(*target) != itself);
+    match did_you_mean(path, targets) {
         Some(close) => format!("did you mean `@/{close}`? Paths in @/ links start from content/"),
         None => "paths in @/ links start from content/, e.g. @/news/2020/03/masks.md".to_string(),
     }

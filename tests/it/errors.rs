@@ -121,6 +121,34 @@ fn an_alias_never_replaces_a_page_a_file_or_another_alias() {
     assert!(!site.public().exists());
 }
 
+/// The "did you mean" of a broken `@/` link is the same in every run and never the linking
+/// file itself; a link to a data file says that `@/` links point at articles and pages.
+#[test]
+fn broken_link_hints_are_stable_and_true() {
+    let site = Fixture::new();
+    for name in ["a", "b"] {
+        site.article(
+            &format!("{name}.md"),
+            &format!("title: {name}\ndate: 2020-03-26"),
+            "Body\n",
+        );
+    }
+    site.article(
+        "c.md",
+        "title: C\ndate: 2020-03-26",
+        "See [x](@/news/missing.md) and [r](@/regions.yaml).\n",
+    );
+    let expected = "error: content/news/c.md:5:5: broken link `@/news/missing.md`: there is no \
+                    content/news/missing.md\n  hint: did you mean `@/news/a.md`? Paths in @/ links \
+                    start from content/\n\
+                    error: content/news/c.md:5:32: broken link `@/regions.yaml`: @/ links point at \
+                    articles and pages\n  hint: link to an article or page by its Markdown file \
+                    (`@/news/2020/03/masks.md`); other files by their site path";
+    for _ in 0..4 {
+        fails_with(&site, expected);
+    }
+}
+
 #[test]
 fn front_matter_never_closed() {
     let site = Fixture::new();
