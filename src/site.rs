@@ -139,6 +139,17 @@ pub fn page_path(base: &str, number: usize) -> String {
 impl Site {
     /// Assembles the model from loaded content; reports articles that share a URL.
     pub fn assemble(config: Config, content: Content) -> Result<Site, Problems> {
+        let (site, clashes) = Site::assemble_with_clashes(config, content);
+        if clashes.is_empty() {
+            Ok(site)
+        } else {
+            Err(clashes)
+        }
+    }
+
+    /// [`Site::assemble`], giving the model even when articles or pages share a URL (or an
+    /// alias is one), beside those problems: a build then goes on checking the rest.
+    pub fn assemble_with_clashes(config: Config, content: Content) -> (Site, Problems) {
         let Content {
             regions,
             mut polls,
@@ -170,7 +181,7 @@ impl Site {
                 )
             },
         );
-        unique?;
+        let clashes = unique.err().unwrap_or_default();
         let mut neighbours = vec![Neighbours::default(); articles.len()];
         for tree in &trees {
             for (position, &index) in tree.articles.iter().enumerate() {
@@ -186,7 +197,7 @@ impl Site {
                 translations.entry(key.clone()).or_default().push(index);
             }
         }
-        Ok(Site {
+        let site = Site {
             config,
             regions,
             polls,
@@ -197,7 +208,8 @@ impl Site {
             link_targets,
             translations,
             left_out,
-        })
+        };
+        (site, clashes)
     }
 
     /// The tree of a language.

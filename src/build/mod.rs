@@ -153,14 +153,15 @@ pub fn prepare(options: &BuildOptions) -> Result<Prepared, Problems> {
         .ok()
         .map(|theme| render::compile(theme, &config.base_url, config.safe_html));
     timer.lap("templates");
-    let site = Site::assemble(config, content);
+    // Articles sharing a URL are reported with what the rest of the checks find.
+    let (site, clashes) = Site::assemble_with_clashes(config, content);
+    problems.extend(clashes);
     timer.lap("assemble");
-    let (theme, tera, site) = match (theme, tera, site) {
-        (Ok(theme), Some(Ok(tera)), Ok(site)) => (theme, tera, site),
-        (theme, tera, site) => {
+    let (theme, tera) = match (theme, tera) {
+        (Ok(theme), Some(Ok(tera))) => (theme, tera),
+        (theme, tera) => {
             problems.extend(theme.err().into_iter().flatten());
             problems.extend(tera.and_then(Result::err).into_iter().flatten());
-            problems.extend(site.err().into_iter().flatten());
             return Err(problems.sorted());
         }
     };

@@ -232,8 +232,18 @@ fn misspelled_key_with_suggestion() {
 fn two_articles_with_one_url() {
     let site = Fixture::new();
     site.article("a.md", "title: Same\ndate: 2020-03-20", "Body\n")
-        .article("b.md", "title: Same\ndate: 2020-03-21", "Body\n");
+        .article(
+            "b.md",
+            "title: Same\ndate: 2020-03-21",
+            "See [x](@/news/missing.md).\n",
+        );
     let stderr = site.build_fails();
+    // The clash does not hide what the rest of the build finds.
+    assert!(
+        stderr.contains("content/news/b.md:5:5: broken link `@/news/missing.md`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("2 problems found"), "{stderr}");
     assert!(
         stderr.contains("two articles have the URL /news/2020/03/same/"),
         "{stderr}"

@@ -330,9 +330,9 @@ impl Pipeline {
             pages: self.pages.drain().map(|(_, p)| p).collect(),
             left_out: self.left_out.clone(),
         };
-        let site = Site::assemble(self.frame.config.clone(), content)?;
+        let (site, clashes) = Site::assemble_with_clashes(self.frame.config.clone(), content);
         timer.lap("assemble");
-        let mut problems = Problems::default();
+        let mut problems = clashes;
         let unloaded = content::unloaded_polls(&self.options.root, &self.frame.polls);
         let scope = MarkdownScope::new(&site)
             .with_unloaded_polls(&unloaded)
