@@ -57,10 +57,27 @@ pub fn main() -> i32 {
         Ok(()) => 0,
         Err(error) => {
             report(&error);
-            1
+            if error.downcast_ref::<UsageError>().is_some() {
+                2
+            } else {
+                1
+            }
         }
     }
 }
+
+/// A command called wrongly in a way only the site can tell (a flag naming a language or a
+/// region the site does not have): reported like any error, with exit code 2.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
 
 /// Runs one parsed command.
 pub fn run(cli: Cli) -> anyhow::Result<()> {

@@ -33,15 +33,16 @@ pub fn run(root: &Path, args: NewArgs) -> anyhow::Result<()> {
     let config = Config::load(root)?;
     let lang = args.lang.clone().unwrap_or_else(|| config.language.clone());
     check_language(&config, &lang)?;
-    if let Some(region) = &args.region {
-        check_region(root, &config, region)?;
-    }
+    let region = match &args.region {
+        Some(region) => Some(region_slug(root, &config, region)?),
+        None => None,
+    };
     let slug = crate::slug::slugify(&args.title, &lang);
     if slug.is_empty() {
-        bail!(
+        return Err(usage(format!(
             "cannot make a URL slug from the title {:?}; use a title with letters or digits",
             args.title
-        );
+        )));
     }
     let now = jiff::Timestamp::now().to_zoned_datetime(config.timezone.clone());
     let folder = format!("content/news/{}/{:02}", now.year(), now.month());
@@ -50,11 +51,14 @@ pub fn run(root: &Path, args: NewArgs) -> anyhow::Result<()> {
     } else {
         format!("{folder}/{slug}.md")
     };
+    let root_of_tree = crate::routes::tree_root(&lang, &config.language);
+    let url = crate::routes::article(&root_of_tree, now.year(), now.month(), &slug);
+    check_url_is_free(root, &config, &url, &rel)?;
     let article = NewArticle {
         title: &args.title,
         date: &now,
         slug: &slug,
-        region: args.region.as_deref(),
+        region: region.as_deref(),
         lang: (lang != config.language).then_some(lang.as_str()),
         draft: !args.publish,
     };
@@ -63,6 +67,32 @@ pub fn run(root: &Path, args: NewArgs) -> anyhow::Result<()> {
     println!("{rel}");
     eprintln!("{}", next_steps(&rel, args.publish, args.bundle));
     Ok(())
+}
+
+fn usage(message: String) -> anyhow::Error {
+    anyhow::Error::new(super::UsageError(message))
+}
+
+/// Refuses a new article whose URL another article (a draft or a scheduled one included)
+/// already has: the next build would fail on the two.
+fn check_url_is_free(root: &Path, config: &Config, url: &str, rel: &str) -> anyhow::Result<()> {
+    let options = crate::content::LoadOptions {
+        drafts: true,
+        future: true,
+        ..crate::content::LoadOptions::default()
+    };
+    let (content, _) = crate::content::load(root, config, &options);
+    let taken = content
+        .articles
+        .iter()
+        .find(|article| article.path == url && article.source != rel);
+    match taken {
+        Some(article) => bail!(
+            "{} already has the URL {url}; give the new article another title, or edit that one",
+            article.source
+        ),
+        None => Ok(()),
+    }
 }
 
 /// What the editor does next, for stderr.
@@ -88,28 +118,55 @@ fn check_language(config: &Config, lang: &str) -> anyhow::Result<()> {
         return Ok(());
     }
     let known = config.languages.join(", ");
-    match did_you_mean(lang, config.languages.iter().map(String::as_str)).or_else(|| {
-        crate::content::checks::meant_language(lang, &config.languages).map(String::as_str)
-    }) {
-        Some(close) => {
-            bail!("`{lang}` is not one of the site's languages ({known}): did you mean `{close}`?")
-        }
-        None => bail!("`{lang}` is not one of the site's languages ({known})"),
-    }
+    Err(usage(
+        match did_you_mean(lang, config.languages.iter().map(String::as_str)).or_else(|| {
+            crate::content::checks::meant_language(lang, &config.languages).map(String::as_str)
+        }) {
+            Some(close) => {
+                format!(
+                    "`{lang}` is not one of the site's languages ({known}): did you mean `{close}`?"
+                )
+            }
+            None => format!("`{lang}` is not one of the site's languages ({known})"),
+        },
+    ))
 }
 
-fn check_region(root: &Path, config: &Config, region: &str) -> anyhow::Result<()> {
+/// The slug of the region `--region` names: its slug, or a former slug (written as the
+/// current one, as the build files it); a name or a near miss is refused with the slug meant.
+fn region_slug(root: &Path, config: &Config, region: &str) -> anyhow::Result<String> {
     let text = std::fs::read_to_string(root.join(REGIONS_FILE)).unwrap_or_default();
     let known = regions::parse(&text, &config.language)?;
     if known.iter().any(|r| r.slug == region) {
-        return Ok(());
+        return Ok(region.to_string());
     }
-    match did_you_mean(region, known.iter().map(|r| r.slug.as_str())) {
-        Some(close) => bail!(
-            "unknown region `{region}`: did you mean `{close}`? Regions are defined in {REGIONS_FILE}"
+    if let Some(current) = known.iter().find(|r| r.former.iter().any(|f| f == region)) {
+        eprintln!(
+            "note: `{region}` is a former slug of `{}`; the article names `{}`",
+            current.slug, current.slug
+        );
+        return Ok(current.slug.clone());
+    }
+    let wanted = region.trim().to_lowercase();
+    let by_name = known
+        .iter()
+        .find(|r| r.slug == wanted || r.names.values().any(|name| name.to_lowercase() == wanted));
+    let message = match by_name {
+        Some(r) => format!(
+            "unknown region `{region}`: did you mean `--region {}` ({})? Regions are named by \
+             their slugs in {REGIONS_FILE}",
+            r.slug,
+            r.name(&config.language, &config.language)
         ),
-        None => bail!("unknown region `{region}`: regions are defined in {REGIONS_FILE}"),
-    }
+        None => match did_you_mean(region, known.iter().map(|r| r.slug.as_str())) {
+            Some(close) => format!(
+                "unknown region `{region}`: did you mean `{close}`? Regions are defined in \
+                 {REGIONS_FILE}"
+            ),
+            None => format!("unknown region `{region}`: regions are defined in {REGIONS_FILE}"),
+        },
+    };
+    Err(usage(message))
 }
 
 /// The front matter `birge new` fills in.

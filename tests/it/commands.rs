@@ -79,7 +79,11 @@ fn new_writes_front_matter_and_refuses_to_overwrite() {
     ]);
     assert_eq!(again.status.code(), Some(1));
     let typo = site.birge(&["new", "Another", "--region", "atyraw"]);
-    assert_eq!(typo.status.code(), Some(1));
+    assert_eq!(
+        typo.status.code(),
+        Some(2),
+        "a flag's wrong value is a usage error"
+    );
     assert!(String::from_utf8_lossy(&typo.stderr).contains("did you mean `atyrau`?"));
 }
 

@@ -82,10 +82,56 @@ fn new_publish_and_bundle() {
 fn new_refuses_a_country_code_for_a_language() {
     let site = Fixture::new();
     let out = site.birge(&["new", "Title", "--lang", "kz"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         stderr(&out).trim(),
         "error: `kz` is not one of the site's languages (en, kk, ru): did you mean `kk`?"
+    );
+}
+
+/// `new` refuses a title whose article would take another's URL (the next build would fail
+/// on the two), takes a region's former slug as the build does, and names the slug meant
+/// when given a region's name.
+#[test]
+fn new_keeps_urls_unique_and_reads_regions_as_the_build_does() {
+    let site = Fixture::new();
+    let first = site.birge(&["new", "Masks", "--publish"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let first_path = stdout(&first).trim().to_string();
+    let again = site.birge(&["new", "Masks", "--bundle", "--publish"]);
+    assert_eq!(again.status.code(), Some(1));
+    let url = first_path
+        .trim_start_matches("content")
+        .trim_end_matches(".md")
+        .to_string()
+        + "/";
+    assert_eq!(
+        stderr(&again).trim(),
+        format!(
+            "error: {first_path} already has the URL {url}; give the new article another title, \
+             or edit that one"
+        )
+    );
+    site.build(&["--quiet"]);
+
+    let regions = "- slug: atyrau\n  name: {en: Atyrau Region, kk: Атырау облысы, ru: \
+                   Атырауская область}\n  former: [guryev]\n";
+    site.file("content/regions.yaml", regions);
+    let former = site.birge(&["new", "Guryev volunteers", "--region", "guryev"]);
+    assert!(former.status.success(), "{}", stderr(&former));
+    let text = std::fs::read_to_string(site.root().join(stdout(&former).trim())).unwrap();
+    assert!(text.contains("\nregion: atyrau\n"), "{text}");
+    assert!(
+        stderr(&former).contains("note: `guryev` is a former slug of `atyrau`"),
+        "{}",
+        stderr(&former)
+    );
+    let named = site.birge(&["new", "Atyrau news", "--region", "Атырау облысы"]);
+    assert_eq!(named.status.code(), Some(2));
+    assert_eq!(
+        stderr(&named).trim(),
+        "error: unknown region `Атырау облысы`: did you mean `--region atyrau` (Atyrau Region)? \
+         Regions are named by their slugs in content/regions.yaml"
     );
 }
 
