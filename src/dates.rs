@@ -30,15 +30,33 @@ fn parse_offset(text: &str) -> Option<Offset> {
     Offset::from_seconds(sign * (hours * 3600 + minutes * 60)).ok()
 }
 
+/// How dates are written, as a hint for one that could not be read.
+pub const DATE_FORMATS: &str =
+    "write `YYYY-MM-DD` or RFC 3339, e.g. `2020-03-26` or `2020-03-26T10:00:00+05:00`";
+
+/// Reads the date under `key` (of front matter or a poll) as [`parse_date`] does; when it
+/// cannot, gives what was wrong and a hint that names the fix. An `optional` key may be removed.
+pub fn read_date(
+    key: &str,
+    text: &str,
+    tz: &TimeZone,
+    optional: bool,
+) -> Result<ZonedDateTime, (String, String)> {
+    if text.trim().is_empty() {
+        let or_remove = if optional { ", or remove the line" } else { "" };
+        return Err((
+            format!("`{key}` is empty"),
+            format!("write a date like `{key}: 2020-03-26`{or_remove}"),
+        ));
+    }
+    parse_date(text, tz).map_err(|message| (message, DATE_FORMATS.to_string()))
+}
+
 /// Reads a front-matter date: `YYYY-MM-DD` (midnight in `tz`), a date and time without an
 /// offset (in `tz`), or RFC 3339 with an offset (the same instant, seen from `tz`).
 pub fn parse_date(text: &str, tz: &TimeZone) -> Result<ZonedDateTime, String> {
     let text = text.trim();
-    let wrong = || {
-        format!(
-            "`{text}` is not a date: write YYYY-MM-DD or RFC 3339, e.g. 2020-03-26 or 2020-03-26T10:00:00+06:00"
-        )
-    };
+    let wrong = || format!("`{text}` is not a date");
     // Dates are ASCII; checking it first also keeps the byte slicing below on char boundaries.
     let looks_like_date = text.is_ascii()
         && text.len() >= 10
@@ -236,10 +254,31 @@ mod tests {
             parse_date("2020-13-01", &almaty()).unwrap_err(),
             "`2020-13-01` is not a real date: there is no month 13"
         );
-        assert!(
-            parse_date("yesterday", &almaty())
-                .unwrap_err()
-                .contains("YYYY-MM-DD")
+        assert_eq!(
+            read_date("date", "yesterday", &almaty(), false).unwrap_err(),
+            (
+                "`yesterday` is not a date".to_string(),
+                DATE_FORMATS.to_string()
+            )
+        );
+        assert_eq!(
+            read_date("date", "2020-13-45", &almaty(), false).unwrap_err(),
+            (
+                "`2020-13-45` is not a real date: there is no month 13".to_string(),
+                "write `YYYY-MM-DD` or RFC 3339, e.g. `2020-03-26` or `2020-03-26T10:00:00+05:00`"
+                    .to_string()
+            )
+        );
+        assert_eq!(
+            read_date("updated", " ", &almaty(), true).unwrap_err(),
+            (
+                "`updated` is empty".to_string(),
+                "write a date like `updated: 2020-03-26`, or remove the line".to_string()
+            )
+        );
+        assert_eq!(
+            read_date("date", "", &almaty(), false).unwrap_err().1,
+            "write a date like `date: 2020-03-26`"
         );
         assert!(parse_timezone("Mars/Olympus").is_err());
     }

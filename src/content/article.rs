@@ -13,8 +13,8 @@ use crate::slug::slugify;
 use crate::yaml;
 
 use super::checks::{
-    check_aliases, check_language, check_poll_placed_twice, check_updated, region_given_a_list,
-    tags_written_as_text, unknown_region_hint,
+    bad_slug, check_aliases, check_language, check_poll_placed_twice, check_updated,
+    region_given_a_list, tags_written_as_text, unknown_region_hint,
 };
 use super::front_matter::{self, ARTICLE_KEYS, ArticleFrontMatter, KeyAt, ValueAt, in_file};
 use super::{Article, Image, Inclusion, LoadOptions, Poll, Region, read_text, regions, relative};
@@ -108,17 +108,12 @@ pub(super) fn load_article(
             );
             None
         }
-        Some(text) => crate::dates::parse_date(text, tz)
-            .map_err(|message| problems.push(Problem::new(&source, message).at_opt(key_at("date"))))
-            .ok(),
+        Some(text) => read_date(&source, ("date", text, false), tz, &key_at, &mut problems),
     };
-    let updated = fm.updated.as_deref().and_then(|text| {
-        crate::dates::parse_date(text, tz)
-            .map_err(|message| {
-                problems.push(Problem::new(&source, message).at_opt(key_at("updated")))
-            })
-            .ok()
-    });
+    let updated = fm
+        .updated
+        .as_deref()
+        .and_then(|text| read_date(&source, ("updated", text, true), tz, &key_at, &mut problems));
     if let (Some(date), Some(updated)) = (&date, &updated) {
         let texts = (fm.date.as_deref(), fm.updated.as_deref());
         problems.extend(check_updated(
@@ -130,11 +125,13 @@ pub(super) fn load_article(
         ));
     }
     let pinned_until = fm.pinned_until.as_deref().and_then(|text| {
-        crate::dates::parse_date(text, tz)
-            .map_err(|message| {
-                problems.push(Problem::new(&source, message).at_opt(key_at("pinned_until")))
-            })
-            .ok()
+        read_date(
+            &source,
+            ("pinned_until", text, true),
+            tz,
+            &key_at,
+            &mut problems,
+        )
     });
 
     let lang = fm.lang.clone().unwrap_or_else(|| config.language.clone());
@@ -259,6 +256,21 @@ pub(super) fn load_article(
     Ok(Inclusion::Published(article))
 }
 
+/// The date under a front-matter key, `(key, text, optional)`, or a problem at the key.
+pub(super) fn read_date(
+    source: &str,
+    (key, text, optional): (&str, &str, bool),
+    tz: &jiff::tz::TimeZone,
+    key_at: &KeyAt,
+    problems: &mut Vec<Problem>,
+) -> Option<jiff::ZonedDateTime> {
+    crate::dates::read_date(key, text, tz, optional)
+        .map_err(|(message, hint)| {
+            problems.push(Problem::new(source, message).at_opt(key_at(key)).hint(hint));
+        })
+        .ok()
+}
+
 fn resolve_regions(
     source: &str,
     fm: &ArticleFrontMatter,
@@ -270,16 +282,20 @@ fn resolve_regions(
     if let yaml::OneOrList::List(list) = &fm.region
         && !list.is_empty()
     {
-        problems.push(region_given_a_list(source, list, key_at));
+        problems.push(region_given_a_list(source, list, key_at, lookup));
     }
     let written = fm
         .region
         .items()
         .iter()
-        .map(|r| ("region", r))
-        .chain(fm.regions.iter().map(|r| ("regions", r)));
+        .map(|r| ("region", r, fm.region.items()))
+        .chain(
+            fm.regions
+                .iter()
+                .map(|r| ("regions", r, fm.regions.as_slice())),
+        );
     let mut regions: Vec<String> = Vec::new();
-    for (key, slug) in written {
+    for (key, slug, list) in written {
         match lookup.regions.get(slug.as_str()) {
             Some(current) => {
                 if !regions.iter().any(|r| r == current) {
@@ -289,7 +305,7 @@ fn resolve_regions(
             None => problems.push(
                 Problem::new(source, format!("unknown region `{slug}`"))
                     .at_opt(value_at(key, slug))
-                    .hint(unknown_region_hint(key, slug, lookup)),
+                    .hint(unknown_region_hint(key, slug, list, lookup)),
             ),
         }
     }
@@ -305,14 +321,14 @@ fn article_slug(
 ) -> String {
     match &fm.slug {
         Some(slug) if !regions::is_valid_slug(slug) => {
-            problems.push(
-                Problem::new(source, format!("slug `{slug}` is not a URL slug"))
-                    .at_opt(key_at("slug"))
-                    .hint(format!(
-                        "use lowercase a-z, digits and single hyphens, e.g. `{}`",
-                        slugify(slug, lang)
-                    )),
-            );
+            let derived = slugify(fm.title.as_deref().unwrap_or_default(), lang);
+            problems.push(bad_slug(
+                source,
+                slug,
+                lang,
+                (&derived, "the title"),
+                key_at("slug"),
+            ));
             String::new()
         }
         Some(slug) => slug.clone(),

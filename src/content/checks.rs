@@ -10,25 +10,40 @@ use jiff::ZonedDateTime;
 use super::article::Lookup;
 use super::front_matter::{KeyAt, Split, ValueAt};
 use crate::diagnostics::{Problem, did_you_mean};
+use crate::slug::slugify;
 
-/// `region: [atyrau, kostanay]`: `region` takes one slug, `regions` a list.
-pub(super) fn region_given_a_list(source: &str, list: &[String], key_at: &KeyAt) -> Problem {
+/// `region: [atyrau, kostanay]`: `region` takes one slug, `regions` a list. The hint gives the
+/// slugs of what was written, so a list of names (`region: [Atyrau Region]`) is corrected too.
+pub(super) fn region_given_a_list(
+    source: &str,
+    list: &[String],
+    key_at: &KeyAt,
+    lookup: &Lookup,
+) -> Problem {
     let problem =
         Problem::new(source, "`region` takes one region, not a list").at_opt(key_at("region"));
-    match list {
+    let slugs = corrected_regions(list, lookup);
+    match slugs.as_slice() {
         [one] => problem.hint(format!(
             "write `region: {one}`, or use `regions:` for several regions"
         )),
         _ => problem.hint(format!(
             "use `regions:` for several regions: `regions: {}`",
-            flow_list(list)
+            flow_list(&slugs)
         )),
     }
 }
 
 /// What an editor who wrote an unknown region most likely meant: a region's name instead of
-/// its slug, several regions in one text, or a slug with a typo.
-pub(super) fn unknown_region_hint(key: &str, written: &str, lookup: &Lookup) -> String {
+/// its slug, a slug in capitals, several regions in one text, or a slug with a typo. `list`
+/// is everything written under `key`, so the fix shown for one item of `regions:` is the
+/// whole corrected list.
+pub(super) fn unknown_region_hint(
+    key: &str,
+    written: &str,
+    list: &[String],
+    lookup: &Lookup,
+) -> String {
     let parts: Vec<&str> = written
         .split(',')
         .map(str::trim)
@@ -48,15 +63,47 @@ pub(super) fn unknown_region_hint(key: &str, written: &str, lookup: &Lookup) -> 
             };
         }
     }
+    // The line that fixes it: this item's slug, among the others' when it is one of a list.
+    let fix = |slug: &str| {
+        if key == "regions" && list.len() > 1 {
+            let fixed: Vec<String> = list
+                .iter()
+                .map(|item| {
+                    if item == written {
+                        slug.to_string()
+                    } else {
+                        corrected_region(item, lookup)
+                    }
+                })
+                .collect();
+            format!("`regions: {}`", flow_list(&fixed))
+        } else {
+            format!("`{key}: {slug}`")
+        }
+    };
+    if let Some(slug) = named_exactly(written, lookup) {
+        return format!(
+            "`{written}` is the name of the region `{slug}`; front matter names regions by their slug: {}",
+            fix(slug)
+        );
+    }
+    let lower = written.to_lowercase();
+    if lookup.regions.contains_key(lower.as_str()) {
+        return format!(
+            "`{written}` is the slug `{lower}` in the wrong case; region slugs are lowercase: {}",
+            fix(&lower)
+        );
+    }
     let by_name = region_slugs_named(written, lookup);
     match by_name.as_slice() {
-        [slug] => {
+        [(slug, name)] => {
             return format!(
-                "`{written}` is the name of the region `{slug}`; front matter names regions by their slug: `{key}: {slug}`"
+                "`{written}` is not a region slug; did you mean `{slug}` ({name})? Front matter names regions by their slug: {}",
+                fix(slug)
             );
         }
-        [first, rest @ ..] if !rest.is_empty() => {
-            let others: Vec<String> = rest.iter().map(|s| format!("`{s}`")).collect();
+        [(first, _), rest @ ..] if !rest.is_empty() => {
+            let others: Vec<String> = rest.iter().map(|(s, _)| format!("`{s}`")).collect();
             return format!(
                 "`{written}` names several regions: write the slug of the one you mean, `{first}` or {}",
                 others.join(" or ")
@@ -72,13 +119,54 @@ pub(super) fn unknown_region_hint(key: &str, written: &str, lookup: &Lookup) -> 
     }
 }
 
+/// Regions as written, each turned into its slug where it plainly names one region.
+fn corrected_regions(list: &[String], lookup: &Lookup) -> Vec<String> {
+    list.iter()
+        .map(|item| corrected_region(item, lookup))
+        .collect()
+}
+
+/// A region as written, turned into its slug where it plainly names one region (a slug,
+/// former slug, slug in capitals or name), else as written.
+fn corrected_region(item: &str, lookup: &Lookup) -> String {
+    if lookup.regions.contains_key(item) {
+        return item.to_string();
+    }
+    let lower = item.to_lowercase();
+    if let Some(slug) = named_exactly(item, lookup) {
+        return slug.to_string();
+    }
+    if lookup.regions.contains_key(lower.as_str()) {
+        return lower;
+    }
+    region_slug_for(item, lookup).map_or_else(|| item.to_string(), str::to_string)
+}
+
 /// The slug of the one region that `written` is the slug, a former slug or a name of.
 fn region_slug_for<'a>(written: &str, lookup: &Lookup<'a>) -> Option<&'a str> {
     if let Some(slug) = lookup.regions.get(written) {
         return Some(slug);
     }
     match region_slugs_named(written, lookup).as_slice() {
-        [one] => Some(one),
+        [(one, _)] => Some(one),
+        _ => None,
+    }
+}
+
+/// The slug of the one region whose name `written` is, in some language, case and spacing
+/// aside (`Атырау облысы`, `ATYRAU REGION`).
+fn named_exactly<'a>(written: &str, lookup: &Lookup<'a>) -> Option<&'a str> {
+    let folded = fold_name(written);
+    let mut slugs: Vec<&str> = lookup
+        .region_names
+        .iter()
+        .filter(|(name, _)| fold_name(name) == folded)
+        .map(|(_, slug)| *slug)
+        .collect();
+    slugs.sort_unstable();
+    slugs.dedup();
+    match slugs.as_slice() {
+        [one] if !folded.is_empty() => Some(one),
         _ => None,
     }
 }
@@ -117,44 +205,48 @@ fn bare_name(folded: &str) -> String {
         .join(" ")
 }
 
-/// The slugs of the regions that `written` names, in any language, case aside: an exact
-/// name first, else a name with its generic words (`Region`, `облысы`) left out on both sides.
-fn region_slugs_named<'a>(written: &str, lookup: &Lookup<'a>) -> Vec<&'a str> {
+/// The regions that `written` names, in any language, case aside, each as its slug and the
+/// name that matched: an exact name (or slug) first, else a name with its generic words
+/// (`Region`, `облысы`) left out on both sides.
+fn region_slugs_named<'a>(written: &str, lookup: &Lookup<'a>) -> Vec<(&'a str, &'a str)> {
     let folded = fold_name(written);
     if folded.is_empty() {
         return Vec::new();
     }
-    let mut exact: Vec<&str> = lookup
+    let mut exact: Vec<(&str, &str)> = lookup
         .region_names
         .iter()
         .filter(|(name, _)| fold_name(name) == folded)
-        .map(|(_, slug)| *slug)
+        .map(|(name, slug)| (*slug, *name))
         .chain(
             lookup
                 .region_slugs
                 .iter()
-                .copied()
-                .filter(|slug| *slug == folded),
+                .filter(|slug| **slug == folded)
+                .map(|slug| (*slug, *slug)),
         )
         .collect();
     if !exact.is_empty() {
-        exact.sort_unstable();
-        exact.dedup();
-        return exact;
+        return one_per_region(&mut exact);
     }
     let bare = bare_name(&folded);
     if bare.is_empty() {
         return Vec::new();
     }
-    let mut loose: Vec<&str> = lookup
+    let mut loose: Vec<(&str, &str)> = lookup
         .region_names
         .iter()
         .filter(|(name, _)| bare_name(&fold_name(name)) == bare)
-        .map(|(_, slug)| *slug)
+        .map(|(name, slug)| (*slug, *name))
         .collect();
-    loose.sort_unstable();
-    loose.dedup();
-    loose
+    one_per_region(&mut loose)
+}
+
+/// Matches sorted by slug, the first match of each region kept.
+fn one_per_region<'a>(matches: &mut Vec<(&'a str, &'a str)>) -> Vec<(&'a str, &'a str)> {
+    matches.sort_by_key(|(slug, _)| *slug);
+    matches.dedup_by_key(|(slug, _)| *slug);
+    std::mem::take(matches)
 }
 
 /// Values as a YAML flow list, quoted where YAML would read them otherwise.
@@ -174,6 +266,41 @@ fn flow_list(values: &[impl AsRef<str>]) -> String {
         })
         .collect();
     format!("[{}]", items.join(", "))
+}
+
+/// A `slug:` that is not a URL slug, with one that is as the example: the written slug's own
+/// letters made into one, else `derived`, the slug the article or page gets without the key
+/// (made from `derived_from`, its title or file name).
+pub(super) fn bad_slug(
+    source: &str,
+    slug: &str,
+    lang: &str,
+    (derived, derived_from): (&str, &str),
+    at: Option<(usize, usize)>,
+) -> Problem {
+    if slug.trim().is_empty() {
+        let hint = if derived.is_empty() {
+            "write one of lowercase a-z, digits and single hyphens, e.g. `slug: masks-in-atyrau`"
+                .to_string()
+        } else {
+            format!(
+                "remove the `slug` line to make it from {derived_from} (`{derived}`), or write one like `slug: {derived}`"
+            )
+        };
+        return Problem::new(source, "`slug` is empty")
+            .at_opt(at)
+            .hint(hint);
+    }
+    let own = slugify(slug, lang);
+    let example = [own.as_str(), derived]
+        .into_iter()
+        .find(|s| !s.is_empty())
+        .unwrap_or("masks-in-atyrau");
+    Problem::new(source, format!("slug `{slug}` is not a URL slug"))
+        .at_opt(at)
+        .hint(format!(
+            "use lowercase a-z, digits and single hyphens, e.g. `{example}`"
+        ))
 }
 
 /// `tags: masks, volunteers`: one text, which would be one tag with a comma in it.

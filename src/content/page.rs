@@ -11,7 +11,8 @@ use crate::diagnostics::Problem;
 use crate::slug::slugify;
 use crate::yaml;
 
-use super::checks::{check_aliases, check_language, check_updated};
+use super::article::read_date;
+use super::checks::{bad_slug, check_aliases, check_language, check_updated};
 use super::front_matter::{self, PAGE_KEYS, PageFrontMatter, in_file};
 use super::{Image, Inclusion, LoadOptions, Page, read_text, regions, relative};
 
@@ -42,13 +43,24 @@ pub(super) fn load_page(
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or_default();
-    let slug = fm.slug.clone().unwrap_or_else(|| slugify(stem, &lang));
+    let derived = slugify(stem, &lang);
+    let slug = fm.slug.clone().unwrap_or_else(|| derived.clone());
     if !regions::is_valid_slug(&slug) {
-        problems.push(
-            Problem::new(&source, format!("slug `{slug}` is not a URL slug"))
-                .at_opt(key_at("slug"))
-                .hint("use lowercase a-z, digits and single hyphens"),
-        );
+        problems.push(match &fm.slug {
+            Some(_) => bad_slug(
+                &source,
+                &slug,
+                &lang,
+                (&derived, "the file name"),
+                key_at("slug"),
+            ),
+            None => Problem::new(
+                &source,
+                format!("cannot make a URL slug from the file name `{stem}`"),
+            )
+            .at(1, 1)
+            .hint("add a line like `slug: about` to the front matter, or rename the file"),
+        });
     } else if RESERVED_PATHS.contains(&slug.as_str()) || config.languages.contains(&slug) {
         problems.push(
             Problem::new(
@@ -61,11 +73,13 @@ pub(super) fn load_page(
     }
     let mut date_of = |key: &str, text: Option<&str>| {
         text.and_then(|text| {
-            crate::dates::parse_date(text, &config.timezone)
-                .map_err(|message| {
-                    problems.push(Problem::new(&source, message).at_opt(key_at(key)))
-                })
-                .ok()
+            read_date(
+                &source,
+                (key, text, true),
+                &config.timezone,
+                &key_at,
+                &mut problems,
+            )
         })
     };
     let date = date_of("date", fm.date.as_deref());

@@ -527,8 +527,8 @@ fn region_written_as_its_name() {
     for expected in [
         "error: content/news/a.md:4:9: unknown region `Атырау облысы`\n  hint: `Атырау облысы` is the name of the region `atyrau`; front matter names regions by their slug: `region: atyrau`",
         "error: content/news/b.md:4:9: unknown region `Atyrau Region`\n  hint: `Atyrau Region` is the name of the region `atyrau`; front matter names regions by their slug: `region: atyrau`",
-        "error: content/news/c.md:4:9: unknown region `atyrau oblast`\n  hint: `atyrau oblast` is the name of the region `atyrau`; front matter names regions by their slug: `region: atyrau`",
-        "error: content/news/d.md:4:11: unknown region `Костанайская область`\n  hint: `Костанайская область` is the name of the region `kostanay`; front matter names regions by their slug: `regions: kostanay`",
+        "error: content/news/c.md:4:9: unknown region `atyrau oblast`\n  hint: `atyrau oblast` is not a region slug; did you mean `atyrau` (Atyrau Region)? Front matter names regions by their slug: `region: atyrau`",
+        "error: content/news/d.md:4:11: unknown region `Костанайская область`\n  hint: `Костанайская область` is the name of the region `kostanay`; front matter names regions by their slug: `regions: [kostanay, astana]`",
     ] {
         assert!(
             stderr.contains(expected),
@@ -723,7 +723,7 @@ fn check_reports_front_matter_mistakes_like_build() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     for expected in [
         "error: content/news/a.md:4:7: language `kz` is not one of the site's languages\n  hint: did you mean `kk`?",
-        "error: content/news/a.md:5:9: unknown region `Atyrau`\n  hint: `Atyrau` is the name of the region `atyrau`; front matter names regions by their slug: `region: atyrau`",
+        "error: content/news/a.md:5:9: unknown region `Atyrau`\n  hint: `Atyrau` is the slug `atyrau` in the wrong case; region slugs are lowercase: `region: atyrau`",
     ] {
         assert!(
             stderr.contains(expected),
