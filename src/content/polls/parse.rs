@@ -70,8 +70,8 @@ struct RawPoll {
     question: Option<RawText>,
     #[serde(default, deserialize_with = "raw_options")]
     options: Vec<RawText>,
-    #[serde(default)]
-    kind: PollKind,
+    #[serde(default, deserialize_with = "yaml::opt_scalar_string")]
+    kind: Option<String>,
     #[serde(default)]
     answer: Option<usize>,
     #[serde(default, deserialize_with = "yaml::opt_scalar_string")]
@@ -150,19 +150,31 @@ pub fn parse(id: &str, source: &str, text: &str, config: &Config) -> Result<Poll
             .hint("list them like options: [\"Yes\", \"No\"]"),
         );
     }
-    problems.extend(check_answer(source, text, &raw, options.len()));
+    // An unknown kind has its own problem; its `answer` is checked once the kind is known.
+    let kind = poll_kind(source, text, raw.kind.as_deref(), &mut problems);
+    if let Some(kind) = kind {
+        problems.extend(check_answer(
+            source,
+            text,
+            (kind, raw.answer),
+            options.len(),
+        ));
+    }
     let mut date = |key: &str, value: &Option<String>, end_of_day: bool| -> Option<ZonedDateTime> {
         let text_value = value.as_deref()?;
         let tz = &config.timezone;
-        let parsed = crate::dates::parse_date(text_value, tz).and_then(|z| {
+        let parsed = crate::dates::read_date(key, text_value, tz, true).and_then(|z| {
             if end_of_day && text_value.trim().len() == 10 {
                 crate::dates::end_of_day(z.date(), tz)
+                    .map_err(|message| (message, crate::dates::DATE_FORMATS.to_string()))
             } else {
                 Ok(z)
             }
         });
         parsed
-            .map_err(|message| problems.push(Problem::new(source, message).at_opt(at(key))))
+            .map_err(|(message, hint)| {
+                problems.push(Problem::new(source, message).at_opt(at(key)).hint(hint));
+            })
             .ok()
     };
     let opens = date("opens", &raw.opens, false);
@@ -170,7 +182,18 @@ pub fn parse(id: &str, source: &str, text: &str, config: &Config) -> Result<Poll
     if let (Some(o), Some(c)) = (&opens, &closes)
         && c < o
     {
-        problems.push(Problem::new(source, "the poll closes before it opens").at_opt(at("closes")));
+        problems.push(
+            Problem::new(
+                source,
+                format!(
+                    "the poll closes before it opens: `closes: {}` is earlier than `opens: {}`",
+                    raw.closes.as_deref().unwrap_or_default().trim(),
+                    raw.opens.as_deref().unwrap_or_default().trim()
+                ),
+            )
+            .at_opt(at("closes"))
+            .hint("`closes` is the last day of voting, so it cannot come before `opens`: correct the one that is wrong, or swap them"),
+        );
     }
     if !problems.is_empty() {
         return Err(problems);
@@ -181,7 +204,7 @@ pub fn parse(id: &str, source: &str, text: &str, config: &Config) -> Result<Poll
         source: source.to_string(),
         text,
         translations,
-        kind: raw.kind,
+        kind: kind.unwrap_or_default(),
         answer: raw.answer,
         opens,
         closes,
@@ -189,10 +212,51 @@ pub fn parse(id: &str, source: &str, text: &str, config: &Config) -> Result<Poll
     })
 }
 
+/// The kinds of poll, as poll files name them.
+const POLL_KINDS: [PollKind; 3] = [PollKind::Single, PollKind::Multiple, PollKind::Quiz];
+
+/// The poll's `kind` (`single` when not given), or none and a problem with the kind meant.
+fn poll_kind(
+    source: &str,
+    text: &str,
+    written: Option<&str>,
+    problems: &mut Vec<Problem>,
+) -> Option<PollKind> {
+    let Some(written) = written.filter(|w| !w.trim().is_empty()) else {
+        return Some(PollKind::default());
+    };
+    if let Some(kind) = POLL_KINDS.into_iter().find(|k| k.as_str() == written) {
+        return Some(kind);
+    }
+    let names = POLL_KINDS.map(PollKind::as_str);
+    let folded = written.trim().to_lowercase();
+    let meant = names
+        .into_iter()
+        .find(|name| *name == folded)
+        .or_else(|| did_you_mean(&folded, names));
+    let kinds = "poll's kind is `single`, `multiple` or `quiz`";
+    problems.push(
+        Problem::new(source, format!("unknown poll kind `{written}`"))
+            .at_opt(
+                yaml::value_position(text, "kind", written).or(yaml::key_position(text, "kind")),
+            )
+            .hint(match meant {
+                Some(kind) => format!("did you mean `{kind}`? A {kinds}"),
+                None => format!("a {kinds}"),
+            }),
+    );
+    None
+}
+
 /// What is wrong with a poll's `kind` and `answer`, given its number of options.
-fn check_answer(source: &str, text: &str, raw: &RawPoll, options: usize) -> Option<Problem> {
+fn check_answer(
+    source: &str,
+    text: &str,
+    (kind, answer): (PollKind, Option<usize>),
+    options: usize,
+) -> Option<Problem> {
     let at = |key: &str| yaml::key_position(text, key);
-    match (raw.kind, raw.answer) {
+    match (kind, answer) {
         (PollKind::Quiz, None) => Some(
             Problem::new(
                 source,
