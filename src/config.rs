@@ -239,15 +239,17 @@ impl RawConfig {
                 Problem::new(CONFIG_FILE, "the site has no `base_url`")
                     .hint("add a line like `base_url: https://assembly.example.kz`"),
             ),
-            Some(url) if !(url.starts_with("http://") || url.starts_with("https://")) => problems
-                .push(
-                    Problem::new(
-                        CONFIG_FILE,
-                        format!("`base_url` must start with http:// or https://, not `{url}`"),
-                    )
-                    .at_opt(at("base_url")),
-                ),
-            Some(_) => {}
+            Some(url) => {
+                if let Some(rule) = base_url_rule_broken(url) {
+                    problems.push(
+                        Problem::new(CONFIG_FILE, format!("`base_url` {rule}, not `{url}`"))
+                            .at_opt(at("base_url"))
+                            .hint(
+                                "write the site's public address, e.g. `base_url: https://assembly.example.kz`",
+                            ),
+                    );
+                }
+            }
         }
         let timezone = match crate::dates::parse_timezone(&self.timezone) {
             Ok(tz) => Some(tz),
@@ -267,11 +269,25 @@ impl RawConfig {
                 Problem::new(CONFIG_FILE, "`paginate` must be at least 1").at_opt(at("paginate")),
             );
         }
-        for lang in std::iter::once(&self.language).chain(&self.languages) {
-            if !is_language_code(lang) {
+        let written = std::iter::once(("language", &self.language))
+            .chain(self.languages.iter().map(|lang| ("languages", lang)));
+        for (key, lang) in written {
+            let at = yaml::value_position(text, key, lang)
+                .or(at("languages"))
+                .or(at("language"));
+            if let Some((country, meant)) = country_code(lang) {
+                problems.push(
+                    Problem::new(
+                        CONFIG_FILE,
+                        format!("`{lang}` is {country}'s country code, not a language code"),
+                    )
+                    .at_opt(at)
+                    .hint(format!("did you mean `{meant}`?")),
+                );
+            } else if !is_language_code(lang) {
                 problems.push(
                     Problem::new(CONFIG_FILE, format!("`{lang}` is not a language code"))
-                        .at_opt(at("languages").or(at("language")))
+                        .at_opt(at)
                         .hint("use two- or three-letter codes such as en, kk, ru"),
                 );
             }
@@ -330,13 +346,56 @@ fn localized_problem(
             ),
         )
         .hint(
-            match did_you_mean(&lang, languages.iter().map(String::as_str)) {
+            // `kz` is no language that could be added: say which one it stands for.
+            match country_code(&lang)
+                .map(|(_, meant)| meant)
+                .filter(|meant| languages.iter().any(|l| l == meant))
+                .or_else(|| did_you_mean(&lang, languages.iter().map(String::as_str)))
+            {
                 Some(close) => format!("did you mean `{close}`?"),
                 None => format!("use one of {list}, or add `{lang}` to `languages`"),
             },
         ),
     };
     problem.at_opt(at)
+}
+
+/// Why `url` cannot be a site's base URL, as the rule it breaks, if it cannot: the one check of
+/// site.yaml's `base_url` and of `birge build --base-url`.
+pub fn base_url_rule_broken(url: &str) -> Option<&'static str> {
+    let Some(rest) = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+    else {
+        return Some("must start with http:// or https://");
+    };
+    if rest.is_empty() || rest.starts_with('/') {
+        Some("must name a host after http:// or https://")
+    } else if url.contains(char::is_whitespace) {
+        Some("must not contain spaces")
+    } else {
+        None
+    }
+}
+
+/// Countries' codes that editors write for their languages, none of them a language code:
+/// the code, the country, and the code of the language meant (`kz` for Kazakh is `kk`).
+const COUNTRY_CODES: &[(&str, &str, &str)] = &[
+    ("kz", "Kazakhstan", "kk"),
+    ("ua", "Ukraine", "uk"),
+    ("cn", "China", "zh"),
+    ("jp", "Japan", "ja"),
+    ("gr", "Greece", "el"),
+    ("dk", "Denmark", "da"),
+    ("cz", "Czechia", "cs"),
+];
+
+/// The country and the language code meant, when `code` is one of [`COUNTRY_CODES`].
+fn country_code(code: &str) -> Option<(&'static str, &'static str)> {
+    COUNTRY_CODES
+        .iter()
+        .find(|(country_code, _, _)| *country_code == code)
+        .map(|(_, country, lang)| (*country, *lang))
 }
 
 fn is_language_code(code: &str) -> bool {
@@ -386,8 +445,43 @@ mod tests {
         let err = Config::parse("title: {kk: ҚХА, kz: x}\nbase_url: https://x.kz\n").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "error: site.yaml:1:1: `title` has text in `kz`, which is not one of the site's languages (en, kk, ru)\n  hint: use one of en, kk, ru, or add `kz` to `languages`\n1 problem found"
+            "error: site.yaml:1:1: `title` has text in `kz`, which is not one of the site's languages (en, kk, ru)\n  hint: did you mean `kk`?\n1 problem found"
         );
+    }
+
+    #[test]
+    fn a_country_code_is_not_a_language() {
+        let err = Config::parse("title: T\nbase_url: https://x.kz\nlanguages: [en, kz, ru]\n")
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "error: site.yaml:3:17: `kz` is Kazakhstan's country code, not a language code\n  hint: did you mean `kk`?\n1 problem found"
+        );
+        let err = Config::parse("title: T\nbase_url: https://x.kz\nlanguage: kz\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "error: site.yaml:3:11: `kz` is Kazakhstan's country code, not a language code\n  hint: did you mean `kk`?\n1 problem found"
+        );
+        let de = Config::parse("title: T\nbase_url: https://x.kz\nlanguages: [en, de]\n").unwrap();
+        assert_eq!(de.languages, ["en", "de"]);
+    }
+
+    #[test]
+    fn base_url_must_be_a_web_address() {
+        let err = Config::parse("title: T\nbase_url: not a url\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "error: site.yaml:2:1: `base_url` must start with http:// or https://, not `not a url`\n  hint: write the site's public address, e.g. `base_url: https://assembly.example.kz`\n1 problem found"
+        );
+        assert_eq!(
+            base_url_rule_broken("https://"),
+            Some("must name a host after http:// or https://")
+        );
+        assert_eq!(
+            base_url_rule_broken("https://assembly example.kz"),
+            Some("must not contain spaces")
+        );
+        assert_eq!(base_url_rule_broken("http://localhost:1111/sub/"), None);
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub struct BuildArgs {
     #[arg(long)]
     future: bool,
     /// Use this base URL instead of site.yaml's `base_url`.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = base_url)]
     base_url: Option<String>,
     /// Print nothing but errors.
     #[arg(long, short)]
@@ -27,6 +27,16 @@ pub struct BuildArgs {
     /// Build everything without the build cache (.birge-cache/), and keep none.
     #[arg(long)]
     no_cache: bool,
+}
+
+/// `--base-url` as site.yaml's `base_url` is checked: a usage error when it is no web address.
+fn base_url(url: &str) -> Result<String, String> {
+    match crate::config::base_url_rule_broken(url) {
+        Some(rule) => Err(format!(
+            "a base URL {rule}, e.g. `--base-url https://assembly.example.kz`"
+        )),
+        None => Ok(url.to_string()),
+    }
 }
 
 /// Builds and reports.
