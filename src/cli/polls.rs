@@ -121,15 +121,35 @@ fn serve(root: &Path, args: ServeArgs) -> anyhow::Result<()> {
     runtime.block_on(service::run(service, &args.listen))
 }
 
+/// The default of site.yaml's `polls.database`.
+const DEFAULT_DATABASE: &str = "polls.sqlite";
+
 fn database(root: &Path, db: Option<String>) -> Location {
     match db {
         Some(value) => Location::parse(&value),
-        None => {
-            let configured = crate::config::Config::load(root)
-                .map(|c| c.polls.database)
-                .unwrap_or_else(|_| "polls.sqlite".into());
-            Location::Sqlite(root.join(configured))
-        }
+        None => Location::Sqlite(root.join(configured_database(root))),
+    }
+}
+
+/// site.yaml's `polls.database`, else its default.
+fn configured_database(root: &Path) -> String {
+    crate::config::Config::load(root)
+        .map(|c| c.polls.database)
+        .unwrap_or_else(|_| DEFAULT_DATABASE.into())
+}
+
+/// How to point `results` or `export` at a store, when the one it looked for is missing:
+/// `given` is whether it came from `--db`.
+fn no_store_hint(root: &Path, given: bool) -> &'static str {
+    if given {
+        "check the path given to `--db`: a store is there once the vote service \
+         (`birge polls serve --db FILE`) has run with it"
+    } else if configured_database(root) != DEFAULT_DATABASE {
+        "site.yaml's `polls.database` names it: votes are there once the vote service \
+         (`birge polls serve --db FILE`) has run with that file; or pass `--db FILE`"
+    } else {
+        "pass `--db FILE` (a SQLite file or a postgres:// URL) or set `polls.database` in \
+         site.yaml; votes are there once the vote service (`birge polls serve --db FILE`) has run"
     }
 }
 
@@ -137,10 +157,15 @@ fn tallies(
     root: &Path,
     db: Option<String>,
 ) -> anyhow::Result<std::collections::HashMap<String, Tally>> {
+    let given = db.is_some();
     match database(root, db) {
         Location::Sqlite(path) => {
             if !path.exists() {
-                anyhow::bail!("there is no vote store at {}", path.display());
+                anyhow::bail!(
+                    "there is no vote store at {}\n  hint: {}",
+                    path.display(),
+                    no_store_hint(root, given)
+                );
             }
             crate::polls::read_results(&path)
                 .with_context(|| format!("cannot read {}", path.display()))
