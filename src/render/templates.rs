@@ -90,13 +90,13 @@ pub fn template_problem(theme: &Theme, error: &tera::Error) -> Problem {
                 |t| t.origin.clone(),
             );
             let span = report.span();
-            let kind = if matches!(error.kind(), tera::ErrorKind::SyntaxError(_)) {
-                "template syntax error"
+            let problem = Problem::new(origin, format!("{}: {}", kind(error), report.message()))
+                .at(span.start_line, span.start_col + 1);
+            if matches!(error.kind(), tera::ErrorKind::SyntaxError(_)) {
+                problem.hint(syntax_hint(report.message()))
             } else {
-                "template error"
-            };
-            Problem::new(origin, format!("{kind}: {}", report.message()))
-                .at(span.start_line, span.start_col + 1)
+                problem
+            }
         }
         None => {
             let mut message = error.to_string();
@@ -108,5 +108,47 @@ pub fn template_problem(theme: &Theme, error: &tera::Error) -> Problem {
             }
             Problem::new("templates", format!("template error: {message}"))
         }
+    }
+}
+
+/// How a template error is named: syntax errors are found before anything renders.
+fn kind(error: &tera::Error) -> &'static str {
+    if matches!(error.kind(), tera::ErrorKind::SyntaxError(_)) {
+        "template syntax error"
+    } else {
+        "template error"
+    }
+}
+
+/// How to fix a template syntax error, from Tera's message: a value or tag not closed, a tag
+/// that ends before what it works on, a tag out of place (often an `{% endblock %}` inside an
+/// `{% if %}` never closed), a block never closed, or else the shapes of Tera's values and tags.
+fn syntax_hint(message: &str) -> &'static str {
+    if message.contains("expected }}") || message.contains("expected %}") {
+        "close a value with `}}` and a tag with `%}`, e.g. `{{ article.title }}`, \
+         `{% if article.image %}`"
+    } else if message.starts_with("Found `%}`") || message.starts_with("Found `}}`") {
+        "this tag or value ends before it says what it works on: write e.g. \
+         `{% if article.image %}`, `{% for tag in article.tags %}` or `{{ article.title }}`"
+    } else if message.contains("Unknown tag") {
+        "this tag is not one Tera knows here: check its name (`if`, `for`, `block`, `set`, \
+         `include`, `macro`, `filter`, `raw`), and close an `{% if %}` or `{% for %}` still open \
+         above it with `{% endif %}` or `{% endfor %}`"
+    } else if [
+        "endif",
+        "endfor",
+        "endblock",
+        "endmacro",
+        "end tag",
+        "end of input",
+    ]
+    .iter()
+    .any(|word| message.contains(word))
+    {
+        "close every `{% if %}`, `{% for %}`, `{% block %}` and `{% macro %}` with its own \
+         `{% endif %}`, `{% endfor %}`, `{% endblock %}` or `{% endmacro %}`, innermost first"
+    } else {
+        "Tera writes a value `{{ article.title }}`, a tag `{% if article.image %}`...`{% endif %}` \
+         and a comment `{# ... #}`"
     }
 }
