@@ -7,6 +7,7 @@ mod differential;
 mod editor;
 mod errors;
 mod faults;
+mod hints;
 mod hostile;
 mod http;
 mod images;
