@@ -297,7 +297,7 @@ fn a_title_in_an_unknown_language_is_an_error() {
     );
     assert_eq!(
         site.build_fails().trim(),
-        "error: site.yaml:1:1: `title` has text in `kz`, which is not one of the site's languages (en, kk, ru)\n  hint: use one of en, kk, ru, or add `kz` to `languages`\n1 problem found"
+        "error: site.yaml:1:1: `title` has text in `kz`, which is not one of the site's languages (en, kk, ru)\n  hint: did you mean `kk`?\n1 problem found"
     );
 }
 
