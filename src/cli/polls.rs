@@ -37,6 +37,17 @@ enum PollsAction {
     Definitions,
 }
 
+/// `--listen` as a host and port (`127.0.0.1:8080`, `[::1]:8080`, `localhost:8080`): a usage
+/// error otherwise, before any store is opened.
+fn listen_address(text: &str) -> Result<String, String> {
+    use std::net::ToSocketAddrs;
+    let resolved = text.to_socket_addrs().map(|mut all| all.next());
+    match resolved {
+        Ok(Some(_)) => Ok(text.to_string()),
+        _ => Err("an address to listen on is a host and a port, e.g. `127.0.0.1:8080`".into()),
+    }
+}
+
 #[derive(Debug, Args)]
 struct ServeArgs {
     /// Where votes are stored: a SQLite file (created when missing) or a
@@ -44,7 +55,7 @@ struct ServeArgs {
     #[arg(long, value_name = "FILE|URL")]
     db: String,
     /// The address to listen on, e.g. 127.0.0.1:8080.
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", value_parser = listen_address)]
     listen: String,
     /// Poll definitions from a file `birge polls definitions` wrote, instead of --root's
     /// content/polls/ (SIGHUP reloads either).

@@ -165,3 +165,25 @@ fn a_theme_of_its_own_gets_the_builtin_feeds_and_sitemap() {
     assert!(feed_rs::parser::parse(site.read("atom.xml").as_bytes()).is_ok());
     assert!(site.read("sitemap.xml").contains("<urlset"));
 }
+
+#[test]
+fn polls_serve_refuses_a_listen_address_without_a_port_before_opening_a_store() {
+    let site = Fixture::new();
+    let db = site.root().join("votes.sqlite");
+    let out = site.birge(&[
+        "polls",
+        "serve",
+        "--db",
+        db.to_str().unwrap(),
+        "--listen",
+        "notanaddr",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("an address to listen on is a host and a port, e.g. `127.0.0.1:8080`"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!db.exists());
+}
