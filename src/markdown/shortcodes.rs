@@ -27,25 +27,32 @@ pub fn poll_marker(id: &str) -> String {
     format!("<!--birge:poll:{id}-->")
 }
 
-/// The lines of a body with their 0-based index, each marked when it belongs to fenced code.
+/// The lines of a body with their 0-based index, each marked when it belongs to a code block
+/// (fenced or indented, as the Markdown parser reads them, in lists and quotes too).
 fn body_lines(body: &str) -> impl Iterator<Item = (usize, &str, bool)> {
-    let mut fence: Option<&str> = None;
+    let code = code_block_lines(body);
     body.split_inclusive('\n')
         .enumerate()
-        .map(move |(i, line)| {
-            let trimmed = line.trim();
-            if let Some(open) = fence {
-                if trimmed.starts_with(open) {
-                    fence = None;
-                }
-                return (i, line, true);
+        .map(move |(i, line)| (i, line, code.get(i).copied().unwrap_or(false)))
+}
+
+/// Per 0-based line of `body`, whether a code block holds it.
+fn code_block_lines(body: &str) -> Vec<bool> {
+    use pulldown_cmark::{Event, Parser, Tag};
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(body.match_indices('\n').map(|(at, _)| at + 1))
+        .collect();
+    let line_of = |offset: usize| line_starts.partition_point(|&start| start <= offset) - 1;
+    let mut code = vec![false; line_starts.len()];
+    for (event, range) in Parser::new(body).into_offset_iter() {
+        if let Event::Start(Tag::CodeBlock(_)) = event {
+            let last = range.end.saturating_sub(1).max(range.start);
+            for line in &mut code[line_of(range.start)..=line_of(last)] {
+                *line = true;
             }
-            if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
-                fence = Some(&trimmed[..3]);
-                return (i, line, true);
-            }
-            (i, line, false)
-        })
+        }
+    }
+    code
 }
 
 /// The 1-based column of byte offset `at` in `line`.
@@ -180,6 +187,22 @@ mod tests {
     use super::super::render;
     use super::super::tests::cx;
     use super::*;
+
+    #[test]
+    fn shortcodes_in_indented_code_or_code_in_lists_are_text() {
+        let t = HashMap::new();
+        let p = HashSet::from(["mothers-forum".to_string()]);
+        let body = "How to place a poll:\n\n    {{ poll(id=\"nope\") }}\n\n- In a list:\n\n  ```\n  {{ poll(id=\"nope2\") }}\n  ```\n\n{{ poll(id=\"mothers-forum\") }}\n";
+        let (r, problems) = render(body, &cx(&t, &p));
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(r.polls, ["mothers-forum"]);
+        assert!(
+            r.html.contains("{{ poll(id=&quot;nope&quot;) }}"),
+            "{}",
+            r.html
+        );
+        assert_eq!(poll_placements(body).len(), 1);
+    }
 
     #[test]
     fn poll_shortcodes_stand_on_their_own_line() {
