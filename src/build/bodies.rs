@@ -91,6 +91,32 @@ impl<'a> MarkdownScope<'a> {
         self
     }
 
+    /// The Markdown problems (broken `@/` links, unknown or misplaced poll shortcodes) of the
+    /// articles and pages under `root` that failed to load: their bodies are checked all the
+    /// same, so that a build reports them with the front matter's problems, not after those
+    /// are fixed. Files whose text or front matter fences cannot be read are skipped.
+    pub fn failed_bodies(&self, root: &Path) -> Vec<Problem> {
+        let mut failed: Vec<&String> = (self.withheld.iter())
+            .filter(|(path, why)| matches!(why, Withheld::Failed) && path.ends_with(".md"))
+            .map(|(path, _)| path)
+            .filter(|path| !self.site.link_targets.contains_key(path.as_str()))
+            .collect();
+        failed.sort();
+        failed
+            .par_iter()
+            .flat_map_iter(|path| {
+                let source = format!("content/{path}");
+                let Ok(text) = std::fs::read_to_string(root.join(&source)) else {
+                    return Vec::new();
+                };
+                match crate::content::front_matter::split(&source, &text) {
+                    Ok(split) => self.render(&source, split.body, split.body_line).1,
+                    Err(_) => Vec::new(),
+                }
+            })
+            .collect()
+    }
+
     /// Takes these poll ids as known too: files that failed to load, whose own problems are
     /// reported, so that placing one is not reported as a poll that does not exist.
     pub fn with_unloaded_polls(mut self, ids: &[String]) -> Self {

@@ -176,6 +176,7 @@ pub fn prepare(options: &BuildOptions) -> Result<Prepared, Problems> {
         bodies.push(body);
     }
     let page_bodies = render_pages(&scope, &site, &mut problems);
+    problems.extend(scope.failed_bodies(&options.root));
     timer.lap("markdown");
     let references: Vec<&[markdown::Reference]> =
         bodies.iter().map(|b| b.references.as_slice()).collect();

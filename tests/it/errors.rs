@@ -149,6 +149,31 @@ fn broken_link_hints_are_stable_and_true() {
     }
 }
 
+/// A file whose front matter has problems does not load, but its body is checked all the
+/// same: the build reports its broken links and unknown polls with the front matter's.
+#[test]
+fn a_file_that_fails_to_load_still_has_its_body_checked() {
+    let site = Fixture::new();
+    site.article(
+        "b.md",
+        "title: B\ndate: 2020-03-26\nregion: nowhere",
+        "Body [x](@/news/missing.md)\n\n{{ poll(id=\"nopoll\") }}\n",
+    );
+    let stderr = site.build_fails();
+    for expected in [
+        "error: content/news/b.md:4:9: unknown region `nowhere`",
+        "error: content/news/b.md:6:6: broken link `@/news/missing.md`: there is no \
+         content/news/missing.md",
+        "error: content/news/b.md:8:1: unknown poll `nopoll`",
+        "3 problems found",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "expected:\n{expected}\ngot:\n{stderr}"
+        );
+    }
+}
+
 #[test]
 fn front_matter_never_closed() {
     let site = Fixture::new();
