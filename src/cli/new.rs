@@ -53,7 +53,7 @@ pub fn run(root: &Path, args: NewArgs) -> anyhow::Result<()> {
     };
     let root_of_tree = crate::routes::tree_root(&lang, &config.language);
     let url = crate::routes::article(&root_of_tree, now.year(), now.month(), &slug);
-    check_url_is_free(root, &config, &url, &rel)?;
+    check_url_is_free(root, &config, (&url, &slug), &rel)?;
     let article = NewArticle {
         title: &args.title,
         date: &now,
@@ -75,15 +75,14 @@ fn usage(message: String) -> anyhow::Error {
 
 /// Refuses a new article whose URL another article (a draft or a scheduled one included)
 /// already has: the next build would fail on the two.
-fn check_url_is_free(root: &Path, config: &Config, url: &str, rel: &str) -> anyhow::Result<()> {
-    let options = crate::content::LoadOptions {
-        drafts: true,
-        future: true,
-        ..crate::content::LoadOptions::default()
-    };
-    let (content, _) = crate::content::load(root, config, &options);
-    let taken = content
-        .articles
+fn check_url_is_free(
+    root: &Path,
+    config: &Config,
+    (url, slug): (&str, &str),
+    rel: &str,
+) -> anyhow::Result<()> {
+    let candidates = crate::content::articles_that_may_have_slug(root, config, slug);
+    let taken = candidates
         .iter()
         .find(|article| article.path == url && article.source != rel);
     match taken {

@@ -267,6 +267,73 @@ impl<T> Inclusion<T> {
 }
 
 /// Loads everything under `root/content`; problems are collected, not thrown.
+/// The articles under `content/news/` (drafts and scheduled ones included) whose URL slug may
+/// be `slug`, loaded; for `birge new` on a large site. Each file's front matter is first
+/// read as text (its `slug:`, or its `title:` made into a slug); only the files that may
+/// match are parsed and checked, so the answer may include articles with another slug, never
+/// miss one whose `slug:` or one-line `title:` gives `slug`.
+pub fn articles_that_may_have_slug(root: &Path, config: &Config, slug: &str) -> Vec<Article> {
+    let mut problems = Problems::default();
+    let regions = load_regions(root, config, &mut problems);
+    let polls = load_polls(root, config, &mut problems);
+    let unloaded = unloaded_polls(root, &polls);
+    let lookup = Lookup::new(&regions, &polls, &unloaded, config);
+    let options = LoadOptions {
+        drafts: true,
+        future: true,
+        ..LoadOptions::default()
+    };
+    markdown_files(root, "content/news", &mut problems)
+        .par_iter()
+        .filter(|path| {
+            let Ok(text) = std::fs::read_to_string(path) else {
+                return false;
+            };
+            front_matter::split("", &text)
+                .is_ok_and(|split| may_have_slug(split.yaml, &config.language, slug))
+        })
+        .filter_map(
+            |path| match load_article(root, path, config, &lookup, &options) {
+                Ok(Inclusion::Published(article)) => Some(article),
+                _ => None,
+            },
+        )
+        .collect()
+}
+
+/// Whether front matter `yaml` may give the slug `slug`: by its top-level `slug:` line, or by
+/// its `title:` line in its `lang:` (else `default_lang`); anything not read that simply
+/// (a title over several lines, no title) may.
+fn may_have_slug(yaml: &str, default_lang: &str, slug: &str) -> bool {
+    let value = |key: &str| {
+        yaml.lines()
+            .find_map(|line| line.strip_prefix(key)?.strip_prefix(':'))
+            .map(plain_value)
+    };
+    if let Some(explicit) = value("slug") {
+        return explicit.is_empty() || explicit == slug;
+    }
+    match value("title") {
+        Some(title) if !title.is_empty() && !title.starts_with(['|', '>']) => {
+            let lang = value("lang").unwrap_or_else(|| default_lang.to_string());
+            crate::slug::slugify(&title, &lang) == slug
+        }
+        _ => true,
+    }
+}
+
+/// A one-line YAML value, roughly: quotes taken off, a comment after a plain value dropped.
+fn plain_value(text: &str) -> String {
+    let text = text.trim();
+    match text.chars().next() {
+        Some(quote @ ('"' | '\'')) => text
+            .trim_start_matches(quote)
+            .trim_end_matches(quote)
+            .to_string(),
+        _ => text.split(" #").next().unwrap_or(text).trim().to_string(),
+    }
+}
+
 pub fn load(root: &Path, config: &Config, options: &LoadOptions) -> (Content, Problems) {
     let mut problems = Problems::default();
     let regions = load_regions(root, config, &mut problems);
@@ -435,4 +502,26 @@ pub fn load_polls(root: &Path, config: &Config, problems: &mut Problems) -> Vec<
         }
     }
     polls
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_have_slug;
+
+    #[test]
+    fn front_matter_read_as_text_finds_every_article_that_may_have_a_slug() {
+        let may = |yaml: &str| may_have_slug(yaml, "en", "masks");
+        assert!(may("title: Masks\ndate: 2020-03-26\n"));
+        assert!(may("title: \"Masks!\"  \ndate: 2020-03-26\n"));
+        assert!(may("title: 'Masks'\n"));
+        assert!(may("title: Masks # sewn in Atyrau\n"));
+        assert!(may("title: Something else\nslug: masks\n"));
+        assert!(may("title: Something else\nslug: \"masks\"\n"));
+        assert!(may("title: >\n  Masks\n"), "a title over lines may");
+        assert!(may("date: 2020-03-26\n"), "no title may");
+        assert!(!may("title: Masks\nslug: other\n"));
+        assert!(!may("title: Volunteers\n"));
+        assert!(may_have_slug("title: Маска\nlang: ru\n", "en", "maska"));
+        assert!(!may("extra:\n  title: Masks\ntitle: Other\n"));
+    }
 }
