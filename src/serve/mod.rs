@@ -582,19 +582,28 @@ fn refresh_search(live: &Live) {
 fn rebuild(live: &Live, batch: Batch, content: Option<&[PathBuf]>, because: Option<&str>) {
     let started = Instant::now();
     let mut session = live.session.lock().expect("session lock");
-    let outcome = match (session.as_mut(), content) {
-        (Some(current), Some(paths)) => {
-            let site = live.site();
-            current
-                .update(site.as_ref(), paths)
-                .map(|run| format!("rebuilt {} of {} files", run.rendered, run.files))
-        }
-        _ => build_in_memory(&live.build).map(|(site, fresh)| {
+    let build_all = |session: &mut Option<Pipeline>| {
+        build_in_memory(&live.build).map(|(site, fresh)| {
             let files = site.len();
             *live.site.write().expect("site lock") = Arc::new(site);
             *session = Some(fresh);
             format!("rebuilt all {files} files")
-        }),
+        })
+    };
+    let outcome = match (session.as_mut(), content) {
+        (Some(current), Some(paths)) => {
+            let site = live.site();
+            let updated = current
+                .update(site.as_ref(), paths)
+                .map(|run| format!("rebuilt {} of {} files", run.rendered, run.files));
+            // An update stops at the first stage that fails (a file that no longer loads);
+            // the full build that follows reports every problem, as `birge build` would.
+            updated.or_else(|_| {
+                *session = None;
+                build_all(&mut session)
+            })
+        }
+        _ => build_all(&mut session),
     };
     live.note_search(session.as_ref());
     match outcome {
