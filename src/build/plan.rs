@@ -169,21 +169,18 @@ pub(super) fn alias_clashes(planned: &[Planned], site: &Site) -> Vec<Problem> {
             first.insert(&output.path, output);
             continue;
         };
-        let (alias, other) = match (&earlier.source, &output.source) {
-            (_, Source::Job(alias @ Job::Redirect { .. })) => (alias, earlier),
-            (Source::Job(alias @ Job::Redirect { .. }), _) => (alias, output),
+        let (redirect, other) = match (&earlier.source, &output.source) {
+            (_, Source::Job(Job::Redirect { from, to, .. })) => ((from, to), earlier),
+            (Source::Job(Job::Redirect { from, to, .. }), _) => ((from, to), output),
             _ => continue,
         };
-        problems.push(alias_clash(alias, other, site));
+        problems.push(alias_clash(redirect, other, site));
     }
     problems
 }
 
-/// The problem of redirect `alias` whose path is `other`'s.
-fn alias_clash(alias: &Job, other: &Planned, site: &Site) -> Problem {
-    let Job::Redirect { from, to, .. } = alias else {
-        unreachable!("alias_clash takes a redirect");
-    };
+/// The problem of the redirect from `from` to `to` whose path is `other`'s.
+fn alias_clash((from, to): (&String, &String), other: &Planned, site: &Site) -> Problem {
     let owner = |to: &str| {
         site.articles
             .iter()

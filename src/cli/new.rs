@@ -131,33 +131,34 @@ fn check_language(config: &Config, lang: &str) -> anyhow::Result<()> {
     ))
 }
 
-/// The slug of the region `--region` names: its slug, or a former slug (written as the
-/// current one, as the build files it); a name or a near miss is refused with the slug meant.
+/// The slug of the region `--region` names, read as front matter reads a region: its slug,
+/// or a former slug (written as the current one); a name or a near miss is refused with the
+/// slug meant.
 fn region_slug(root: &Path, config: &Config, region: &str) -> anyhow::Result<String> {
     let text = std::fs::read_to_string(root.join(REGIONS_FILE)).unwrap_or_default();
     let known = regions::parse(&text, &config.language)?;
-    if known.iter().any(|r| r.slug == region) {
-        return Ok(region.to_string());
-    }
-    if let Some(current) = known.iter().find(|r| r.former.iter().any(|f| f == region)) {
-        eprintln!(
-            "note: `{region}` is a former slug of `{}`; the article names `{}`",
-            current.slug, current.slug
-        );
-        return Ok(current.slug.clone());
-    }
-    let wanted = region.trim().to_lowercase();
-    let by_name = known
-        .iter()
-        .find(|r| r.slug == wanted || r.names.values().any(|name| name.to_lowercase() == wanted));
-    let message = match by_name {
-        Some(r) => format!(
-            "unknown region `{region}`: did you mean `--region {}` ({})? Regions are named by \
-             their slugs in {REGIONS_FILE}",
-            r.slug,
-            r.name(&config.language, &config.language)
-        ),
-        None => match did_you_mean(region, known.iter().map(|r| r.slug.as_str())) {
+    let message = match crate::content::region_meant(&known, config, region) {
+        Ok(slug) => {
+            if slug != region {
+                eprintln!(
+                    "note: `{region}` is a former slug of `{slug}`; the article names `{slug}`"
+                );
+            }
+            return Ok(slug);
+        }
+        Err(Some(slug)) => {
+            let name = known
+                .iter()
+                .find(|r| r.slug == slug)
+                .map_or(slug.as_str(), |r| {
+                    r.name(&config.language, &config.language)
+                });
+            format!(
+                "unknown region `{region}`: did you mean `--region {slug}` ({name})? Regions are \
+                 named by their slugs in {REGIONS_FILE}"
+            )
+        }
+        Err(None) => match did_you_mean(region, known.iter().map(|r| r.slug.as_str())) {
             Some(close) => format!(
                 "unknown region `{region}`: did you mean `{close}`? Regions are defined in \
                  {REGIONS_FILE}"

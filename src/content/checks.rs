@@ -153,6 +153,26 @@ fn region_slug_for<'a>(written: &str, lookup: &Lookup<'a>) -> Option<&'a str> {
     }
 }
 
+/// What a region written outside front matter (`birge new --region`) stands for, read as
+/// front matter reads it: `Ok` with the current slug of a slug or a former slug; otherwise
+/// the slug of the one region it names (a name in any language, with or without its generic
+/// words, or a slug in capitals), if there is one.
+pub(super) fn region_meant<'a>(
+    written: &str,
+    lookup: &Lookup<'a>,
+) -> Result<&'a str, Option<&'a str>> {
+    if let Some(slug) = lookup.regions.get(written) {
+        return Ok(slug);
+    }
+    if let Some(slug) = lookup.regions.get(written.to_lowercase().as_str()) {
+        return Err(Some(slug));
+    }
+    match region_slugs_named(written, lookup).as_slice() {
+        [(one, _)] => Err(Some(one)),
+        _ => Err(None),
+    }
+}
+
 /// The slug of the one region whose name `written` is, in some language, case and spacing
 /// aside (`Атырау облысы`, `ATYRAU REGION`).
 fn named_exactly<'a>(written: &str, lookup: &Lookup<'a>) -> Option<&'a str> {

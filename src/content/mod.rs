@@ -266,7 +266,20 @@ impl<T> Inclusion<T> {
     }
 }
 
-/// Loads everything under `root/content`; problems are collected, not thrown.
+/// The region `written` stands for among `regions`, read as front matter reads a region
+/// (for `birge new --region`): `Ok` with the current slug of a slug or a former slug; else
+/// the slug of the one region it names, if any.
+pub fn region_meant(
+    regions: &[Region],
+    config: &Config,
+    written: &str,
+) -> Result<String, Option<String>> {
+    let lookup = Lookup::new(regions, &[], &[], config);
+    checks::region_meant(written, &lookup)
+        .map(str::to_string)
+        .map_err(|meant| meant.map(str::to_string))
+}
+
 /// The articles under `content/news/` (drafts and scheduled ones included) whose URL slug may
 /// be `slug`, loaded; for `birge new` on a large site. Each file's front matter is first
 /// read as text (its `slug:`, or its `title:` made into a slug); only the files that may
@@ -334,6 +347,7 @@ fn plain_value(text: &str) -> String {
     }
 }
 
+/// Loads everything under `root/content`; problems are collected, not thrown.
 pub fn load(root: &Path, config: &Config, options: &LoadOptions) -> (Content, Problems) {
     let mut problems = Problems::default();
     let regions = load_regions(root, config, &mut problems);

@@ -22,7 +22,6 @@ use shortcodes::replace_poll_shortcodes;
 
 pub use highlight::highlight_css;
 pub use links::{Reference, has_scheme};
-
 pub use polish::{localize_quotes, polish, sanitize};
 pub use shortcodes::{PollPlacement, poll_marker, poll_placements};
 

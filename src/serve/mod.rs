@@ -598,10 +598,7 @@ fn rebuild(live: &Live, batch: Batch, content: Option<&[PathBuf]>, because: Opti
                 .map(|run| format!("rebuilt {} of {} files", run.rendered, run.files));
             // An update stops at the first stage that fails (a file that no longer loads);
             // the full build that follows reports every problem, as `birge build` would.
-            updated.or_else(|_| {
-                *session = None;
-                build_all(&mut session)
-            })
+            updated.or_else(|_| build_all(&mut session))
         }
         _ => build_all(&mut session),
     };
