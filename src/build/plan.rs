@@ -35,6 +35,9 @@ pub(super) enum Source {
     Written,
     /// A variant of a photo, made by the run's [`Encoder`].
     Image(images::Job),
+    /// A photo of `static/` that no page shows, published at its own path without its
+    /// metadata ([`images::without_metadata`]).
+    Stripped(PathBuf),
 }
 
 /// One output file of a run.
@@ -117,6 +120,9 @@ pub(super) fn plan(
         .collect();
     let logo = site.config.publisher.logo.strip_prefix('/');
     for (rel, source) in &theme.static_files {
+        if rel == SEARCH_SCRIPT && !site.config.search && !is_sites_own(source, root) {
+            continue;
+        }
         let photo = photos.get(rel).zip(theme.static_photo(rel));
         if let Some((&lead, from)) = photo {
             let photo = Photo {
@@ -134,6 +140,9 @@ pub(super) fn plan(
         }
         planned.push(match source {
             StaticSource::Embedded(bytes) => bytes_output(rel, Cow::Borrowed(bytes)),
+            StaticSource::File(path) if images::Format::of(rel).is_some() => {
+                stripped_output(rel.clone(), path)
+            }
             StaticSource::File(path) => copy_output(rel.clone(), path),
         });
     }
@@ -154,6 +163,14 @@ pub(super) fn plan(
         }
     }
     planned
+}
+
+/// The theme's search code, published only when the site has search (`search: false`
+/// leaves it out, unless the site's own `static/` has a file of that name).
+const SEARCH_SCRIPT: &str = "search.js";
+
+fn is_sites_own(source: &StaticSource, root: &Path) -> bool {
+    matches!(source, StaticSource::File(path) if path.starts_with(root.join("static")))
 }
 
 /// The outputs of `planned` that an alias (an article's or page's `aliases:`, a region's
@@ -214,7 +231,11 @@ fn alias_clash((from, to): (&String, &String), other: &Planned, site: &Site) -> 
             generated(job, site),
             job.site_path(site)
         ),
-        Source::Copy(_) | Source::Bytes(_) | Source::Shared(_) | Source::Written => {
+        Source::Copy(_)
+        | Source::Stripped(_)
+        | Source::Bytes(_)
+        | Source::Shared(_)
+        | Source::Written => {
             format!("{from} would replace the file /{}", other.path)
         }
         Source::Image(_) => format!("{from} would replace the image /{}", other.path),
@@ -411,6 +432,14 @@ pub(super) fn produce(
             .copy(&planned.path, from)
             .map_err(failed)
             .map(|()| Vec::new()),
+        Source::Stripped(from) => {
+            let bytes = std::fs::read(from).map_err(|e| failed(e.into()))?;
+            let stripped = images::Format::of(&planned.path)
+                .and_then(|format| images::without_metadata(format, &bytes));
+            sink.write(&planned.path, stripped.as_deref().unwrap_or(&bytes))
+                .map_err(failed)
+                .map(|()| Vec::new())
+        }
         Source::Bytes(bytes) => sink
             .write(&planned.path, bytes)
             .map_err(failed)
@@ -456,6 +485,15 @@ fn bytes_output(path: &str, bytes: Cow<'static, [u8]>) -> Planned {
 }
 
 /// An output copied from a file; its key is the file's path, size and modification time.
+fn stripped_output(path: String, from: &Path) -> Planned {
+    let copy = copy_output(path, from);
+    Planned {
+        key: hash_of(&("without metadata", copy.key)),
+        source: Source::Stripped(from.to_path_buf()),
+        ..copy
+    }
+}
+
 fn copy_output(path: String, from: &Path) -> Planned {
     let stamp = std::fs::metadata(from)
         .ok()

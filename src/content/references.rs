@@ -257,6 +257,7 @@ impl Referrer<'_> {
     fn check_body(&self, references: &[Reference], files: &SiteFiles) -> Vec<Problem> {
         references
             .iter()
+            .filter(|r| !r.raw_html)
             .filter_map(|r| self.check(&r.dest, r.image, Written::Body(r.line, r.column), files))
             .collect()
     }

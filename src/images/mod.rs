@@ -8,14 +8,17 @@
 //! cache's `images/` folder by a hash of the source bytes and the settings.
 //!
 //! JPEG and PNG get variants in their own format and in WebP, a WebP source in WebP alone;
-//! SVG, GIF and other files are published as they are. A lead image also gets a 1200x630
+//! SVG, GIF and other files are published as they are. A raster file of `static/` that no
+//! page shows is published at its own path, with its metadata taken out ([`without_metadata`]). A lead image also gets a 1200x630
 //! crop for link previews ([`CARD`]).
 
 mod encode;
+mod strip;
 
 use serde::{Deserialize, Serialize};
 
 pub use encode::{Encoder, Job, jpeg_is_complete, orientation_of};
+pub use strip::without_metadata;
 
 /// The widths of variants when the theme names none.
 pub const DEFAULT_WIDTHS: [u32; 3] = [480, 960, 1600];

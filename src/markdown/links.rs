@@ -21,6 +21,26 @@ pub struct Reference {
     pub line: usize,
     /// 1-based column.
     pub column: usize,
+    /// Whether it was written as raw HTML (`<img src="...">`, `<a href="...">`): its file is
+    /// published as the page needs it (a photo as its variants), but a missing one is not
+    /// reported: only Markdown's images and links are checked, as the contract says.
+    pub raw_html: bool,
+}
+
+/// The site paths raw HTML points at with `<img src="...">` or `<a href="...">`, the tags
+/// that [`super::polish`] rewrites to a photo's variants, with their byte offsets in `html`.
+pub(super) fn raw_html_references(html: &str) -> impl Iterator<Item = (usize, String, bool)> + '_ {
+    [("<img src=\"", true), ("<a href=\"", false)]
+        .into_iter()
+        .flat_map(move |(open, image)| {
+            memchr::memmem::find_iter(html.as_bytes(), open.as_bytes()).filter_map(move |at| {
+                let start = at + open.len();
+                let len = html[start..].find('"')?;
+                let dest = html[start..start + len].replace("&amp;", "&");
+                let on_site = !dest.is_empty() && points_at_site(&dest, LinkType::Inline, image);
+                on_site.then_some((at, dest, image))
+            })
+        })
 }
 
 /// Whether a link or image destination is a path on the site (to be checked against its

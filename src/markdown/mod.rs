@@ -163,6 +163,19 @@ fn to_html(
                     image,
                     line,
                     column,
+                    raw_html: false,
+                });
+            }
+        }
+        if let Event::Html(html) | Event::InlineHtml(html) = &event {
+            for (at, dest, image) in links::raw_html_references(html) {
+                let (line, column) = position(text, range.start + at, cx.body_line);
+                references.push(Reference {
+                    dest,
+                    image,
+                    line,
+                    column,
+                    raw_html: true,
                 });
             }
         }

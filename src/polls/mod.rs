@@ -115,7 +115,7 @@ impl Definitions {
         self.polls.keys()
     }
 
-    /// The language of the site's tree that holds `path` (`/kk/news/...` is in `kk`'s), as
+    /// The language of the site's tree that holds `path` (`/kk/news/...` and `/kk` are in `kk`'s), as
     /// far as the definitions know the site's languages (else a language `poll` has text in).
     pub fn language_of(&self, path: &str, poll: &Poll) -> String {
         let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
@@ -124,7 +124,8 @@ impl Definitions {
         } else {
             self.languages.iter().any(|l| l == first) && first != self.language
         };
-        if known && path.starts_with(&format!("/{first}/")) {
+        let in_tree = path == format!("/{first}") || path.starts_with(&format!("/{first}/"));
+        if known && in_tree {
             first.to_string()
         } else if !self.language.is_empty() {
             self.language.clone()
@@ -278,7 +279,7 @@ mod tests {
         assert_eq!(defs.language_of("/ru/", &quiz), "ru");
         assert_eq!(defs.language_of("/news/2020/03/a/", &quiz), "en");
         assert_eq!(defs.language_of("/en/x/", &quiz), "en");
-        assert_eq!(defs.language_of("/kk", &quiz), "en");
+        assert_eq!(defs.language_of("/kk", &quiz), "kk");
         assert_eq!(defs.language_of("/kkk/", &quiz), "en");
         // Without the site's languages (a hand-written file): the poll's own texts tell.
         let bare = Definitions::default();

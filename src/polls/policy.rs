@@ -87,14 +87,17 @@ impl Policy {
         self.trust_proxy.iter().any(|net| net.contains(&peer))
     }
 
-    /// Whether a post comes from another site: an `Origin` that is neither this host nor an
-    /// allowed origin, or `Sec-Fetch-Site: cross-site`.
+    /// Whether a post comes from another site: one from an allowed origin never does; else
+    /// `Sec-Fetch-Site: cross-site`, or an `Origin` that is not this host.
     pub fn is_cross_site(&self, headers: &HeaderMap, peer: IpAddr) -> bool {
         let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        if text("origin").is_some_and(|origin| self.allows_origin(origin)) {
+            return false;
+        }
+        if text("sec-fetch-site") == Some("cross-site") {
+            return true;
+        }
         if let Some(origin) = text("origin") {
-            if self.allows_origin(origin) {
-                return false;
-            }
             let forwarded_host = self
                 .is_trusted_proxy(peer)
                 .then(|| text("x-forwarded-host"))
@@ -106,7 +109,7 @@ impl Policy {
                 _ => true,
             };
         }
-        text("sec-fetch-site") == Some("cross-site")
+        false
     }
 
     /// Whether the reader came over https (the cookie is then `Secure`).

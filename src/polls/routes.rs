@@ -17,7 +17,6 @@ use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use serde_json::json;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use super::PollBody;
@@ -38,20 +37,27 @@ pub fn router(service: Arc<Service>) -> Router {
         .iter()
         .filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok())
         .collect();
-    let cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
-        .allow_credentials(true)
-        .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::CONTENT_TYPE])
-        .max_age(Duration::from_secs(600));
-    Router::new()
+    let mut routes = Router::new()
         .route("/api/health", get(health))
         .route("/api/polls/{id}", get(poll_body))
         .route("/api/polls/{id}/vote", post(vote))
         .route("/api/polls/{id}/results", get(results))
         .route("/api/{*rest}", any(not_found))
-        .layer(RequestBodyLimitLayer::new(service.options.max_body))
-        .layer(cors)
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&service),
+            refuse_declared_oversize,
+        ));
+    if !origins.is_empty() {
+        routes = routes.layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::list(origins))
+                .allow_credentials(true)
+                .allow_methods([Method::GET, Method::POST])
+                .allow_headers([header::CONTENT_TYPE])
+                .max_age(Duration::from_secs(600)),
+        );
+    }
+    routes
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -61,6 +67,26 @@ pub fn router(service: Arc<Service>) -> Router {
 }
 
 type Shared = State<Arc<Service>>;
+
+/// A request whose `Content-Length` is over `--max-body` gets 413 before its body is read
+/// (a body without a length is cut at the limit where it is read: [`vote`]).
+async fn refuse_declared_oversize(
+    State(service): Shared,
+    request: Request,
+    next: Next,
+) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    match declared {
+        Some(length) if length > service.options.max_body as u64 => {
+            error(StatusCode::PAYLOAD_TOO_LARGE, "too_large")
+        }
+        _ => next.run(request).await,
+    }
+}
 
 fn error(status: StatusCode, code: &str) -> Response {
     (status, Json(json!({ "error": code }))).into_response()

@@ -67,7 +67,13 @@ impl Scope<'_, '_> {
         );
         let articles: Vec<Value> = newest
             .iter()
-            .map(|&i| self.with_content(i, &self.body(i).html))
+            .map(|&i| {
+                let page = &site.articles[i].path;
+                let content = urls_made_absolute(&self.body(i).html, site, page);
+                self.in_feed(i, &content, |summary| {
+                    urls_made_absolute(summary, site, page)
+                })
+            })
             .collect();
         cx.insert_value("articles", Value::from(articles));
         self.render_template(template, &cx)
@@ -266,4 +272,80 @@ impl Scope<'_, '_> {
             crate::html::escape_html(text),
         )
     }
+}
+
+/// `html` of the page at site path `page` with the URLs of its `src`, `href`, `srcset`,
+/// `poster` and `action` attributes made absolute: a feed reader shows an entry away from
+/// its page, so a bundle's `photo-960w.jpg` or a site path `/logo.png` must carry the site.
+pub(super) fn urls_made_absolute(html: &str, site: &crate::site::Site, page: &str) -> String {
+    const ATTRIBUTES: [&str; 5] = [" src", " href", " srcset", " poster", " action"];
+    let mut out = String::with_capacity(html.len() + html.len() / 8);
+    let mut copied = 0;
+    for at in memchr::memmem::find_iter(html.as_bytes(), b"=\"") {
+        let Some(attribute) = ATTRIBUTES.iter().find(|a| html[..at].ends_with(**a)) else {
+            continue;
+        };
+        let start = at + 2;
+        if start < copied {
+            continue;
+        }
+        let Some(len) = html[start..].find('"') else {
+            break;
+        };
+        out.push_str(&html[copied..start]);
+        let value = &html[start..start + len];
+        if *attribute == " srcset" {
+            let candidates: Vec<String> = value
+                .split(',')
+                .map(|candidate| {
+                    let candidate = candidate.trim();
+                    let (url, size) = candidate.split_once(' ').unwrap_or((candidate, ""));
+                    let url = absolute_from(url, site, page);
+                    if size.is_empty() {
+                        url
+                    } else {
+                        format!("{url} {size}")
+                    }
+                })
+                .collect();
+            out.push_str(&candidates.join(", "));
+        } else {
+            out.push_str(&absolute_from(value, site, page));
+        }
+        copied = start + len;
+    }
+    out.push_str(&html[copied..]);
+    out
+}
+
+/// One URL of the page at site path `page`, absolute.
+fn absolute_from(url: &str, site: &crate::site::Site, page: &str) -> String {
+    if url.is_empty() || url.starts_with("//") || crate::markdown::has_scheme(url) {
+        return url.to_string();
+    }
+    if url.starts_with('#') {
+        return format!("{}{url}", views::permalink(site, page));
+    }
+    if url.starts_with('/') {
+        return views::permalink(site, url);
+    }
+    let folder = &page[..page.rfind('/').map_or(0, |i| i + 1)];
+    let mut parts: Vec<&str> = folder.split('/').filter(|p| !p.is_empty()).collect();
+    let (path, tail) = url.split_at(url.find(['?', '#']).unwrap_or(url.len()));
+    let mut last = "";
+    for part in path.split('/') {
+        match part {
+            "." => {}
+            ".." => {
+                parts.pop();
+            }
+            part => parts.push(part),
+        }
+        last = part;
+    }
+    let mut resolved = format!("/{}", parts.join("/"));
+    if matches!(last, "" | "." | "..") && !resolved.ends_with('/') {
+        resolved.push('/');
+    }
+    views::permalink(site, &format!("{resolved}{tail}"))
 }

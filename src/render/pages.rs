@@ -3,8 +3,6 @@
 //!
 //! Takes the [`Renderer`]'s shared views, gives page bytes.
 
-use std::collections::HashSet;
-
 use serde::Serialize;
 use tera::Value;
 
@@ -56,7 +54,9 @@ impl Scope<'_, '_> {
         self.render_template("article.html", &cx)
     }
 
-    /// Replaces poll shortcode markers in rendered Markdown by the widget partial.
+    /// Replaces poll shortcode markers in rendered Markdown by the widget partial, each
+    /// placement its own (`inline-1`, `inline-2`, ... in the order of the text), so a poll
+    /// placed twice gets two forms whose ids differ.
     pub(super) fn with_poll_widgets(
         &self,
         html: &str,
@@ -65,20 +65,16 @@ impl Scope<'_, '_> {
         page_path: &str,
     ) -> Result<String, Problem> {
         let mut out = html.to_string();
-        let mut seen = HashSet::new();
         for (n, id) in polls.iter().enumerate() {
             let Some(p) = self.site.polls.iter().position(|p| &p.id == id) else {
                 continue;
             };
-            if !seen.insert(id) {
-                continue;
-            }
             let mut cx = self.context(tree, page_path, "partial", &[]);
             cx.insert_value("poll", self.poll_view(tree, p));
             cx.insert("placement", &format!("inline-{}", n + 1));
             let widget = String::from_utf8(self.render_template("partials/poll.html", &cx)?)
                 .unwrap_or_default();
-            out = out.replace(&poll_marker(id), &widget);
+            out = out.replacen(&poll_marker(id), &widget, 1);
         }
         Ok(out)
     }

@@ -143,6 +143,30 @@ impl<'r, 'a> Scope<'r, 'a> {
         Value::from(view)
     }
 
+    /// An article's view with its whole body as `content`, as a feed entry: its `summary`
+    /// passed through `summary` too (feeds make their URLs absolute).
+    pub(super) fn in_feed(
+        &self,
+        index: usize,
+        content: &str,
+        summary: impl Fn(&str) -> String,
+    ) -> Value {
+        let mut view = self
+            .article_view(index)
+            .as_map()
+            .cloned()
+            .unwrap_or_default();
+        view.insert("content".into(), Value::from(content));
+        if let Some(text) = view
+            .get(&tera::value::Key::from("summary"))
+            .and_then(Value::as_str)
+        {
+            let text = summary(text);
+            view.insert("summary".into(), Value::from(text));
+        }
+        Value::from(view)
+    }
+
     /// An article's older and newer neighbours.
     pub(super) fn neighbours(&self, index: usize) -> Neighbours {
         self.read(Read::Neighbours(self.source(index)));

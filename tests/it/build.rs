@@ -180,6 +180,25 @@ fn featured_poll_in_the_sidebar_except_where_shown() {
     assert_eq!(article.count("aside form[data-poll]"), 0);
 }
 
+#[test]
+fn a_poll_placed_twice_gets_two_forms_with_ids_of_their_own() {
+    let site = bulletin();
+    site.article(
+        "2020/03/twice.md",
+        "title: Twice\ndate: 2020-03-22",
+        "Before.\n\n{{ poll(id=\"mothers-forum\") }}\n\nBetween.\n\n{{ poll(id=\"mothers-forum\") }}\n",
+    );
+    site.build(&[]);
+    let page = site.html("news/2020/03/twice/index.html");
+    let forms = page.attrs("form[data-poll=mothers-forum]", "id");
+    assert_eq!(forms.len(), 2, "{forms:?}");
+    let mut ids = page.attrs("[id]", "id");
+    let all = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), all, "every id on the page is unique");
+}
+
 fn numbered(site: &Fixture, n: usize) {
     for i in 0..n {
         site.article(
@@ -338,6 +357,51 @@ fn feeds_parse_and_carry_the_articles() {
     let region = feed_rs::parser::parse(site.read("regions/kostanay/atom.xml").as_bytes())
         .expect("region feed parses");
     assert_eq!(region.entries.len(), 2);
+}
+
+#[test]
+fn feed_entries_carry_absolute_urls() {
+    let site = Fixture::new();
+    site.file(
+        "content/news/2020/03/sewing/index.md",
+        "---\ntitle: Sewing\ndate: 2020-03-21\n---\n![A mask](masks.svg) [the plan](plan.pdf) \
+         [home](/about/) [up](../) [part](#how) [elsewhere](https://example.org/x) \
+         ![logo](/logo.svg)\n",
+    )
+    .file(
+        "content/news/2020/03/sewing/masks.svg",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+    )
+    .file("content/news/2020/03/sewing/plan.pdf", "%PDF-1.4")
+    .file("content/pages/about.md", "---\ntitle: About\n---\nUs.\n");
+    site.build(&[]);
+    let page = "https://example.kz/news/2020/03/sewing/";
+    let expected = [
+        format!("{page}masks.svg"),
+        format!("{page}plan.pdf"),
+        "https://example.kz/about/".to_string(),
+        "https://example.kz/news/2020/03/".to_string(),
+        format!("{page}#how"),
+        "https://example.org/x".to_string(),
+        "https://example.kz/logo.svg".to_string(),
+    ];
+    for feed in ["atom.xml", "rss.xml"] {
+        let parsed = feed_rs::parser::parse(site.read(feed).as_bytes()).expect(feed);
+        let entry = &parsed.entries[0];
+        let html = entry
+            .content
+            .as_ref()
+            .and_then(|c| c.body.clone())
+            .or_else(|| entry.summary.as_ref().map(|s| s.content.clone()))
+            .expect("the entry's HTML");
+        let body = util::Page(scraper::Html::parse_fragment(&html));
+        let mut urls = body.attrs("img", "src");
+        urls.extend(body.attrs("a", "href"));
+        let mut wanted = expected.to_vec();
+        wanted.sort();
+        urls.sort();
+        assert_eq!(urls, wanted, "{feed}");
+    }
 }
 
 #[test]

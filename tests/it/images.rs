@@ -423,15 +423,24 @@ fn static_photos_that_pages_show_are_published_as_variants() {
     for source in ["photos/team.jpg", "photos/hall.png"] {
         assert!(!site.exists(source), "{source} is not published as it is");
     }
-    // Static files no page shows are copied as they are; the publisher's logo keeps its file
-    // although a page links to it.
-    for copied in ["photos/unused.jpg", "logo.png"] {
-        assert_eq!(
-            std::fs::read(site.public().join(copied)).expect(copied),
-            std::fs::read(site.root().join("static").join(copied)).expect(copied),
-            "{copied}"
-        );
-    }
+    // A static photo no page shows keeps its path, without the camera's serial and the GPS
+    // position: its EXIF holds the orientation alone, so it still shows upright.
+    let unused = std::fs::read(site.public().join("photos/unused.jpg")).expect("unused.jpg");
+    let exif = exif::Reader::new()
+        .read_from_container(&mut Cursor::new(&unused))
+        .expect("the orientation is kept");
+    let tags: Vec<exif::Tag> = exif.fields().map(|field| field.tag).collect();
+    assert_eq!(tags, [exif::Tag::Orientation]);
+    assert_eq!(
+        image::load_from_memory(&unused).expect("decodes").width(),
+        50,
+        "stored sideways, as the source"
+    );
+    // The publisher's logo keeps its file although a page links to it (it has no metadata).
+    assert_eq!(
+        std::fs::read(site.public().join("logo.png")).expect("logo"),
+        std::fs::read(site.root().join("static/logo.png")).expect("logo")
+    );
     assert!(site.exists("logo-64w.png"));
     assert!(!site.exists("photos/unused-100w.jpg"));
 
@@ -484,6 +493,47 @@ fn static_photos_that_pages_show_are_published_as_variants() {
         about.attrs(".page-body picture img", "src"),
         ["../photos/team-1600w.jpg"]
     );
+}
+
+#[test]
+fn a_static_photo_shown_by_raw_html_has_every_variant_its_tag_names() {
+    let site = Fixture::new();
+    site.article(
+        "2020/team.md",
+        "title: Team at work\ndate: 2020-03-24",
+        "The team.\n\n<img src=\"/photos/team.jpg\" alt=\"The team\">\n\n<p>See <a href=\"/photos/hall.png\">the hall</a>.</p>\n\n<img src=\"/nowhere.png\" alt=\"not checked\">\n",
+    )
+    .bytes("static/photos/team.jpg", &phone_photo(1200, 600))
+    .bytes("static/photos/hall.png", &png(700, 300));
+    site.build(&[]);
+    let page = site.html(&format!("{ARTICLE}/index.html"));
+    let mut named: Vec<String> = page
+        .attrs(".article-body img, .article-body source", "srcset")
+        .iter()
+        .flat_map(|srcset| {
+            srcset
+                .split(", ")
+                .map(|c| c.split(' ').next().unwrap().to_string())
+        })
+        .collect();
+    named.extend(page.attrs(".article-body a", "href"));
+    assert!(
+        named.contains(&"/photos/team-1200w.webp".to_string()),
+        "{named:?}"
+    );
+    assert!(
+        named.contains(&"/photos/hall-700w.png".to_string()),
+        "{named:?}"
+    );
+    for url in &named {
+        assert!(
+            site.exists(url.trim_start_matches('/')),
+            "{url} is published"
+        );
+    }
+    for source in ["photos/team.jpg", "photos/hall.png"] {
+        assert!(!site.exists(source), "{source} is not published as it is");
+    }
 }
 
 #[test]

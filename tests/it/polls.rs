@@ -385,14 +385,14 @@ fn malformed_mistyped_and_oversized_bodies() {
         &[],
         &format!(r#"{{"option": 1{padding}}}"#),
     );
-    assert_eq!(large.status, 413, "{}", large.text());
+    assert_error(&large, 413, "too_large");
     let form = form_post(
         &service,
         "mothers-forum",
         &[],
         &format!("option=1&return_to=%2F{}", "a".repeat(100)),
     );
-    assert_eq!(form.status, 413, "{}", form.text());
+    assert_error(&form, 413, "too_large");
     let fits = vote(&service, "mothers-forum", &[], r#"{"option": 1}"#);
     assert_eq!(fits.status, 200, "{}", fits.text());
     let poll = get(&service.addr, "/api/polls/mothers-forum", &[]).json();
@@ -432,6 +432,38 @@ fn cross_site_posts_are_refused() {
         r#"{"option": 0}"#,
     );
     assert_error(&null, 403, "cross_site");
+    let own_origin = format!("http://{}", service.addr);
+    let fetched_cross_site = vote(
+        &service,
+        "mothers-forum",
+        &[("Origin", &own_origin), ("Sec-Fetch-Site", "cross-site")],
+        r#"{"option": 0}"#,
+    );
+    assert_error(&fetched_cross_site, 403, "cross_site");
+    let preflight = request(
+        &service.addr,
+        "OPTIONS",
+        "/api/polls/mothers-forum/vote",
+        &[
+            ("Origin", "https://evil.example"),
+            ("Access-Control-Request-Method", "POST"),
+        ],
+        b"",
+    )
+    .unwrap();
+    let read = get(
+        &service.addr,
+        "/api/polls/mothers-forum",
+        &[("Origin", "https://evil.example")],
+    );
+    for answer in [&evil, &preflight, &read] {
+        let cors: Vec<_> = answer
+            .headers
+            .iter()
+            .filter(|(name, _)| name.to_ascii_lowercase().starts_with("access-control-"))
+            .collect();
+        assert!(cors.is_empty(), "no CORS without --allow-origin: {cors:?}");
+    }
     assert_eq!(
         get(&service.addr, "/api/polls/mothers-forum", &[]).json()["total"],
         0
@@ -499,7 +531,7 @@ fn allowed_origins_get_cors() {
     let voted = vote(
         &service,
         "mothers-forum",
-        &[("Origin", partner)],
+        &[("Origin", partner), ("Sec-Fetch-Site", "cross-site")],
         r#"{"option": 2}"#,
     );
     assert_eq!(voted.status, 200, "{}", voted.text());

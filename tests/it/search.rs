@@ -141,6 +141,17 @@ fn search_false_publishes_no_search() {
         assert!(!site.exists(&format!("{root}search")), "{root}search/");
     }
     assert_eq!(site.html("index.html").count("header search form"), 0);
+    assert!(!site.exists("search.js"), "the search code is left out too");
+    let published: Vec<String> = walkdir::WalkDir::new(site.public())
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let rel = e.path().strip_prefix(site.public()).ok()?;
+            Some(rel.display().to_string())
+        })
+        .filter(|p| p.contains("search") || p.contains("pagefind"))
+        .collect();
+    assert_eq!(published, Vec::<String>::new());
 }
 
 /// The modification times of a tree's bundle files.
