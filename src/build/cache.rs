@@ -32,7 +32,11 @@ use crate::render::Read;
 pub const CACHE_DIR: &str = ".birge-cache";
 const STATE_FILE: &str = "state.bin";
 /// Bumped whenever what the state holds changes shape.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
+
+/// Which birge wrote a cache: its version and a hash of the sources it was built from (see
+/// `build.rs`), so that a cache is only ever decoded by the build of birge that wrote it.
+const BIRGE_BUILD: &str = concat!(env!("CARGO_PKG_VERSION"), "+", env!("BIRGE_SOURCE_ID"));
 
 /// Where one body is kept: a pack file and a byte range of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -154,7 +158,7 @@ impl Header {
     fn new(fingerprint: u64, generation: u64, body: &[u8]) -> Header {
         Header {
             format: FORMAT,
-            version: env!("CARGO_PKG_VERSION").to_string(),
+            version: BIRGE_BUILD.to_string(),
             fingerprint,
             generation,
             checksum: crc32fast::hash(body),
@@ -163,7 +167,7 @@ impl Header {
 
     /// Whether another birge, or another format of this one, wrote the file.
     fn is_foreign(&self) -> bool {
-        self.format != FORMAT || self.version != env!("CARGO_PKG_VERSION")
+        self.format != FORMAT || self.version != BIRGE_BUILD
     }
 
     /// Why a cache with this header cannot be used for a build with `fingerprint`, if it
@@ -254,6 +258,33 @@ const FREE_DELTA_BYTES: u64 = 1 << 20;
 
 /// The most deltas kept before they are folded into a new state.
 const MAX_DELTAS: u32 = 64;
+
+/// Removes the state of the cache at `dir` (and its deltas) when it describes the output
+/// folder `output`, or cannot say which folder it describes: a build without the cache is
+/// about to replace that folder, and a state left beside it would describe output it did
+/// not write (the next build would trust it). A state of another folder stays.
+pub(super) fn forget_state_of(dir: &Path, output: &Path) -> Result<()> {
+    let path = dir.join(STATE_FILE);
+    let Ok(bytes) = super::mapped::Mapped::open(&path) else {
+        return Ok(());
+    };
+    let describes_another = postcard::take_from_bytes::<Header>(&bytes)
+        .ok()
+        .filter(|(header, _)| !header.is_foreign())
+        .and_then(|(_, rest)| Frames(rest).next().ok())
+        .and_then(|meta| postcard::take_from_bytes::<PathBuf>(meta).ok())
+        .is_some_and(|(described, _)| described != output);
+    drop(bytes);
+    if describes_another {
+        return Ok(());
+    }
+    std::fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
+    for number in numbered(dir, "delta-") {
+        let path = delta_path(dir, number);
+        std::fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
+    }
+    Ok(())
+}
 
 /// Whether the cache at `dir` has a state to read.
 pub(super) fn has_state(dir: &Path) -> bool {
@@ -778,6 +809,7 @@ pub(super) fn fingerprint(
 ) -> u64 {
     let root = &options.root;
     let mut h = DefaultHasher::new();
+    BIRGE_BUILD.hash(&mut h);
     // The site's folder: a cache moved with its site keeps absolute paths of the old place.
     root.hash(&mut h);
     let file = |h: &mut DefaultHasher, path: &Path| {

@@ -397,6 +397,10 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport> {
     let output = output_folder(options)?;
     let journal = cache::dir(&options.root).join(JOURNAL);
     output::in_place::recover(&output, &journal)?;
+    if !options.cache {
+        let absolute_output = std::path::absolute(&output).unwrap_or_else(|_| output.clone());
+        cache::forget_state_of(&cache::dir(&options.root), &absolute_output)?;
+    }
     if options.cache {
         match Pipeline::resume(options, &output) {
             Resumed::Ready(pipeline, changed, stamps) => {

@@ -132,7 +132,7 @@ impl Encoder {
             let name = hex(&Sha256::digest(settings.as_bytes()));
             dir.join(format!("{}.{}", &name[..32], v.format.ext()))
         });
-        if let Some(bytes) = kept.as_deref().and_then(|path| std::fs::read(path).ok()) {
+        if let Some(bytes) = kept.as_deref().and_then(read_kept) {
             self.reused.fetch_add(1, Ordering::Relaxed);
             return Ok(bytes);
         }
@@ -165,14 +165,35 @@ fn read(job: &Job) -> Result<Vec<u8>, Problem> {
     })
 }
 
-/// Writes a cached variant under a temporary name and renames it into place, so a reader
-/// never finds half a file.
+/// What ends every cached variant: its bytes' CRC-32, then this mark. A kept file is used
+/// only when both are right, so a damaged or foreign file is made again, never published.
+const KEPT_MARK: &[u8; 4] = b"brg1";
+
+/// A cached variant's bytes, when the file is whole and its checksum holds.
+fn read_kept(path: &Path) -> Option<Vec<u8>> {
+    let mut bytes = std::fs::read(path).ok()?;
+    let body_len = bytes.len().checked_sub(8)?;
+    let (body, trailer) = bytes.split_at(body_len);
+    let (checksum, mark) = trailer.split_at(4);
+    let whole = mark == KEPT_MARK && checksum == crc32fast::hash(body).to_le_bytes();
+    whole.then(|| {
+        bytes.truncate(body_len);
+        bytes
+    })
+}
+
+/// Writes a cached variant, with its checksum, under a temporary name and renames it into
+/// place, so a reader never finds half a file.
 fn keep(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
+    let mut kept = Vec::with_capacity(bytes.len() + 8);
+    kept.extend_from_slice(bytes);
+    kept.extend_from_slice(&crc32fast::hash(bytes).to_le_bytes());
+    kept.extend_from_slice(KEPT_MARK);
+    std::fs::write(&tmp, kept)?;
     std::fs::rename(&tmp, path)
 }
 

@@ -308,6 +308,29 @@ fn no_cache_builds_without_it() {
 }
 
 #[test]
+fn a_build_without_the_cache_leaves_no_cache_of_its_output_behind() {
+    let site = site_of(4);
+    site.article(
+        "2020/03/draft.md",
+        "title: Draft\ndate: 2020-03-05\ndraft: true",
+        "Secret.\n",
+    );
+    site.build(&[]);
+    site.build(&["--no-cache", "--drafts"]);
+    assert!(site.exists("news/2020/03/draft/index.html"));
+    let state = site.root().join(".birge-cache/state.bin");
+    assert!(!state.exists(), "the cache described the output replaced");
+    build_noting(&site);
+    assert!(!site.exists("news/2020/03/draft/index.html"));
+    assert_same_as_clean(&site);
+    // One into another folder leaves the cache of public/ as it is.
+    assert!(state.exists());
+    let before = std::fs::read(&state).unwrap();
+    clean(&site);
+    assert_eq!(std::fs::read(&state).unwrap(), before);
+}
+
+#[test]
 fn a_failed_incremental_build_changes_nothing() {
     let site = site_of(10);
     site.build(&[]);

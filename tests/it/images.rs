@@ -379,6 +379,35 @@ fn assert_same_as_clean(site: &Fixture) {
     }
 }
 
+#[test]
+fn damaged_variants_in_the_cache_are_made_again_not_published() {
+    let site = site();
+    site.build(&[]);
+    let kept = site.root().join(".birge-cache/images");
+    let files: Vec<_> = std::fs::read_dir(&kept)
+        .expect("the image cache")
+        .map(|e| e.expect("an entry").path())
+        .collect();
+    assert!(files.len() > 4, "{files:?}");
+    for (i, file) in files.iter().enumerate() {
+        let bytes = std::fs::read(file).expect("a kept variant");
+        let damaged = match i % 3 {
+            0 => bytes[..bytes.len() / 2].to_vec(),
+            1 => b"garbage".to_vec(),
+            _ => bytes.iter().map(|b| b ^ 1).collect(),
+        };
+        std::fs::write(file, damaged).expect("written");
+    }
+    // Other settings: everything is built again, the variants looked up in the cache.
+    site.file(
+        "site.yaml",
+        &crate::util::SITE_YAML.replace("paginate: 20", "paginate: 19"),
+    );
+    let (encoded, reused) = build_counting(&site, &[]);
+    assert_eq!((encoded, reused), (files.len(), 0));
+    assert_same_as_clean(&site);
+}
+
 const ARTICLE: &str = "news/2020/03/team-at-work";
 
 /// A site whose article and page show photos of `static/` (a lead image, an image and a
