@@ -165,7 +165,16 @@ impl Config {
     pub fn load(root: &Path) -> Result<Config, Problems> {
         let path = root.join(CONFIG_FILE);
         let text = std::fs::read_to_string(&path).map_err(|e| {
-            let problem = if e.kind() == std::io::ErrorKind::NotFound {
+            let here = std::env::current_dir().is_ok_and(|cwd| {
+                std::path::absolute(root).is_ok_and(|root| root == cwd)
+            });
+            let problem = if e.kind() == std::io::ErrorKind::NotFound && !root.is_dir() {
+                Problem::new(CONFIG_FILE, format!("there is no folder {}", root.display()))
+                    .hint("--root names the site's folder: check the path")
+            } else if e.kind() == std::io::ErrorKind::NotFound && !here {
+                Problem::new(CONFIG_FILE, format!("there is no site.yaml in {}", root.display()))
+                    .hint("--root names the site's folder, the one with site.yaml; create a site with `birge init DIR`")
+            } else if e.kind() == std::io::ErrorKind::NotFound {
                 Problem::new(CONFIG_FILE, "there is no site.yaml here")
                     .hint("run birge in a site's folder, pass --root DIR, or create one with `birge init`")
             } else {

@@ -284,6 +284,28 @@ pub fn to_string<T: serde::Serialize>(value: &T) -> anyhow::Result<String> {
     Ok(serde_yaml::to_string(value)?)
 }
 
+/// `text` with the top-level entries of `keys` blanked: each key's line and the lines
+/// indented under it become empty lines, so the lines left keep their numbers.
+pub fn without_top_level_keys(text: &str, keys: &[&str]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut dropping = false;
+    for line in text.split_inclusive('\n') {
+        let starts_entry = line.starts_with(|c: char| !c.is_whitespace() && c != '#');
+        if starts_entry {
+            dropping = keys.iter().any(|key| {
+                line.strip_prefix(key)
+                    .is_some_and(|rest| rest.trim_start_matches([' ', '\t']).starts_with(':'))
+            });
+        }
+        if dropping {
+            out.push_str(if line.ends_with('\n') { "\n" } else { "" });
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
 /// 1-based line and column of a top-level `key:` in YAML text.
 pub fn key_position(text: &str, key: &str) -> Option<(usize, usize)> {
     text.lines().enumerate().find_map(|(i, line)| {

@@ -700,8 +700,10 @@ fn stamp_folder(
         let Ok(kind) = entry.file_type() else {
             continue;
         };
+        // A link is stamped as what it points at; a link to nowhere as itself, so that the
+        // build which loads it reports it, as a full build does.
         let meta = if kind.is_symlink() {
-            std::fs::metadata(entry.path())
+            std::fs::metadata(entry.path()).or_else(|_| entry.metadata())
         } else {
             entry.metadata()
         };
@@ -711,7 +713,7 @@ fn stamp_folder(
         let name = format!("{rel}/{}", entry.file_name().to_string_lossy());
         if meta.is_dir() {
             folders.push((entry.path(), name, identity(&meta)));
-        } else if meta.is_file() {
+        } else if meta.is_file() || meta.is_symlink() {
             files.push((name, stamp(&entry, &meta, now)));
         }
     }

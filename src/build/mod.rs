@@ -50,7 +50,7 @@ pub struct BuildOptions {
     pub future: bool,
     /// Replaces `base_url` of site.yaml.
     pub base_url: Option<String>,
-    /// Show a progress bar.
+    /// Show a progress bar and notes (the cache set aside): `false` with `--quiet`.
     pub progress: bool,
     /// The present, for tests; default the clock.
     pub now: Option<jiff::Timestamp>,
@@ -394,6 +394,10 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport> {
         ..options.clone()
     };
     let options = &absolute;
+    // Before anything is written: a mistyped --root must not become a folder.
+    if !options.root.join(crate::config::CONFIG_FILE).is_file() {
+        Config::load(&options.root)?;
+    }
     let output = output_folder(options)?;
     let journal = cache::dir(&options.root).join(JOURNAL);
     output::in_place::recover(&output, &journal)?;
@@ -407,13 +411,16 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport> {
                 match build_incrementally(*pipeline, &changed, stamps, &output, &journal) {
                     Ok(report) => return Ok(report.finished(started)),
                     Err(error) if error.is::<CacheDamaged>() => {
-                        eprintln!("note: {error:#}; building everything");
+                        note(options, &format!("{error:#}; building everything"));
                     }
                     Err(error) => return Err(error),
                 }
             }
             Resumed::SetAside(reason) => {
-                eprintln!("note: the build cache is set aside ({reason}); building everything");
+                note(
+                    options,
+                    &format!("the build cache is set aside ({reason}); building everything"),
+                );
             }
             Resumed::Nothing => {}
         }
@@ -502,8 +509,17 @@ fn drop_aside(pipeline: Pipeline) {
 /// Writes the build cache; a cache that cannot be written costs the next build time, not
 /// this build its success.
 fn keep_cache(pipeline: &mut Pipeline, output: &Path, stamps: pipeline::Stamps) {
-    if let Err(error) = pipeline.save(output, stamps) {
+    if let Err(error) = pipeline.save(output, stamps)
+        && pipeline.options.progress
+    {
         eprintln!("note: the build cache could not be written: {error:#}");
+    }
+}
+
+/// A note on stderr, unless the build is quiet.
+fn note(options: &BuildOptions, text: &str) {
+    if options.progress {
+        eprintln!("note: {text}");
     }
 }
 

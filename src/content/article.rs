@@ -31,6 +31,9 @@ pub(super) struct Lookup<'a> {
     /// Polls whose files exist but did not load: their own problems are reported with the
     /// file, so an article that names one is not told that the poll does not exist.
     unloaded_polls: &'a [String],
+    /// Whether `content/regions.yaml` exists but did not load: its own problems are reported
+    /// with it, so no article is told that its region does not exist.
+    regions_unreadable: bool,
     languages: &'a [String],
 }
 
@@ -62,7 +65,16 @@ impl<'a> Lookup<'a> {
             polls: polls.iter().map(|p| p.id.as_str()).collect(),
             poll_ids: polls.iter().map(|p| p.id.as_str()).collect(),
             unloaded_polls,
+            regions_unreadable: false,
             languages: &config.languages,
+        }
+    }
+
+    /// The lookup of a site whose `content/regions.yaml` did (`true`) or did not load.
+    pub(super) fn with_regions_unreadable(self, unreadable: bool) -> Self {
+        Lookup {
+            regions_unreadable: unreadable,
+            ..self
         }
     }
 
@@ -82,12 +94,12 @@ pub(super) fn load_article(
     let source = relative(root, path);
     let text = read_text(root, path).map_err(|p| vec![p])?;
     let split = front_matter::split(&source, &text).map_err(|p| vec![p])?;
-    let fm: ArticleFrontMatter = front_matter::parse(&source, split.yaml, ARTICLE_KEYS)?;
+    let (fm, mut problems): (ArticleFrontMatter, _) =
+        front_matter::parse(&source, split.yaml, ARTICLE_KEYS)?;
     let yaml_text = split.yaml;
     let key_at = |key: &str| in_file(yaml::key_position(yaml_text, key)).or(Some((1, 1)));
     let value_at = |key: &str, value: &str| in_file(yaml::value_position(yaml_text, key, value));
     let tz = &config.timezone;
-    let mut problems = Vec::new();
 
     let title = fm.title.clone().filter(|t| !t.trim().is_empty());
     if title.is_none() {
@@ -184,11 +196,12 @@ pub(super) fn load_article(
         return Err(problems);
     }
     let (title, date) = (title.expect("checked"), date.expect("checked"));
-    if !options.future && date.timestamp() > options.now {
-        return Ok(Inclusion::Scheduled(date.timestamp()));
-    }
+    // A draft is left out as a draft whatever its date: its time coming publishes nothing.
     if fm.draft && !options.drafts {
         return Ok(Inclusion::Draft);
+    }
+    if !options.future && date.timestamp() > options.now {
+        return Ok(Inclusion::Scheduled(date.timestamp()));
     }
     let is_bundle = path.file_name().is_some_and(|n| n == "index.md");
     let content_path = source
@@ -302,6 +315,7 @@ fn resolve_regions(
                     regions.push(current.to_string());
                 }
             }
+            None if lookup.regions_unreadable => {}
             None => problems.push(
                 Problem::new(source, format!("unknown region `{slug}`"))
                     .at_opt(value_at(key, slug))

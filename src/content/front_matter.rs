@@ -223,53 +223,97 @@ pub const PAGE_KEYS: &[&str] = &[
     "extra",
 ];
 
-/// Parses front matter YAML into `T`; problems point at lines of the whole file.
-/// Every unknown key is reported, each with a "did you mean" hint when one is close.
+/// Where a YAML map of known keys is written, for messages: front matter (whose lines
+/// count from the opening `---`) or a whole file such as a poll.
+#[derive(Debug, Clone, Copy)]
+pub struct Keyed {
+    /// What the keys are of, in messages: `front matter`, `poll`.
+    pub noun: &'static str,
+    /// Put before a YAML parser's own message (`front matter: `), or nothing.
+    pub prefix: &'static str,
+    /// Lines of the file before the YAML's first line.
+    pub lines_before: usize,
+}
+
+/// The front matter of an article or page.
+pub const FRONT_MATTER: Keyed = Keyed {
+    noun: "front matter",
+    prefix: "front matter: ",
+    lines_before: 1,
+};
+
+/// Parses front matter YAML into `T`; problems point at lines of the whole file
+/// ([`parse_keyed`]).
 pub fn parse<T: DeserializeOwned>(
     file: &str,
     yaml_text: &str,
     keys: &[&str],
-) -> Result<T, Vec<Problem>> {
+) -> Result<(T, Vec<Problem>), Vec<Problem>> {
+    parse_keyed(file, yaml_text, keys, FRONT_MATTER)
+}
+
+/// Parses a YAML map of `keys` into `T`; problems point at lines of the whole file.
+/// Every unknown key is reported, each with a "did you mean" hint when one is close; the
+/// other keys are still read (given beside those problems), so that their own mistakes are
+/// reported in the same build rather than after the typo is fixed.
+pub fn parse_keyed<T: DeserializeOwned>(
+    file: &str,
+    yaml_text: &str,
+    keys: &[&str],
+    place: Keyed,
+) -> Result<(T, Vec<Problem>), Vec<Problem>> {
     let error = match yaml::parse::<T>(yaml_text) {
-        Ok(value) => return Ok(value),
+        Ok(value) => return Ok((value, Vec::new())),
         Err(error) => error,
     };
     if error.unknown_field().is_some()
         && let Ok(found) = yaml::top_level_keys(yaml_text)
     {
-        let unknown: Vec<Problem> = found
+        let unknown_keys: Vec<&str> = found
             .iter()
-            .filter(|key| !keys.contains(&key.as_str()))
-            .map(|key| unknown_key(file, yaml_text, key, keys))
+            .map(String::as_str)
+            .filter(|key| !keys.contains(key))
+            .collect();
+        let unknown: Vec<Problem> = unknown_keys
+            .iter()
+            .map(|key| unknown_key(file, yaml_text, (key, keys), place))
             .collect();
         if !unknown.is_empty() {
-            return Err(unknown);
+            let known_only = yaml::without_top_level_keys(yaml_text, &unknown_keys);
+            return match parse_keyed::<T>(file, &known_only, keys, place) {
+                Ok((value, more)) => Ok((value, unknown.into_iter().chain(more).collect())),
+                Err(more) => Err(unknown.into_iter().chain(more).collect()),
+            };
         }
     }
-    if let Some(problem) = tab_in_indentation(file, yaml_text, &error) {
+    if let Some(problem) = tab_in_indentation(file, yaml_text, &error, place) {
         return Err(vec![problem]);
     }
-    if let Some(problem) = duplicate_key(file, yaml_text, &error.message) {
+    if let Some(problem) = duplicate_key(file, yaml_text, &error.message, place) {
         return Err(vec![problem]);
     }
-    let position = error.line.zip(error.column).map(|(l, c)| (l + 1, c));
+    let position = error
+        .line
+        .zip(error.column)
+        .map(|(l, c)| (l + place.lines_before, c));
     Err(vec![
-        Problem::new(file, format!("front matter: {}", error.message))
+        Problem::new(file, format!("{}{}", place.prefix, error.message))
             .at_opt(position.or(Some((1, 1))))
             .hint_opt(yaml_hint(&error.message)),
     ])
 }
 
-fn unknown_key(file: &str, yaml_text: &str, key: &str, keys: &[&str]) -> Problem {
-    let position = yaml::key_position(yaml_text, key).map(|(l, c)| (l + 1, c));
+fn unknown_key(file: &str, yaml_text: &str, (key, keys): (&str, &[&str]), place: Keyed) -> Problem {
+    let position = yaml::key_position(yaml_text, key).map(|(l, c)| (l + place.lines_before, c));
     let hint = match did_you_mean(key, keys.iter().copied()) {
         Some(close) => format!("did you mean `{close}`?"),
-        None => format!(
+        None if place.lines_before > 0 => format!(
             "the keys are: {}; put free values under `extra:`",
             keys.join(", ")
         ),
+        None => format!("the keys are: {}", keys.join(", ")),
     };
-    Problem::new(file, format!("unknown key `{key}` in front matter"))
+    Problem::new(file, format!("unknown key `{key}` in {}", place.noun))
         .at_opt(position)
         .hint(hint)
 }
@@ -277,19 +321,24 @@ fn unknown_key(file: &str, yaml_text: &str, key: &str, keys: &[&str]) -> Problem
 /// A YAML error caused by a tab in the indentation (the YAML parser's own words for it are
 /// "found character that cannot start any token" or "a tab character that violates
 /// indentation"), placed at the tab.
-fn tab_in_indentation(file: &str, yaml_text: &str, error: &yaml::YamlError) -> Option<Problem> {
+fn tab_in_indentation(
+    file: &str,
+    yaml_text: &str,
+    error: &yaml::YamlError,
+    place: Keyed,
+) -> Option<Problem> {
     let line = yaml_text.lines().nth(error.line?.checked_sub(1)?)?;
     let indentation = &line[..line.len() - line.trim_start_matches([' ', '\t']).len()];
     let tab = indentation.find('\t')?;
     Some(
-        Problem::new(file, "front matter: a tab in the indentation")
-            .at(error.line? + 1, tab + 1)
-            .hint("front matter is indented with spaces, not tabs"),
+        Problem::new(file, format!("{}a tab in the indentation", place.prefix))
+            .at(error.line? + place.lines_before, tab + 1)
+            .hint(format!("{} is indented with spaces, not tabs", place.noun)),
     )
 }
 
 /// A key written twice (`slug:` on two lines), placed at its second line.
-fn duplicate_key(file: &str, yaml_text: &str, message: &str) -> Option<Problem> {
+fn duplicate_key(file: &str, yaml_text: &str, message: &str, place: Keyed) -> Option<Problem> {
     let key = message
         .split("duplicate field `")
         .nth(1)?
@@ -307,9 +356,9 @@ fn duplicate_key(file: &str, yaml_text: &str, message: &str) -> Option<Problem> 
     Some(
         Problem::new(
             file,
-            format!("`{key}` is written twice in the front matter"),
+            format!("`{key}` is written twice in the {}", place.noun),
         )
-        .at(line + 1, 1)
+        .at(line + place.lines_before, 1)
         .hint(format!("keep one of the two `{key}:` lines")),
     )
 }
@@ -361,7 +410,8 @@ mod tests {
     #[test]
     fn unknown_keys_all_reported() {
         let yaml = "title: A\ntitel: B\nregoin: x\n";
-        let errs = parse::<ArticleFrontMatter>("a.md", yaml, ARTICLE_KEYS).unwrap_err();
+        let (fm, errs) = parse::<ArticleFrontMatter>("a.md", yaml, ARTICLE_KEYS).unwrap();
+        assert_eq!(fm.title.as_deref(), Some("A"), "the known keys are read");
         assert_eq!(errs.len(), 2);
         assert_eq!(
             errs[0].to_string(),

@@ -351,9 +351,11 @@ fn plain_value(text: &str) -> String {
 pub fn load(root: &Path, config: &Config, options: &LoadOptions) -> (Content, Problems) {
     let mut problems = Problems::default();
     let regions = load_regions(root, config, &mut problems);
+    let regions_unreadable = !problems.is_empty();
     let polls = load_polls(root, config, &mut problems);
     let unloaded = unloaded_polls(root, &polls);
-    let lookup = Lookup::new(&regions, &polls, &unloaded, config);
+    let lookup = Lookup::new(&regions, &polls, &unloaded, config)
+        .with_regions_unreadable(regions_unreadable);
 
     let article_files = markdown_files(root, "content/news", &mut problems);
     let results: Vec<Result<Inclusion<Article>, Vec<Problem>>> = article_files

@@ -25,9 +25,9 @@ pub(super) fn load_page(
     let source = relative(root, path);
     let text = read_text(root, path).map_err(|p| vec![p])?;
     let split = front_matter::split(&source, &text).map_err(|p| vec![p])?;
-    let fm: PageFrontMatter = front_matter::parse(&source, split.yaml, PAGE_KEYS)?;
+    let (fm, mut problems): (PageFrontMatter, _) =
+        front_matter::parse(&source, split.yaml, PAGE_KEYS)?;
     let key_at = |key: &str| in_file(yaml::key_position(split.yaml, key)).or(Some((1, 1)));
-    let mut problems = Vec::new();
     let title = fm.title.clone().filter(|t| !t.trim().is_empty());
     if title.is_none() {
         problems.push(

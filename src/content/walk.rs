@@ -17,9 +17,14 @@ pub(super) fn markdown_files(root: &Path, dir: &str, problems: &mut Problems) ->
     let mut files = Vec::new();
     // Links are followed, so a linked article is published rather than silently left out;
     // a link loop is reported as a problem.
+    // Hidden files and folders (an editor's lock file `.#a.md`, a link to nowhere) are
+    // never looked at, as `serve` does not watch them.
+    let shown = |entry: &walkdir::DirEntry| entry.depth() == 0 || !is_hidden(entry.path());
     for entry in walkdir::WalkDir::new(&base)
         .follow_links(true)
         .sort_by_file_name()
+        .into_iter()
+        .filter_entry(shown)
     {
         match entry {
             Ok(entry) if entry.file_type().is_file() => {
@@ -29,6 +34,8 @@ pub(super) fn markdown_files(root: &Path, dir: &str, problems: &mut Problems) ->
                 }
             }
             Ok(_) => {}
+            // A link that cannot be followed comes as an error, before any filter sees it.
+            Err(error) if error.path().is_some_and(is_hidden) => {}
             Err(error) => {
                 let path = error
                     .path()
@@ -39,9 +46,18 @@ pub(super) fn markdown_files(root: &Path, dir: &str, problems: &mut Problems) ->
                         .io_error()
                         .and_then(std::io::Error::raw_os_error)
                         .is_some_and(|code| code == libc::ELOOP);
-                let problem = Problem::new(path, format!("cannot read: {error}"));
+                let dangling = error
+                    .io_error()
+                    .is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound);
+                // The path is named already; the error's own text would repeat it, absolute.
+                let reason = error
+                    .io_error()
+                    .map_or_else(|| error.to_string(), ToString::to_string);
+                let problem = Problem::new(path, format!("cannot read: {reason}"));
                 problems.push(if is_loop {
                     problem.hint("a symbolic link here points back at itself or at a folder above it; remove it or point it elsewhere")
+                } else if dangling {
+                    problem.hint(DANGLING_LINK_HINT)
                 } else {
                     problem
                 });
@@ -49,6 +65,15 @@ pub(super) fn markdown_files(root: &Path, dir: &str, problems: &mut Problems) ->
         }
     }
     files
+}
+
+const DANGLING_LINK_HINT: &str =
+    "a symbolic link here points at a file that does not exist; remove it or point it at the file";
+
+/// Whether a file or folder is hidden (its name starts with `.`).
+fn is_hidden(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|name| name.to_string_lossy().starts_with('.'))
 }
 
 /// A path relative to the site root, with `/` separators.
@@ -63,8 +88,16 @@ pub fn relative(root: &Path, path: &Path) -> String {
 /// Reads a file as UTF-8, explaining where it is not.
 pub(super) fn read_text(root: &Path, path: &Path) -> Result<String, Problem> {
     let source = relative(root, path);
-    let bytes =
-        std::fs::read(path).map_err(|e| Problem::new(&source, format!("cannot read: {e}")))?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        let problem = Problem::new(&source, format!("cannot read: {e}"));
+        let dangling = e.kind() == std::io::ErrorKind::NotFound
+            && std::fs::symlink_metadata(path).is_ok_and(|m| m.is_symlink());
+        if dangling {
+            problem.hint(DANGLING_LINK_HINT)
+        } else {
+            problem
+        }
+    })?;
     String::from_utf8(bytes).map_err(|e| {
         let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = good.iter().filter(|&&b| b == b'\n').count() + 1;

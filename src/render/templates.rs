@@ -34,7 +34,7 @@ pub fn compile(theme: &Theme, base_url: &str, safe_html: bool) -> Result<Tera, V
             .values()
             .map(|t| (t.name.as_str(), t.text.as_str())),
     )
-    .map_err(|error| vec![template_problem(theme, &error)])?;
+    .map_err(|error| template_problems(theme, &error))?;
     for required in REQUIRED_TEMPLATES {
         if !tera.contains_template(required) {
             problems.push(
@@ -109,6 +109,129 @@ pub fn template_problem(theme: &Theme, error: &tera::Error) -> Problem {
             Problem::new("templates", format!("template error: {message}"))
         }
     }
+}
+
+/// A Tera error as problems located in the templates' files: Tera reports every unknown
+/// filter, test and function of a theme in one message, each with its place (`--> FILE:L:C`).
+pub fn template_problems(theme: &Theme, error: &tera::Error) -> Vec<Problem> {
+    let tera::ErrorKind::Msg(message) = error.kind() else {
+        return vec![template_problem(theme, error)];
+    };
+    let located: Vec<Problem> = message
+        .split("error: ")
+        .filter_map(|report| located_report(theme, report))
+        .collect();
+    if located.is_empty() {
+        vec![template_problem(theme, error)]
+    } else {
+        located
+    }
+}
+
+/// One `MESSAGE\n --> FILE:LINE:COLUMN` report of Tera's as a problem at its place.
+fn located_report(theme: &Theme, report: &str) -> Option<Problem> {
+    let (message, rest) = report.split_once('\n')?;
+    let place = rest.trim_start().strip_prefix("--> ")?.lines().next()?;
+    let mut parts = place.rsplitn(3, ':');
+    let column: usize = parts.next()?.trim().parse().ok()?;
+    let line: usize = parts.next()?.trim().parse().ok()?;
+    let file = parts.next()?;
+    let origin = theme
+        .templates
+        .get(file)
+        .map_or_else(|| format!("templates/{file}"), |t| t.origin.clone());
+    let problem =
+        Problem::new(origin, format!("template error: {}", message.trim())).at(line, column);
+    Some(match reference_hint(message) {
+        Some(hint) => problem.hint(hint),
+        None => problem,
+    })
+}
+
+/// Filters, tests and functions a template may call: birge's and Tera's own.
+const FILTERS: &[&str] = &[
+    "date",
+    "url",
+    "t",
+    "json",
+    "markdown",
+    "safe",
+    "default",
+    "upper",
+    "lower",
+    "wordcount",
+    "escape",
+    "escape_html",
+    "escape_xml",
+    "newlines_to_br",
+    "pluralize",
+    "trim",
+    "trim_start",
+    "trim_end",
+    "replace",
+    "capitalize",
+    "title",
+    "truncate",
+    "indent",
+    "str",
+    "int",
+    "float",
+    "length",
+    "reverse",
+    "split",
+    "abs",
+    "round",
+    "first",
+    "last",
+    "nth",
+    "join",
+    "sort",
+    "unique",
+    "get",
+    "values",
+    "keys",
+    "pairs",
+    "group_by",
+];
+const TESTS: &[&str] = &[
+    "string",
+    "number",
+    "map",
+    "bool",
+    "array",
+    "integer",
+    "float",
+    "none",
+    "iterable",
+    "defined",
+    "undefined",
+    "odd",
+    "even",
+    "divisible_by",
+    "starting_with",
+    "ending_with",
+    "containing",
+];
+const FUNCTIONS: &[&str] = &["resize", "range", "throw"];
+
+/// How to fix a call of a filter, test or function that does not exist.
+fn reference_hint(message: &str) -> Option<String> {
+    let name = message.split('`').nth(1)?;
+    let (what, known) = if message.starts_with("Unknown filter") {
+        ("filters", FILTERS)
+    } else if message.starts_with("Unknown test") {
+        ("tests", TESTS)
+    } else if message.starts_with("Unknown function") {
+        ("functions", FUNCTIONS)
+    } else {
+        return None;
+    };
+    Some(
+        match crate::diagnostics::did_you_mean(name, known.iter().copied()) {
+            Some(close) => format!("did you mean `{close}`?"),
+            None => format!("the {what} templates can use are: {}", known.join(", ")),
+        },
+    )
 }
 
 /// How a template error is named: syntax errors are found before anything renders.

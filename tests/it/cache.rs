@@ -277,6 +277,11 @@ fn changed_settings_set_the_cache_aside() {
     let stderr = build_noting(&site);
     assert!(stderr.contains("set aside"), "{stderr}");
     assert_same_as_clean(&site);
+    // --quiet prints nothing but errors.
+    site.file("site.yaml", util::SITE_YAML);
+    let out = site.birge(&["build", "--quiet"]);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
 
 #[test]

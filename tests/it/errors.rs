@@ -474,10 +474,33 @@ fn missing_site_yaml_is_explained() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        String::from_utf8_lossy(&out.stderr)
+        stderr.contains(&format!(
+            "error: site.yaml: there is no site.yaml in {}\n  hint: --root names the site's folder, the one with site.yaml; create a site with `birge init DIR`",
+            dir.path().display()
+        )),
+        "{stderr}"
+    );
+    let here = std::process::Command::new(util::BIRGE)
+        .arg("build")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&here.stderr)
             .contains("error: site.yaml: there is no site.yaml here")
     );
+    let nowhere = dir.path().join("no-such-folder");
+    let out = std::process::Command::new(util::BIRGE)
+        .args(["build", "--root"])
+        .arg(&nowhere)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!(
+        "error: site.yaml: there is no folder {}",
+        nowhere.display()
+    )));
 }
 
 #[test]
@@ -769,4 +792,25 @@ fn a_key_written_twice_is_placed_at_its_second_line() {
         site.build_fails(),
         "error: content/news/a.md:5:1: `slug` is written twice in the front matter\n  hint: keep one of the two `slug:` lines\n1 problem found\n"
     );
+}
+
+#[test]
+fn editors_lock_files_and_hidden_files_are_not_content() {
+    let site = Fixture::new();
+    site.article("2020/a.md", "title: A\ndate: 2020-03-20", "Text.\n");
+    let folder = site.root().join("content/news/2020");
+    // Emacs marks a file being edited with a link to nowhere named `.#a.md`.
+    std::os::unix::fs::symlink("editor@host.1234:1700000000", folder.join(".#a.md")).unwrap();
+    std::fs::write(folder.join(".notes.md"), "no front matter").unwrap();
+    site.build(&[]);
+    // A link to nowhere under another name is reported, by its site path alone.
+    std::os::unix::fs::symlink("nowhere.md", folder.join("b.md")).unwrap();
+    let stderr = site.build_fails();
+    assert!(
+        stderr.contains(
+            "error: content/news/2020/b.md: cannot read: No such file or directory (os error 2)\n  hint: a symbolic link here points at a file that does not exist; remove it or point it at the file"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 problem found"), "{stderr}");
 }

@@ -311,3 +311,84 @@ fn other_real_language_codes_are_accepted() {
     site.build(&[]);
     assert!(site.exists("de/news/2020/03/a/index.html"));
 }
+
+#[test]
+fn an_unknown_key_does_not_hide_the_other_mistakes_of_its_file() {
+    let site = site();
+    site.article(
+        "a.md",
+        "title: Masks\ndate: 2020-03-22\nupdated: 2020-03-01\ntags: masks, volunteers\nsumary: x\nlang: kz\nregion: Атырау облысы\nauthr: me",
+        "Text.\n",
+    );
+    site.file(
+        "content/polls/p.yaml",
+        "question: Q\noptions: [a]\nkindd: single\nopens: 2020-13-45\n",
+    );
+    let stderr = build_reports(
+        &site,
+        &[
+            "error: content/news/a.md:4:1: `updated` (2020-03-01) is earlier than `date` (2020-03-22)",
+            "error: content/news/a.md:5:7: `tags` is one text, `masks, volunteers`, so it would be a single tag",
+            "error: content/news/a.md:6:1: unknown key `sumary` in front matter\n  hint: did you mean `summary`?",
+            "error: content/news/a.md:7:7: language `kz` is not one of the site's languages\n  hint: did you mean `kk`?",
+            "error: content/news/a.md:8:9: unknown region `Атырау облысы`",
+            "error: content/news/a.md:9:1: unknown key `authr` in front matter\n  hint: did you mean `author`?",
+            "error: content/polls/p.yaml:2:1: a poll needs 2 to 10 options, this one has 1",
+            "error: content/polls/p.yaml:3:1: unknown key `kindd` in poll\n  hint: did you mean `kind`?",
+            "error: content/polls/p.yaml:4:1: `2020-13-45` is not a real date",
+        ],
+    );
+    assert!(stderr.contains("9 problems found"), "{stderr}");
+}
+
+#[test]
+fn a_key_written_twice_in_a_poll_is_shown_where_it_is_repeated() {
+    let site = site();
+    site.file(
+        "content/polls/p.yaml",
+        "question: Q\noptions: [a, b]\nkind: single\nquestion: again\n",
+    );
+    build_reports(
+        &site,
+        &[
+            "error: content/polls/p.yaml:4:1: `question` is written twice in the poll\n  hint: keep one of the two `question:` lines",
+        ],
+    );
+}
+
+#[test]
+fn a_broken_regions_file_is_reported_alone() {
+    let site = site();
+    site.file("content/regions.yaml", "- slug: atyrau\n  name: {en: A\n");
+    site.article(
+        "a.md",
+        "title: A\ndate: 2020-03-22\nregion: atyrau",
+        "Text.\n",
+    );
+    site.article(
+        "b.md",
+        "title: B\ndate: 2020-03-23\nregions: [karaganda]",
+        "Text.\n",
+    );
+    let stderr = build_reports(&site, &["error: content/regions.yaml:3:1:"]);
+    assert!(!stderr.contains("unknown region"), "{stderr}");
+    assert!(stderr.contains("1 problem found"), "{stderr}");
+}
+
+#[test]
+fn unknown_filters_tests_and_functions_are_shown_in_their_template() {
+    let site = site();
+    site.file(
+        "templates/tags.html",
+        "{% extends \"base.html\" %}{% block content %}{{ \"x\" | upperr }}\n{% if 3 is oddd %}{% endif %}{{ nofun() }}{% endblock content %}\n",
+    );
+    let stderr = build_reports(
+        &site,
+        &[
+            "error: templates/tags.html:1:54: template error: Unknown filter `upperr`\n  hint: did you mean `upper`?",
+            "error: templates/tags.html:2:12: template error: Unknown test `oddd`\n  hint: did you mean `odd`?",
+            "error: templates/tags.html:2:33: template error: Unknown function `nofun`\n  hint: the functions templates can use are: resize, range, throw",
+        ],
+    );
+    assert!(stderr.contains("3 problems found"), "{stderr}");
+}

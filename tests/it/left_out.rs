@@ -29,6 +29,12 @@ fn drafts_and_future_articles_are_reported_with_their_dates() {
         "title: Kostanay sooner\ndate: 2026-06-01",
         "Text.\n",
     )
+    // A draft dated in the future is a draft: its time coming publishes nothing.
+    .article(
+        "2026/draft-soonest.md",
+        "title: Kostanay draft\ndate: 2026-02-01\ndraft: true",
+        "Text.\n",
+    )
     .file(
         "content/pages/draft-page.md",
         "---\ntitle: Draft page\ndraft: true\n---\nText.\n",
@@ -45,6 +51,7 @@ fn drafts_and_future_articles_are_reported_with_their_dates() {
         LeftOut {
             drafts: vec![
                 "content/news/2020/03/draft.md".to_string(),
+                "content/news/2026/draft-soonest.md".to_string(),
                 "content/pages/draft-page.md".to_string(),
             ],
             future: vec![
@@ -66,6 +73,6 @@ fn drafts_and_future_articles_are_reported_with_their_dates() {
         ..options
     };
     let prepared = prepare(&everything).unwrap();
-    assert_eq!(prepared.site.articles.len(), 4);
+    assert_eq!(prepared.site.articles.len(), 5);
     assert_eq!(prepared.site.left_out, LeftOut::default());
 }

@@ -65,7 +65,8 @@ impl Pipeline {
         let mut loaded: Vec<(String, Option<Loaded>)> = Vec::new();
         for path in self.markdown_files_of(changed) {
             let source = content::relative(&root, &path);
-            if !path.exists() {
+            // Gone, not merely a link to nowhere (which loads as the problem a full build has).
+            if std::fs::symlink_metadata(&path).is_err() {
                 loaded.push((source, None));
                 continue;
             }

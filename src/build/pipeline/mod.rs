@@ -63,7 +63,7 @@ pub struct Due {
 
 /// The site's state between runs.
 pub struct Pipeline {
-    options: BuildOptions,
+    pub(super) options: BuildOptions,
     /// Whether outputs' reads are kept, for updates (a one-off build keeps none).
     record: bool,
     frame: Frame,

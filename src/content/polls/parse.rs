@@ -15,6 +15,7 @@ use super::text::{RawText, Texts};
 use super::{Poll, PollKind, is_valid_id};
 use crate::config::Config;
 use crate::content::checks::check_language;
+use crate::content::front_matter;
 use crate::diagnostics::{Problem, did_you_mean};
 use crate::yaml;
 
@@ -82,6 +83,13 @@ struct RawPoll {
     lang: Option<String>,
 }
 
+/// A poll file, for messages about its keys.
+const POLL_FILE: front_matter::Keyed = front_matter::Keyed {
+    noun: "poll",
+    prefix: "",
+    lines_before: 0,
+};
+
 const POLL_KEYS: &[&str] = &[
     "question", "options", "kind", "answer", "opens", "closes", "lang",
 ];
@@ -89,18 +97,8 @@ const POLL_KEYS: &[&str] = &[
 /// Parses and validates one poll file against the site's settings.
 pub fn parse(id: &str, source: &str, text: &str, config: &Config) -> Result<Poll, Vec<Problem>> {
     let at = |key: &str| yaml::key_position(text, key);
-    let raw: RawPoll = yaml::parse(text).map_err(|e| {
-        let mut problem = Problem::new(source, e.message.clone()).at_opt(e.line.zip(e.column));
-        if let Some(key) = e.unknown_field() {
-            problem.message = format!("unknown key `{key}` in poll");
-            problem = problem.hint_opt(
-                did_you_mean(key, POLL_KEYS.iter().copied())
-                    .map(|k| format!("did you mean `{k}`?")),
-            );
-        }
-        vec![problem]
-    })?;
-    let mut problems = Vec::new();
+    let (raw, mut problems): (RawPoll, _) =
+        front_matter::parse_keyed(source, text, POLL_KEYS, POLL_FILE)?;
     if !is_valid_id(id) {
         problems.push(
             Problem::new(source, format!("poll id `{id}` cannot be used in URLs")).hint(
