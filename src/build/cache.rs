@@ -176,7 +176,7 @@ impl Header {
         if self.is_foreign() {
             Some("it was written by another version of birge")
         } else if self.fingerprint != fingerprint {
-            Some("the settings, regions, polls, theme or build options changed")
+            Some("the settings, regions, polls, theme, build options, output folder or site folder changed")
         } else {
             None
         }
