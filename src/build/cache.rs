@@ -176,7 +176,9 @@ impl Header {
         if self.is_foreign() {
             Some("it was written by another version of birge")
         } else if self.fingerprint != fingerprint {
-            Some("the settings, regions, polls, theme, build options, output folder or site folder changed")
+            Some(
+                "the settings, regions, polls, theme, build options, output folder or site folder changed",
+            )
         } else {
             None
         }

@@ -158,6 +158,10 @@ async fn serve(options: ServeOptions) -> Result<()> {
         image_cache: true,
         ..BuildOptions::default()
     };
+    // Watching starts before the first build: a file saved while it runs (an editor's
+    // `birge new` as serve starts) is then built as soon as it ends, not missed until its
+    // next save.
+    let watching = Watching::start(&build.root)?;
     let started = Instant::now();
     let (site, session, problems) = match build_in_memory(&build) {
         Ok((site, session)) => {
@@ -202,7 +206,7 @@ async fn serve(options: ServeOptions) -> Result<()> {
         service_options,
     ));
 
-    start_watcher(Arc::clone(&live), Arc::clone(&service))?;
+    watching.rebuild_on_changes(Arc::clone(&live), Arc::clone(&service))?;
     let hosts = Arc::new(net::Hosts::new(&options.bind, &listening));
     let app = router(Arc::clone(&live), Arc::clone(&service))
         .layer(axum::middleware::from_fn_with_state(hosts, net::check_host));
@@ -380,17 +384,39 @@ fn not_found_page(site: &MemorySite, path: &str) -> String {
 /// The folders of a site that `serve` watches (besides `site.yaml` at the root).
 const WATCHED: [&str; 4] = ["content", "templates", "themes", "static"];
 
-/// Watches the site's sources and rebuilds after each burst of changes, and when the time
-/// comes for the site to change by itself.
-fn start_watcher(live: Arc<Live>, service: Arc<Service>) -> Result<()> {
-    let root = live.build.root.clone();
-    let (sender, receiver) = std::sync::mpsc::channel::<notify::Result<notify::Event>>();
-    let mut watcher = notify::recommended_watcher(sender)?;
-    watch_folders(&mut watcher, &root)?;
-    std::thread::Builder::new()
-        .name("birge-watch".into())
-        .spawn(move || rebuild_loop(&root, watcher, &receiver, &live, &service))?;
-    Ok(())
+/// The watcher of a site's sources and the changes it reported, kept until they are acted on.
+struct Watching {
+    root: PathBuf,
+    watcher: notify::RecommendedWatcher,
+    receiver: std::sync::mpsc::Receiver<notify::Result<notify::Event>>,
+}
+
+impl Watching {
+    /// Starts watching the sources of the site at `root`; changes wait in the channel.
+    fn start(root: &Path) -> Result<Watching> {
+        let (sender, receiver) = std::sync::mpsc::channel::<notify::Result<notify::Event>>();
+        let mut watcher = notify::recommended_watcher(sender)?;
+        watch_folders(&mut watcher, root)?;
+        Ok(Watching {
+            root: root.to_path_buf(),
+            watcher,
+            receiver,
+        })
+    }
+
+    /// Rebuilds after each burst of changes (those that came meanwhile first), and when the
+    /// time comes for the site to change by itself.
+    fn rebuild_on_changes(self, live: Arc<Live>, service: Arc<Service>) -> Result<()> {
+        let Watching {
+            root,
+            watcher,
+            receiver,
+        } = self;
+        std::thread::Builder::new()
+            .name("birge-watch".into())
+            .spawn(move || rebuild_loop(&root, watcher, &receiver, &live, &service))?;
+        Ok(())
+    }
 }
 
 /// Watches the root (not recursively) and each watched folder that exists (recursively).
