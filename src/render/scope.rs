@@ -132,15 +132,9 @@ impl<'r, 'a> Scope<'r, 'a> {
         self.renderer.bodies[index].get()
     }
 
-    /// An article's list view with its `content` added, for its page and feeds.
+    /// An article's list view with its `content` added, for its page.
     pub(super) fn with_content(&self, index: usize, content: &str) -> Value {
-        let mut view = self
-            .article_view(index)
-            .as_map()
-            .cloned()
-            .unwrap_or_default();
-        view.insert("content".into(), Value::from(content));
-        Value::from(view)
+        Value::from(self.view_with_content(index, content))
     }
 
     /// An article's view with its whole body as `content`, as a feed entry: its `summary`
@@ -151,12 +145,7 @@ impl<'r, 'a> Scope<'r, 'a> {
         content: &str,
         summary: impl Fn(&str) -> String,
     ) -> Value {
-        let mut view = self
-            .article_view(index)
-            .as_map()
-            .cloned()
-            .unwrap_or_default();
-        view.insert("content".into(), Value::from(content));
+        let mut view = self.view_with_content(index, content);
         if let Some(text) = view
             .get(&tera::value::Key::from("summary"))
             .and_then(Value::as_str)
@@ -165,6 +154,16 @@ impl<'r, 'a> Scope<'r, 'a> {
             view.insert("summary".into(), Value::from(text));
         }
         Value::from(view)
+    }
+
+    fn view_with_content(&self, index: usize, content: &str) -> tera::Map {
+        let mut view = self
+            .article_view(index)
+            .as_map()
+            .cloned()
+            .unwrap_or_default();
+        view.insert("content".into(), Value::from(content));
+        view
     }
 
     /// An article's older and newer neighbours.
