@@ -262,6 +262,18 @@ pub fn parse_keyed<T: DeserializeOwned>(
     keys: &[&str],
     place: Keyed,
 ) -> Result<(T, Vec<Problem>), Vec<Problem>> {
+    parse_keyed_again(file, yaml_text, keys, place, true)
+}
+
+/// [`parse_keyed`]; with `again`, the text without its unknown keys is parsed once more
+/// (once only: a key the blanking cannot take out, such as a quoted one, must not loop).
+fn parse_keyed_again<T: DeserializeOwned>(
+    file: &str,
+    yaml_text: &str,
+    keys: &[&str],
+    place: Keyed,
+    again: bool,
+) -> Result<(T, Vec<Problem>), Vec<Problem>> {
     let error = match yaml::parse::<T>(yaml_text) {
         Ok(value) => return Ok((value, Vec::new())),
         Err(error) => error,
@@ -278,11 +290,23 @@ pub fn parse_keyed<T: DeserializeOwned>(
             .iter()
             .map(|key| unknown_key(file, yaml_text, (key, keys), place))
             .collect();
+        if !unknown.is_empty() && !again {
+            return Err(unknown);
+        }
         if !unknown.is_empty() {
             let known_only = yaml::without_top_level_keys(yaml_text, &unknown_keys);
-            return match parse_keyed::<T>(file, &known_only, keys, place) {
+            let rest = parse_keyed_again::<T>(file, &known_only, keys, place, false);
+            return match rest {
                 Ok((value, more)) => Ok((value, unknown.into_iter().chain(more).collect())),
-                Err(more) => Err(unknown.into_iter().chain(more).collect()),
+                Err(more) => {
+                    // The keys the blanking could not take out are reported once.
+                    let mut all = unknown;
+                    all.extend(
+                        more.into_iter()
+                            .filter(|p| !p.message.starts_with("unknown key")),
+                    );
+                    Err(all)
+                }
             };
         }
     }
@@ -418,6 +442,18 @@ mod tests {
             "error: a.md:3:1: unknown key `titel` in front matter\n  hint: did you mean `title`?"
         );
         assert_eq!(errs[1].hint.as_deref(), Some("did you mean `region`?"));
+    }
+
+    #[test]
+    fn an_unknown_key_the_blanking_cannot_take_out_is_reported_once() {
+        for yaml in ["title: A\n\"sumary\": x\n", "title: A\n? sumary\n: x\n"] {
+            let errs = parse::<ArticleFrontMatter>("a.md", yaml, ARTICLE_KEYS).unwrap_err();
+            let unknown: Vec<_> = errs
+                .iter()
+                .filter(|p| p.message == "unknown key `sumary` in front matter")
+                .collect();
+            assert_eq!(unknown.len(), 1, "{yaml:?}: {errs:?}");
+        }
     }
 
     #[test]
