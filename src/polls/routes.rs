@@ -150,6 +150,16 @@ async fn results(
     let notice = query
         .get("notice")
         .map_or(Notice::None, |c| Notice::from_code(c));
+    // A vote is said to be counted only to a reader the store knows voted.
+    let notice = match (notice, voter.as_deref()) {
+        (Notice::Counted | Notice::AlreadyVoted, Some(v))
+            if service.store.has_voted(&poll.id, v).await.unwrap_or(false) =>
+        {
+            notice
+        }
+        (Notice::Counted | Notice::AlreadyVoted, _) => Notice::None,
+        _ => notice,
+    };
     let back = page::safe_return_to(query.get("return_to").map(String::as_str), &poll.id);
     // The page speaks the language of the tree the reader came from.
     let lang = definitions.language_of(&back, poll);

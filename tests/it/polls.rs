@@ -693,6 +693,10 @@ fn form_post_redirects_to_the_results_page() {
     );
     assert_eq!(page.text(".notice"), "Thank you, your vote was counted.");
     assert_eq!(page.attrs("a[href]", "href"), ["/news/2020/03/a/"]);
+    // The notice is in the URL: without this reader's cookie it says nothing.
+    let forged = html(&get(&service.addr, &location, &[]));
+    assert_eq!(forged.count(".notice"), 0);
+    assert_eq!(forged.attrs("ol.results", "data-total"), ["1"]);
 
     // The same reader again: told so, nothing counted twice.
     let again = form_post(
