@@ -432,6 +432,8 @@ pub(super) fn produce(
             .copy(&planned.path, from)
             .map_err(failed)
             .map(|()| Vec::new()),
+        // `birge check` writes nothing: the file is not read for bytes it would throw away.
+        Source::Stripped(_) if sink.discards() => Ok(Vec::new()),
         Source::Stripped(from) => {
             let bytes = std::fs::read(from).map_err(|e| failed(e.into()))?;
             let stripped = images::Format::of(&planned.path)
