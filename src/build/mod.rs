@@ -404,8 +404,7 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport> {
     if !options.cache {
         let absolute_output = std::path::absolute(&output).unwrap_or_else(|_| output.clone());
         cache::forget_state_of(&cache::dir(&options.root), &absolute_output)?;
-    }
-    if options.cache {
+    } else {
         match Pipeline::resume(options, &output) {
             Resumed::Ready(pipeline, changed, stamps) => {
                 match build_incrementally(*pipeline, &changed, stamps, &output, &journal) {
@@ -509,10 +508,9 @@ fn drop_aside(pipeline: Pipeline) {
 /// Writes the build cache; a cache that cannot be written costs the next build time, not
 /// this build its success.
 fn keep_cache(pipeline: &mut Pipeline, output: &Path, stamps: pipeline::Stamps) {
-    if let Err(error) = pipeline.save(output, stamps)
-        && pipeline.options.progress
-    {
-        eprintln!("note: the build cache could not be written: {error:#}");
+    if let Err(error) = pipeline.save(output, stamps) {
+        let text = format!("the build cache could not be written: {error:#}");
+        note(&pipeline.options, &text);
     }
 }
 
